@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Separate-chaining hash map with FNV-1a hashing, doubling at load 1.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strmap.h"
+
+struct entry {
+	struct entry *next;
+	void *value;
+	char key[];
+};
+
+struct strmap {
+	struct entry **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t count;
+};
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return (h);
+}
+
+struct strmap *
+strmap_new(void)
+{
+	struct strmap *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return (NULL);
+	m->nbuckets = 16;
+	if ((m->buckets = calloc(m->nbuckets, sizeof(*m->buckets))) == NULL) {
+		free(m);
+		return (NULL);
+	}
+	return (m);
+}
+
+void
+strmap_free(struct strmap *m)
+{
+	struct entry *e, *next;
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nbuckets; i++)
+		for (e = m->buckets[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+	free(m->buckets);
+	free(m);
+}
+
+static struct entry **
+slot(const struct strmap *m, const char *key)
+{
+	struct entry **p;
+
+	p = &m->buckets[hash(key) & (m->nbuckets - 1)];
+	while (*p != NULL && strcmp((*p)->key, key) != 0)
+		p = &(*p)->next;
+	return (p);
+}
+
+void *
+strmap_get(const struct strmap *m, const char *key)
+{
+	struct entry *e = *slot(m, key);
+
+	return (e != NULL ? e->value : NULL);
+}
+
+static void
+grow(struct strmap *m)
+{
+	struct entry **nb, *e, *next;
+	size_t i, n = m->nbuckets * 2;
+
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		return; /* keep working with longer chains */
+	for (i = 0; i < m->nbuckets; i++)
+		for (e = m->buckets[i]; e != NULL; e = next) {
+			next = e->next;
+			e->next = nb[hash(e->key) & (n - 1)];
+			nb[hash(e->key) & (n - 1)] = e;
+		}
+	free(m->buckets);
+	m->buckets = nb;
+	m->nbuckets = n;
+}
+
+int
+strmap_put(struct strmap *m, const char *key, void *value)
+{
+	struct entry **p, *e;
+	size_t len = strlen(key);
+
+	p = slot(m, key);
+	if (*p != NULL)
+		return (-EEXIST);
+	if ((e = malloc(sizeof(*e) + len + 1)) == NULL)
+		return (-ENOMEM);
+	memcpy(e->key, key, len + 1);
+	e->value = value;
+	e->next = NULL;
+	*p = e;
+	if (++m->count > m->nbuckets)
+		grow(m);
+	return (0);
+}
+
+void *
+strmap_remove(struct strmap *m, const char *key)
+{
+	struct entry **p, *e;
+	void *value;
+
+	p = slot(m, key);
+	if ((e = *p) == NULL)
+		return (NULL);
+	*p = e->next;
+	value = e->value;
+	free(e);
+	m->count--;
+	return (value);
+}
+
+size_t
+strmap_count(const struct strmap *m)
+{
+	return (m->count);
+}
+
+void
+strmap_foreach(const struct strmap *m,
+    void (*fn)(const char *, void *, void *), void *arg)
+{
+	struct entry *e;
+	size_t i;
+
+	for (i = 0; i < m->nbuckets; i++)
+		for (e = m->buckets[i]; e != NULL; e = e->next)
+			fn(e->key, e->value, arg);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A hash map from NUL-terminated strings to pointers: listener names in the
+ * daemon, peer addresses of UDP channels in the core.  Lookups cost O(1)
+ * whatever the number of entries.  Not thread-safe: each map has one owner.
+ */
+#ifndef WSL_STRMAP_H
+#define WSL_STRMAP_H
+
+#include <stddef.h>
+
+struct strmap;
+
+struct strmap *strmap_new(void);
+void strmap_free(struct strmap *); /* values are not freed */
+void *strmap_get(const struct strmap *, const char *);
+int strmap_put(struct strmap *, const char *, void *); /* -ENOMEM, -EEXIST */
+void *strmap_remove(struct strmap *, const char *);
+size_t strmap_count(const struct strmap *);
+/* Calls fn for each entry; fn may not modify the map. */
+void strmap_foreach(const struct strmap *, void (*)(const char *, void *, void *),
+    void *);
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The listener core: a Linux implementation of the Windows Web Services
+ * (WWSAPI) listener object with Microsoft's function names, state numbers,
+ * property ids and HRESULT values.  Deviations from the Windows signatures
+ * are listed in wsl-listener(3) and marked "deviation" below:
+ *  - strings (WS_STRING) are UTF-8, not UTF-16;
+ *  - WsFreeListener and WsFreeChannel return an HRESULT and refuse (with
+ *    WS_E_INVALID_OPERATION) to free an object that is in use, instead of
+ *    crashing;
+ *  - functions whose names start with Wsl are extensions.
+ *
+ * Every listener owns a thread running its own libevent loop.  Listener
+ * functions may be called from any thread; completion callbacks of
+ * asynchronous calls (WS_S_ASYNC) always run on the listener's loop thread.
+ */
+#ifndef WSL_WEBSERVICES_H
+#define WSL_WEBSERVICES_H
+
+#include <sys/socket.h>
+
+#include <stdint.h>
+
+#include "wsl-proto.h" /* HRESULT values (hresult.def) */
+
+typedef int32_t HRESULT;
+typedef uint32_t ULONG;
+typedef int BOOL;
+typedef uint16_t LANGID;
+
+#ifndef TRUE
+#define TRUE 1
+#define FALSE 0
+#endif
+#define INFINITE 0xFFFFFFFFu
+
+#define S_OK WSL_HR_S_OK
+#define NO_ERROR WSL_HR_S_OK
+#define WS_S_ASYNC WSL_HR_WS_S_ASYNC
+#define WS_E_INVALID_FORMAT WSL_HR_WS_E_INVALID_FORMAT
+#define WS_E_OBJECT_FAULTED WSL_HR_WS_E_OBJECT_FAULTED
+#define WS_E_INVALID_OPERATION WSL_HR_WS_E_INVALID_OPERATION
+#define WS_E_OPERATION_ABORTED WSL_HR_WS_E_OPERATION_ABORTED
+#define WS_E_OPERATION_TIMED_OUT WSL_HR_WS_E_OPERATION_TIMED_OUT
+#define WS_E_QUOTA_EXCEEDED WSL_HR_WS_E_QUOTA_EXCEEDED
+#define WS_E_ADDRESS_IN_USE WSL_HR_WS_E_ADDRESS_IN_USE
+#define WS_E_ADDRESS_NOT_AVAILABLE WSL_HR_WS_E_ADDRESS_NOT_AVAILABLE
+#define WS_E_NOT_SUPPORTED WSL_HR_WS_E_NOT_SUPPORTED
+#define WS_E_INVALID_ENDPOINT_URL WSL_HR_WS_E_INVALID_ENDPOINT_URL
+#define WS_E_OTHER WSL_HR_WS_E_OTHER
+#define E_INVALIDARG WSL_HR_E_INVALIDARG
+#define E_OUTOFMEMORY WSL_HR_E_OUTOFMEMORY
+#define E_ACCESSDENIED WSL_HR_E_ACCESSDENIED
+#define FAILED(hr) ((HRESULT)(hr) < 0)
+#define SUCCEEDED(hr) ((HRESULT)(hr) >= 0)
+
+/* UTF-8 here (deviation: UTF-16 on Windows); not NUL-terminated. */
+typedef struct {
+	ULONG length;
+	char *chars;
+} WS_STRING;
+
+typedef struct WS_LISTENER WS_LISTENER;
+typedef struct WS_CHANNEL WS_CHANNEL;
+typedef struct WS_ERROR WS_ERROR;
+typedef struct WS_SECURITY_DESCRIPTION WS_SECURITY_DESCRIPTION;
+
+typedef enum {
+	WS_LISTENER_STATE_CREATED = 0,
+	WS_LISTENER_STATE_OPENING = 1,
+	WS_LISTENER_STATE_OPEN = 2,
+	WS_LISTENER_STATE_FAULTED = 3,
+	WS_LISTENER_STATE_CLOSING = 4,
+	WS_LISTENER_STATE_CLOSED = 5,
+} WS_LISTENER_STATE;
+
+typedef enum {
+	WS_CHANNEL_STATE_CREATED = 0,
+	WS_CHANNEL_STATE_OPENING = 1,
+	WS_CHANNEL_STATE_ACCEPTING = 2,
+	WS_CHANNEL_STATE_OPEN = 3,
+	WS_CHANNEL_STATE_FAULTED = 4,
+	WS_CHANNEL_STATE_CLOSING = 5,
+	WS_CHANNEL_STATE_CLOSED = 6,
+} WS_CHANNEL_STATE;
+
+typedef enum {
+	WS_CHANNEL_TYPE_INPUT = 0x1,
+	WS_CHANNEL_TYPE_OUTPUT = 0x2,
+	WS_CHANNEL_TYPE_SESSION = 0x4,
+	WS_CHANNEL_TYPE_INPUT_SESSION = 0x5,
+	WS_CHANNEL_TYPE_OUTPUT_SESSION = 0x6,
+	WS_CHANNEL_TYPE_DUPLEX = 0x3,
+	WS_CHANNEL_TYPE_DUPLEX_SESSION = 0x7,
+	WS_CHANNEL_TYPE_REQUEST = 0x8,
+	WS_CHANNEL_TYPE_REPLY = 0x10,
+} WS_CHANNEL_TYPE;
+
+typedef enum {
+	WS_HTTP_CHANNEL_BINDING = 0,
+	WS_TCP_CHANNEL_BINDING = 1,
+	WS_UDP_CHANNEL_BINDING = 2,
+	WS_CUSTOM_CHANNEL_BINDING = 3,
+	WS_NAMEDPIPE_CHANNEL_BINDING = 4,
+} WS_CHANNEL_BINDING;
+
+typedef enum {
+	WS_IP_VERSION_4 = 1,
+	WS_IP_VERSION_6 = 2,
+	WS_IP_VERSION_AUTO = 3,
+} WS_IP_VERSION;
+
+typedef enum {
+	WS_SHORT_CALLBACK = 0,
+	WS_LONG_CALLBACK = 1,
+} WS_CALLBACK_MODEL;
+
+typedef enum {
+	WS_LISTENER_PROPERTY_LISTEN_BACKLOG = 0,
+	WS_LISTENER_PROPERTY_IP_VERSION = 1,
+	WS_LISTENER_PROPERTY_STATE = 2,
+	WS_LISTENER_PROPERTY_ASYNC_CALLBACK_MODEL = 3,
+	WS_LISTENER_PROPERTY_CHANNEL_TYPE = 4,
+	WS_LISTENER_PROPERTY_CHANNEL_BINDING = 5,
+	WS_LISTENER_PROPERTY_CONNECT_TIMEOUT = 6,
+	WS_LISTENER_PROPERTY_IS_MULTICAST = 7,
+	WS_LISTENER_PROPERTY_MULTICAST_INTERFACES = 8,
+	WS_LISTENER_PROPERTY_MULTICAST_LOOPBACK = 9,
+	WS_LISTENER_PROPERTY_CLOSE_TIMEOUT = 10,
+	WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS = 11,
+	WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS = 12,
+	WS_LISTENER_PROPERTY_CUSTOM_LISTENER_CALLBACKS = 13,
+	WS_LISTENER_PROPERTY_CUSTOM_LISTENER_PARAMETERS = 14,
+	WS_LISTENER_PROPERTY_CUSTOM_LISTENER_INSTANCE = 15,
+	WS_LISTENER_PROPERTY_DISALLOWED_USER_AGENT = 16,
+	/* Extension: directory of net.pipe sockets (char[], NUL included). */
+	WSL_LISTENER_PROPERTY_PIPE_DIRECTORY = 0x10000,
+} WS_LISTENER_PROPERTY_ID;
+
+typedef struct {
+	WS_LISTENER_PROPERTY_ID id;
+	void *value;
+	ULONG valueSize;
+} WS_LISTENER_PROPERTY;
+
+typedef enum {
+	WS_CHANNEL_PROPERTY_STATE = 8,
+	WS_CHANNEL_PROPERTY_ASYNC_CALLBACK_MODEL = 9,
+	WS_CHANNEL_PROPERTY_CHANNEL_TYPE = 34,
+} WS_CHANNEL_PROPERTY_ID;
+
+typedef struct {
+	WS_CHANNEL_PROPERTY_ID id;
+	void *value;
+	ULONG valueSize;
+} WS_CHANNEL_PROPERTY;
+
+typedef enum {
+	WS_ERROR_PROPERTY_STRING_COUNT = 0,
+	WS_ERROR_PROPERTY_ORIGINAL_ERROR_CODE = 1,
+	WS_ERROR_PROPERTY_LANGID = 2,
+} WS_ERROR_PROPERTY_ID;
+
+typedef struct {
+	WS_ERROR_PROPERTY_ID id;
+	void *value;
+	ULONG valueSize;
+} WS_ERROR_PROPERTY;
+
+typedef void (*WS_ASYNC_CALLBACK)(HRESULT, WS_CALLBACK_MODEL, void *);
+typedef struct {
+	WS_ASYNC_CALLBACK callback;
+	void *callbackState;
+} WS_ASYNC_CONTEXT;
+
+/* Listener */
+HRESULT WsCreateListener(WS_CHANNEL_TYPE, WS_CHANNEL_BINDING,
+    const WS_LISTENER_PROPERTY *, ULONG, const WS_SECURITY_DESCRIPTION *,
+    WS_LISTENER **, WS_ERROR *);
+HRESULT WsOpenListener(WS_LISTENER *, const WS_STRING *,
+    const WS_ASYNC_CONTEXT *, WS_ERROR *);
+HRESULT WsAcceptChannel(WS_LISTENER *, WS_CHANNEL *, const WS_ASYNC_CONTEXT *,
+    WS_ERROR *);
+HRESULT WsCloseListener(WS_LISTENER *, const WS_ASYNC_CONTEXT *, WS_ERROR *);
+HRESULT WsAbortListener(WS_LISTENER *, WS_ERROR *);
+HRESULT WsResetListener(WS_LISTENER *, WS_ERROR *);
+HRESULT WsFreeListener(WS_LISTENER *); /* deviation: returns HRESULT */
+HRESULT WsGetListenerProperty(WS_LISTENER *, WS_LISTENER_PROPERTY_ID, void *,
+    ULONG, WS_ERROR *);
+HRESULT WsSetListenerProperty(WS_LISTENER *, WS_LISTENER_PROPERTY_ID,
+    const void *, ULONG, WS_ERROR *);
+HRESULT WsCreateChannelForListener(WS_LISTENER *, const WS_CHANNEL_PROPERTY *,
+    ULONG, WS_CHANNEL **, WS_ERROR *);
+
+/* Channel (the part a listener hands out) */
+HRESULT WsGetChannelProperty(WS_CHANNEL *, WS_CHANNEL_PROPERTY_ID, void *,
+    ULONG, WS_ERROR *);
+HRESULT WsAbortChannel(WS_CHANNEL *, WS_ERROR *);
+HRESULT WsCloseChannel(WS_CHANNEL *, const WS_ASYNC_CONTEXT *, WS_ERROR *);
+HRESULT WsResetChannel(WS_CHANNEL *, WS_ERROR *);
+HRESULT WsFreeChannel(WS_CHANNEL *); /* deviation: returns HRESULT */
+
+/* Error object */
+HRESULT WsCreateError(const WS_ERROR_PROPERTY *, ULONG, WS_ERROR **);
+HRESULT WsAddErrorString(WS_ERROR *, const WS_STRING *);
+HRESULT WsGetErrorString(WS_ERROR *, ULONG, WS_STRING *);
+HRESULT WsGetErrorProperty(WS_ERROR *, WS_ERROR_PROPERTY_ID, void *, ULONG);
+HRESULT WsSetErrorProperty(WS_ERROR *, WS_ERROR_PROPERTY_ID, const void *,
+    ULONG);
+HRESULT WsResetError(WS_ERROR *);
+void WsFreeError(WS_ERROR *);
+
+/*
+ * Extensions.
+ */
+
+/* Call once before creating any other libevent base that listener loops
+ * will signal (it turns on libevent's pthreads support).  Idempotent. */
+void WslInitialize(void);
+
+/* Allocation goes through these; tests install failing ones. */
+typedef struct {
+	void *(*malloc)(size_t);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void (*free)(void *);
+} WSL_ALLOCATOR;
+void WslSetAllocator(const WSL_ALLOCATOR *); /* NULL: libc */
+
+/* WsAbortListener, also reporting what it cancelled. */
+typedef struct {
+	WS_LISTENER_STATE previousState;
+	WS_LISTENER_STATE state;
+	ULONG pendingAccepts;  /* accepts that will complete with ABORTED */
+	ULONG pendingOpen;     /* 1 when an open was pending */
+	ULONG pendingClose;    /* 1 when a close was pending */
+	ULONG queuedReset;     /* TCP connections reset in the kernel queue */
+} WSL_ABORT_RESULT;
+HRESULT WslAbortListenerEx(WS_LISTENER *, WSL_ABORT_RESULT *, WS_ERROR *);
+
+/* Work run on the listener's loop thread, in order.  The task is owned by
+ * the caller and must stay valid until run (no allocation happens here).
+ * Tasks still queued when the listener is freed run before it goes. */
+typedef struct WSL_TASK {
+	void (*run)(void *);
+	void *arg;
+	struct WSL_TASK *next;
+} WSL_TASK;
+HRESULT WslPostTask(WS_LISTENER *, WSL_TASK *);
+struct event_base *WslGetListenerEventBase(WS_LISTENER *);
+int WslIsListenerThread(WS_LISTENER *);
+
+/* Called (without locks held, on whichever thread made the change) after
+ * every state change. */
+typedef void (*WSL_STATE_HOOK)(WS_LISTENER *, void *);
+void WslSetListenerStateHook(WS_LISTENER *, WSL_STATE_HOOK, void *);
+
+/* A consistent snapshot for status displays. */
+typedef struct {
+	uint64_t accepted;        /* connections accept()ed, channels opened */
+	uint64_t completed;       /* handed to a pending accept (S_OK) */
+	uint64_t abortedAccepts;  /* accepts completed with ABORTED */
+	uint64_t closedOnAbort;   /* accepted after an abort, closed (FIN) */
+	uint64_t closedOnClose;   /* drained from the queue by close (FIN) */
+	uint64_t resetOnAbort;    /* reset (RST) in the kernel queue by abort */
+	uint64_t acceptErrors;    /* accept() failures other than EAGAIN */
+	uint64_t datagramsDropped; /* UDP: from a new peer, no accept pending */
+} WSL_LISTENER_COUNTERS;
+typedef struct {
+	WS_LISTENER_STATE state;
+	WS_CHANNEL_BINDING binding;
+	int abortedBeforeOpen;
+	ULONG pendingAccepts;
+	ULONG channels;           /* open UDP relay channels */
+	int family;               /* AF_INET, AF_INET6, AF_UNIX; 0 if none */
+	int port;                 /* bound port, -1 if none */
+	char address[64];         /* bound address, "" if none */
+	char path[108];           /* net.pipe socket path, "" if none */
+	HRESULT lastError;        /* S_OK when none */
+	char lastErrorText[256];
+	char lastErrorOperation[16];
+	WSL_LISTENER_COUNTERS counters;
+} WSL_LISTENER_INFO;
+HRESULT WslGetListenerInfo(WS_LISTENER *, WSL_LISTENER_INFO *);
+
+/* The accepted connection: its descriptor (TCP or Unix stream socket; for
+ * UDP a SOCK_SEQPACKET relay, one packet per datagram) and peer. */
+int WslGetChannelFd(WS_CHANNEL *);
+int WslDetachChannelFd(WS_CHANNEL *); /* caller owns it; channel -> CLOSED */
+HRESULT WslGetChannelPeer(WS_CHANNEL *, struct sockaddr_storage *,
+    socklen_t *);
+
+/* URLs: the scheme decides the binding and the listener channel type. */
+HRESULT WslUrlBinding(const char *, WS_CHANNEL_BINDING *, WS_CHANNEL_TYPE *,
+    char *why, size_t whylen);
+
+const char *WslErrorText(WS_ERROR *); /* string 0 or "" */
+
+#endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Internals of the listener core, shared by its ws-*.c files only.
+ *
+ * Locking: every field of WS_LISTENER marked (mu) is read and written with
+ * l->mu held; fields marked (loop) belong to the listener's loop thread.
+ * The mutex is never held while a callback runs or while blocking work
+ * (name resolution, bind) is done, so a control thread calling into a
+ * listener never waits for the loop.
+ */
+#ifndef WSL_WS_INTERNAL_H
+#define WSL_WS_INTERNAL_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "strmap.h"
+#include "webservices.h"
+
+#define WS_LISTENER_MAGIC 0x5453494cu /* "LIST" */
+#define WS_CHANNEL_MAGIC 0x4e4e4843u  /* "CHNN" */
+#define WS_ERROR_MAGIC 0x52525245u    /* "ERRR" */
+
+/* Memory (ws-alloc.c) */
+void *ws_malloc(size_t);
+void *ws_calloc(size_t, size_t);
+void *ws_realloc(void *, size_t);
+void ws_free(void *);
+char *ws_strndup(const char *, size_t);
+
+/* Error objects (ws-error.c) */
+HRESULT ws_error_fill(WS_ERROR *, HRESULT, int sys_errno, const char *, ...)
+    __attribute__((__format__(__printf__, 4, 5)));
+HRESULT ws_hr_from_errno(int);
+
+/* A failure found where no WS_ERROR is at hand (loop thread, sockets). */
+struct ws_fail {
+	HRESULT hr;
+	int sys_errno;
+	char text[256];
+};
+HRESULT ws_fail_set(struct ws_fail *, HRESULT, int sys_errno, const char *, ...)
+    __attribute__((__format__(__printf__, 4, 5)));
+
+/* URLs (ws-url.c) */
+enum ws_scheme { WS_SCHEME_HTTP, WS_SCHEME_HTTPS, WS_SCHEME_NETTCP,
+	WS_SCHEME_SOAPUDP, WS_SCHEME_NETPIPE };
+struct ws_url {
+	enum ws_scheme scheme;
+	char host[256];   /* unbracketed; "" when wildcard */
+	bool wildcard;    /* "+" or "*" */
+	int port;         /* the scheme's default when absent */
+	char path[256];   /* decoded, without the leading '/' */
+};
+HRESULT ws_url_parse(const char *, size_t, struct ws_url *, char *, size_t);
+WS_CHANNEL_BINDING ws_scheme_binding(enum ws_scheme);
+
+/* Create-time properties (ws-property.c) */
+struct ws_props {
+	ULONG backlog;
+	WS_IP_VERSION ip_version;
+	WS_CALLBACK_MODEL callback_model;
+	ULONG connect_timeout;
+	ULONG close_timeout;
+	ULONG to_header_matching;
+	ULONG transport_url_matching;
+	char pipe_dir[PATH_MAX];
+};
+void ws_props_default(struct ws_props *);
+HRESULT ws_props_apply(struct ws_props *, WS_CHANNEL_BINDING,
+    const WS_LISTENER_PROPERTY *, ULONG, WS_ERROR *);
+
+/* Bound sockets (ws-socket.c) */
+struct ws_bound {
+	int fd;
+	int family;
+	int socktype;
+	int port;
+	char address[64];
+	char path[108];
+	dev_t dev;        /* of the net.pipe socket file, to unlink only ours */
+	ino_t ino;
+};
+HRESULT ws_socket_open(const struct ws_url *, WS_CHANNEL_BINDING,
+    const struct ws_props *, struct ws_bound *, struct ws_fail *);
+void ws_socket_close(struct ws_bound *);
+
+/* An asynchronous operation waiting for its completion. */
+struct ws_op {
+	bool active;
+	WS_ASYNC_CONTEXT ctx;
+	WS_ERROR *error;
+};
+
+/* A synchronous caller blocked until its operation completes. */
+struct ws_sync {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	HRESULT hr;
+};
+void ws_sync_init(struct ws_sync *);
+void ws_sync_destroy(struct ws_sync *);
+void ws_sync_callback(HRESULT, WS_CALLBACK_MODEL, void *);
+HRESULT ws_sync_wait(struct ws_sync *);
+
+struct WS_CHANNEL {
+	uint32_t magic;
+	WS_CHANNEL_TYPE type;
+	WS_CHANNEL_BINDING binding;
+	WS_CALLBACK_MODEL callback_model;
+	WS_CHANNEL_STATE state;          /* (mu of accepting listener) */
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	/* The listener while an accept is pending; then state, op and entry
+	 * are guarded by its mutex.  Atomic so a channel can find out. */
+	_Atomic(WS_LISTENER *) accepting;
+	struct ws_op op;
+	TAILQ_ENTRY(WS_CHANNEL) entry;
+};
+TAILQ_HEAD(ws_channel_list, WS_CHANNEL);
+
+struct ws_udp_session;
+
+struct WS_LISTENER {
+	uint32_t magic;
+	pthread_mutex_t mu;
+	WS_CHANNEL_TYPE type;
+	WS_CHANNEL_BINDING binding;
+	struct ws_props props;
+
+	WS_LISTENER_STATE state;           /* (mu) */
+	bool aborted_before_open;          /* (mu) sticky until reset */
+	bool abort_during_open;            /* (mu) */
+	bool abort_during_close;           /* (mu) */
+	bool open_started;                 /* (mu) the loop took the open */
+	bool stopping;                     /* (mu) WsFreeListener */
+	struct ws_url url;                 /* (mu) of the pending/current open */
+	struct ws_op open_op, close_op;    /* (mu) */
+	struct ws_channel_list accepts;    /* (mu) pending, FIFO */
+	ULONG n_accepts;                   /* (mu) */
+	struct ws_channel_list aborted;    /* (mu) to complete with ABORTED */
+	WSL_TASK *tasks, *tasks_tail;      /* (mu) */
+	struct ws_bound sock;              /* (mu) fd -1 when none */
+	bool sock_refusing;                /* (mu) shut down by an abort */
+	HRESULT last_error;                /* (mu) */
+	char last_error_text[256];         /* (mu) */
+	char last_error_op[16];            /* (mu) */
+	WSL_LISTENER_COUNTERS counters;    /* (mu) */
+	WSL_STATE_HOOK state_hook;         /* set before use */
+	void *state_hook_arg;
+
+	pthread_t thread;
+	struct event_base *base;
+	struct event *wake_ev;             /* activated from any thread */
+	struct event *io_ev;               /* (loop) readable listening socket */
+	struct event *retry_ev;            /* (loop) accept back-off timer */
+	bool io_enabled;                   /* (loop) */
+	bool paused;                       /* (loop) accept back-off running */
+	unsigned backoff_ms;               /* (loop) */
+	struct strmap *udp_sessions;       /* (loop) peer string -> session */
+	ULONG n_udp_sessions;              /* (mu) for status */
+	unsigned char *udp_buf;            /* (loop) one datagram */
+};
+
+/* ws-loop.c */
+HRESULT ws_loop_start(WS_LISTENER *);
+void ws_loop_stop(WS_LISTENER *);
+void ws_loop_wake(WS_LISTENER *);
+bool ws_on_loop(WS_LISTENER *);
+void ws_complete(struct ws_op *, HRESULT, WS_CALLBACK_MODEL);
+void ws_notify_state(WS_LISTENER *);
+void ws_record_error(WS_LISTENER *, const char *, HRESULT, const char *);
+void ws_complete_accept(WS_LISTENER *, WS_CHANNEL *, HRESULT);
+
+/* ws-udp.c (loop thread only) */
+void ws_udp_readable(WS_LISTENER *);
+void ws_udp_close_all(WS_LISTENER *);
+
+/* ws-channel.c */
+bool ws_channel_valid(const WS_CHANNEL *);
+bool ws_listener_valid(const WS_LISTENER *);
+
+#endif

@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The listener's own thread and event loop.  Other threads never touch the
+ * loop's events; they change the listener under its mutex and activate
+ * wake_ev, whose callback reconciles the loop with the listener: it runs
+ * posted tasks, completes aborted accepts, finishes a pending close, takes
+ * the socket away from a faulted listener, performs a pending open, and
+ * watches the listening socket only while accepts are pending.  Every
+ * completion callback therefore runs here, on the loop thread.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "ws-internal.h"
+
+#define ACCEPT_BATCH 64       /* connections per wake-up, for fairness */
+#define BACKOFF_MIN_MS 100    /* after EMFILE and friends */
+#define BACKOFF_MAX_MS 1000
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void
+init(void)
+{
+	evthread_use_pthreads();
+}
+
+void
+WslInitialize(void)
+{
+	pthread_once(&init_once, init);
+}
+
+bool
+ws_on_loop(WS_LISTENER *l)
+{
+	return (pthread_equal(pthread_self(), l->thread) != 0);
+}
+
+/* Wake the loop; allocates nothing, so WsAbortListener may call it. */
+void
+ws_loop_wake(WS_LISTENER *l)
+{
+	event_active(l->wake_ev, EV_READ, 0);
+}
+
+void
+ws_notify_state(WS_LISTENER *l)
+{
+	if (l->state_hook != NULL)
+		l->state_hook(l, l->state_hook_arg);
+}
+
+void
+ws_complete(struct ws_op *op, HRESULT hr, WS_CALLBACK_MODEL model)
+{
+	op->ctx.callback(hr, model, op->ctx.callbackState);
+}
+
+/* Remember why an operation failed, for status displays.  (mu) */
+void
+ws_record_error(WS_LISTENER *l, const char *op, HRESULT hr, const char *text)
+{
+	l->last_error = hr;
+	snprintf(l->last_error_op, sizeof(l->last_error_op), "%s", op);
+	snprintf(l->last_error_text, sizeof(l->last_error_text), "%s", text);
+}
+
+/* Finish one accept: the channel is OPEN on success, CREATED again if not. */
+void
+ws_complete_accept(WS_LISTENER *l, WS_CHANNEL *ch, HRESULT hr)
+{
+	struct ws_op op;
+
+	pthread_mutex_lock(&l->mu);
+	ch->state = SUCCEEDED(hr) ? WS_CHANNEL_STATE_OPEN :
+	    WS_CHANNEL_STATE_CREATED;
+	ch->accepting = NULL;
+	op = ch->op;
+	if (SUCCEEDED(hr))
+		l->counters.completed++;
+	else if (hr == WS_E_OPERATION_ABORTED)
+		l->counters.abortedAccepts++;
+	pthread_mutex_unlock(&l->mu);
+	if (hr == WS_E_OPERATION_ABORTED)
+		ws_error_fill(op.error, hr, 0,
+		    "the accept was aborted (the listener or the channel was "
+		    "aborted, or the listener is closing)");
+	ws_complete(&op, hr, l->props.callback_model);
+}
+
+static void
+run_tasks(WS_LISTENER *l)
+{
+	WSL_TASK *t, *next;
+
+	pthread_mutex_lock(&l->mu);
+	t = l->tasks;
+	l->tasks = l->tasks_tail = NULL;
+	pthread_mutex_unlock(&l->mu);
+	for (; t != NULL; t = next) {
+		next = t->next; /* the task may be reused by its own run() */
+		t->next = NULL;
+		t->run(t->arg);
+	}
+}
+
+static void
+complete_aborted(WS_LISTENER *l)
+{
+	struct ws_channel_list list = TAILQ_HEAD_INITIALIZER(list);
+	WS_CHANNEL *ch;
+
+	pthread_mutex_lock(&l->mu);
+	TAILQ_CONCAT(&list, &l->aborted, entry);
+	pthread_mutex_unlock(&l->mu);
+	while ((ch = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, ch, entry);
+		ws_complete_accept(l, ch, WS_E_OPERATION_ABORTED);
+	}
+}
+
+static void
+io_detach(WS_LISTENER *l)
+{
+	if (l->io_ev != NULL) {
+		event_free(l->io_ev);
+		l->io_ev = NULL;
+	}
+	l->io_enabled = false;
+	if (l->paused) {
+		evtimer_del(l->retry_ev);
+		l->paused = false;
+	}
+	l->backoff_ms = 0;
+}
+
+/*
+ * Release the listening socket (the loop is its only closer).  Connections
+ * still queued in the kernel are accepted and closed, so their clients see
+ * an orderly end instead of hanging; after an abort of a TCP listener the
+ * kernel has already reset them and there is nothing left to accept.
+ */
+static void
+release_socket(WS_LISTENER *l)
+{
+	struct ws_bound b;
+	uint64_t n = 0;
+	bool aborted;
+	int c;
+
+	pthread_mutex_lock(&l->mu);
+	b = l->sock;
+	aborted = l->sock_refusing;
+	l->sock.fd = -1;
+	l->sock.port = -1;
+	l->sock.family = 0;
+	l->sock.address[0] = '\0';
+	l->sock.path[0] = '\0';
+	pthread_mutex_unlock(&l->mu);
+	if (b.fd < 0)
+		return;
+	io_detach(l);
+	if (b.socktype == SOCK_DGRAM)
+		ws_udp_close_all(l);
+	else
+		while ((c = accept4(b.fd, NULL, NULL, SOCK_CLOEXEC)) >= 0 ||
+		    errno == EINTR || errno == ECONNABORTED) {
+			if (c >= 0) {
+				close(c);
+				n++;
+			}
+		}
+	ws_socket_close(&b);
+	ws_free(l->udp_buf);
+	l->udp_buf = NULL;
+	pthread_mutex_lock(&l->mu);
+	l->counters.accepted += n;
+	if (aborted)
+		l->counters.closedOnAbort += n;
+	else
+		l->counters.closedOnClose += n;
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void
+do_close(WS_LISTENER *l)
+{
+	struct ws_op op;
+	HRESULT hr;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->state != WS_LISTENER_STATE_CLOSING || !l->close_op.active) {
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	pthread_mutex_unlock(&l->mu);
+	release_socket(l);
+	pthread_mutex_lock(&l->mu);
+	op = l->close_op;
+	l->close_op.active = false;
+	hr = l->abort_during_close ? WS_E_OPERATION_ABORTED : S_OK;
+	l->abort_during_close = false;
+	l->state = WS_LISTENER_STATE_CLOSED;
+	if (FAILED(hr))
+		ws_record_error(l, "close", hr,
+		    "the close was aborted by WsAbortListener");
+	pthread_mutex_unlock(&l->mu);
+	ws_notify_state(l);
+	if (FAILED(hr))
+		ws_error_fill(op.error, hr, 0,
+		    "the close was aborted by WsAbortListener");
+	ws_complete(&op, hr, l->props.callback_model);
+}
+
+static void
+release_if_faulted(WS_LISTENER *l)
+{
+	bool faulted;
+
+	pthread_mutex_lock(&l->mu);
+	faulted = l->state == WS_LISTENER_STATE_FAULTED && l->sock.fd >= 0;
+	pthread_mutex_unlock(&l->mu);
+	if (faulted)
+		release_socket(l);
+}
+
+static void
+do_open(WS_LISTENER *l)
+{
+	struct ws_bound b;
+	struct ws_fail fail;
+	struct ws_url url;
+	struct ws_op op;
+	HRESULT hr;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->state != WS_LISTENER_STATE_OPENING || l->open_started) {
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	l->open_started = true;
+	url = l->url;
+	pthread_mutex_unlock(&l->mu);
+
+	memset(&fail, 0, sizeof(fail));
+	hr = ws_socket_open(&url, l->binding, &l->props, &b, &fail);
+	if (SUCCEEDED(hr) && b.socktype == SOCK_DGRAM &&
+	    (l->udp_buf = ws_malloc(65536)) == NULL) {
+		ws_socket_close(&b);
+		hr = ws_fail_set(&fail, E_OUTOFMEMORY, ENOMEM,
+		    "no memory for the datagram buffer");
+	}
+
+	pthread_mutex_lock(&l->mu);
+	op = l->open_op;
+	l->open_op.active = false;
+	l->open_started = false;
+	if (l->abort_during_open) {
+		l->abort_during_open = false;
+		if (SUCCEEDED(hr)) {
+			ws_socket_close(&b);
+			ws_free(l->udp_buf);
+			l->udp_buf = NULL;
+		}
+		hr = ws_fail_set(&fail, WS_E_OPERATION_ABORTED, 0,
+		    "the open was aborted by WsAbortListener");
+		l->state = WS_LISTENER_STATE_FAULTED;
+	} else if (FAILED(hr))
+		l->state = WS_LISTENER_STATE_CREATED;
+	else {
+		l->sock = b;
+		l->sock_refusing = false;
+		l->state = WS_LISTENER_STATE_OPEN;
+		l->last_error = S_OK;
+		l->last_error_text[0] = l->last_error_op[0] = '\0';
+	}
+	if (FAILED(hr))
+		ws_record_error(l, "open", hr, fail.text);
+	pthread_mutex_unlock(&l->mu);
+	ws_notify_state(l);
+	if (FAILED(hr))
+		ws_error_fill(op.error, hr, fail.sys_errno, "%s", fail.text);
+	ws_complete(&op, hr, l->props.callback_model);
+}
+
+static void io_cb(evutil_socket_t, short, void *);
+
+/* Watch the socket only while someone waits for what it brings. */
+static void
+update_io(WS_LISTENER *l)
+{
+	bool want;
+	int fd;
+
+	pthread_mutex_lock(&l->mu);
+	fd = l->sock.fd;
+	want = l->state == WS_LISTENER_STATE_OPEN && fd >= 0 &&
+	    !l->sock_refusing &&
+	    (l->n_accepts > 0 || l->n_udp_sessions > 0);
+	pthread_mutex_unlock(&l->mu);
+	if (l->paused)
+		want = false;
+	if (want == l->io_enabled)
+		return;
+	if (want) {
+		if (l->io_ev == NULL &&
+		    (l->io_ev = event_new(l->base, fd, EV_READ | EV_PERSIST,
+			io_cb, l)) == NULL)
+			return; /* retried at the next wake-up */
+		event_priority_set(l->io_ev, 1);
+		if (event_add(l->io_ev, NULL) == 0)
+			l->io_enabled = true;
+	} else {
+		event_del(l->io_ev);
+		l->io_enabled = false;
+	}
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	WS_LISTENER *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->paused = false;
+	update_io(l);
+}
+
+/* Out of descriptors or memory: stop accepting for a while, never spin. */
+static void
+back_off(WS_LISTENER *l)
+{
+	struct timeval tv;
+
+	l->backoff_ms = l->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    l->backoff_ms * 2;
+	tv.tv_sec = l->backoff_ms / 1000;
+	tv.tv_usec = (l->backoff_ms % 1000) * 1000;
+	l->paused = true;
+	evtimer_add(l->retry_ev, &tv);
+}
+
+static void
+accept_stream(WS_LISTENER *l, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	WS_CHANNEL *ch;
+	int c, i;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		pthread_mutex_lock(&l->mu);
+		if (l->state != WS_LISTENER_STATE_OPEN || l->n_accepts == 0) {
+			pthread_mutex_unlock(&l->mu);
+			break;
+		}
+		pthread_mutex_unlock(&l->mu);
+		len = sizeof(ss);
+		c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EAGAIN || errno == EINVAL)
+				break; /* EINVAL: shut down by an abort */
+			if (errno == EINTR)
+				continue;
+			pthread_mutex_lock(&l->mu);
+			l->counters.acceptErrors++;
+			pthread_mutex_unlock(&l->mu);
+			if (errno == ECONNABORTED || errno == EPROTO ||
+			    errno == EPERM)
+				continue;
+			back_off(l);
+			break;
+		}
+		l->backoff_ms = 0;
+		pthread_mutex_lock(&l->mu);
+		l->counters.accepted++;
+		if (l->state != WS_LISTENER_STATE_OPEN ||
+		    (ch = TAILQ_FIRST(&l->accepts)) == NULL) {
+			/* Aborted or closing since the check above. */
+			if (l->state == WS_LISTENER_STATE_CLOSING)
+				l->counters.closedOnClose++;
+			else
+				l->counters.closedOnAbort++;
+			pthread_mutex_unlock(&l->mu);
+			close(c);
+			break;
+		}
+		TAILQ_REMOVE(&l->accepts, ch, entry);
+		l->n_accepts--;
+		ch->fd = c;
+		ch->peer = ss;
+		ch->peerlen = len;
+		pthread_mutex_unlock(&l->mu);
+		ws_complete_accept(l, ch, S_OK);
+	}
+}
+
+static void
+io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	WS_LISTENER *l = arg;
+
+	(void)what;
+	if (l->udp_buf != NULL)
+		ws_udp_readable(l);
+	else
+		accept_stream(l, fd);
+	update_io(l);
+}
+
+static void
+wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	WS_LISTENER *l = arg;
+	bool stopping;
+
+	(void)fd;
+	(void)what;
+	run_tasks(l);
+	complete_aborted(l);
+	do_close(l);
+	release_if_faulted(l);
+	do_open(l);
+	update_io(l);
+	pthread_mutex_lock(&l->mu);
+	stopping = l->stopping;
+	pthread_mutex_unlock(&l->mu);
+	if (stopping) {
+		run_tasks(l);
+		io_detach(l);
+		evtimer_del(l->retry_ev);
+		event_base_loopbreak(l->base);
+	}
+}
+
+static void *
+thread_main(void *arg)
+{
+	WS_LISTENER *l = arg;
+
+	event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return (NULL);
+}
+
+HRESULT
+ws_loop_start(WS_LISTENER *l)
+{
+	sigset_t all, old;
+	int r;
+
+	WslInitialize();
+	if ((l->base = event_base_new()) == NULL)
+		return (E_OUTOFMEMORY);
+	if (event_base_priority_init(l->base, 2) < 0 ||
+	    (l->wake_ev = event_new(l->base, -1, 0, wake_cb, l)) == NULL ||
+	    event_priority_set(l->wake_ev, 0) < 0 ||
+	    (l->retry_ev = evtimer_new(l->base, retry_cb, l)) == NULL)
+		goto fail;
+	/* Signals belong to the daemon's main thread, never to a loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&l->thread, NULL, thread_main, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
+		goto fail;
+	return (S_OK);
+fail:
+	if (l->retry_ev != NULL)
+		event_free(l->retry_ev);
+	if (l->wake_ev != NULL)
+		event_free(l->wake_ev);
+	event_base_free(l->base);
+	l->base = NULL;
+	return (E_OUTOFMEMORY);
+}
+
+/* Stop the loop after it has run every queued task, and join it. */
+void
+ws_loop_stop(WS_LISTENER *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->stopping = true;
+	pthread_mutex_unlock(&l->mu);
+	ws_loop_wake(l);
+	pthread_join(l->thread, NULL);
+	event_free(l->retry_ev);
+	event_free(l->wake_ev);
+	event_base_free(l->base);
+}
+
+HRESULT
+WslPostTask(WS_LISTENER *l, WSL_TASK *t)
+{
+	if (!ws_listener_valid(l) || t == NULL || t->run == NULL)
+		return (E_INVALIDARG);
+	pthread_mutex_lock(&l->mu);
+	if (l->stopping) {
+		pthread_mutex_unlock(&l->mu);
+		return (WS_E_INVALID_OPERATION);
+	}
+	t->next = NULL;
+	if (l->tasks_tail != NULL)
+		l->tasks_tail->next = t;
+	else
+		l->tasks = t;
+	l->tasks_tail = t;
+	pthread_mutex_unlock(&l->mu);
+	ws_loop_wake(l);
+	return (S_OK);
+}
+
+struct event_base *
+WslGetListenerEventBase(WS_LISTENER *l)
+{
+	return (ws_listener_valid(l) ? l->base : NULL);
+}
+
+int
+WslIsListenerThread(WS_LISTENER *l)
+{
+	return (ws_listener_valid(l) && ws_on_loop(l));
+}
+
+/* Synchronous calls wait on one of these for their own completion. */
+void
+ws_sync_init(struct ws_sync *s)
+{
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->done = false;
+	s->hr = S_OK;
+}
+
+void
+ws_sync_destroy(struct ws_sync *s)
+{
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+}
+
+void
+ws_sync_callback(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
+{
+	struct ws_sync *s = arg;
+
+	(void)model;
+	pthread_mutex_lock(&s->mu);
+	s->hr = hr;
+	s->done = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+HRESULT
+ws_sync_wait(struct ws_sync *s)
+{
+	HRESULT hr;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	hr = s->hr;
+	pthread_mutex_unlock(&s->mu);
+	ws_sync_destroy(s);
+	return (hr);
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Turning a parsed URL into a bound, listening socket, with failures mapped
+ * to canonical HRESULTs (the errno kept as ORIGINAL_ERROR_CODE and its text
+ * in the WS_ERROR strings).  Runs on the listener's loop thread while the
+ * listener is OPENING, so name resolution never blocks a control thread.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ws-internal.h"
+
+static HRESULT
+sys_fail(struct ws_fail *error, int e, const char *what, const char *where)
+{
+	return (ws_fail_set(error, ws_hr_from_errno(e), e, "%s %s: %s", what,
+	    where, strerror(e)));
+}
+
+static void
+format_addr(const struct sockaddr *sa, char *buf, size_t size, int *port)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		*port = ntohs(sin->sin_port);
+		snprintf(buf, size, "%s", host);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		*port = ntohs(sin6->sin6_port);
+		snprintf(buf, size, "%s", host);
+	}
+}
+
+/* Where to bind: the wildcard, a literal, or the first address of a name. */
+static HRESULT
+resolve(const struct ws_url *u, int socktype, WS_IP_VERSION v,
+    struct sockaddr_storage *ss, socklen_t *len, struct ws_fail *error)
+{
+	struct addrinfo hints, *res;
+	char port[8];
+	int r;
+
+	memset(ss, 0, sizeof(*ss));
+	if (u->wildcard) {
+		if (v == WS_IP_VERSION_4) {
+			struct sockaddr_in *sin = (void *)ss;
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)u->port);
+			*len = sizeof(*sin);
+		} else {
+			struct sockaddr_in6 *sin6 = (void *)ss;
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons((uint16_t)u->port);
+			*len = sizeof(*sin6);
+		}
+		return (S_OK);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = socktype;
+	hints.ai_family = v == WS_IP_VERSION_4 ? AF_INET :
+	    v == WS_IP_VERSION_6 ? AF_INET6 : AF_UNSPEC;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", u->port);
+	if ((r = getaddrinfo(u->host, port, &hints, &res)) != 0)
+		return (ws_fail_set(error, WS_E_ADDRESS_NOT_AVAILABLE,
+		    r == EAI_SYSTEM ? errno : 0, "cannot listen on '%s'%s: %s",
+		    u->host, v == WS_IP_VERSION_AUTO ? "" :
+		    v == WS_IP_VERSION_4 ? " with IP version 4" :
+		    " with IP version 6", gai_strerror(r)));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (S_OK);
+}
+
+static HRESULT
+open_ip(const struct ws_url *u, WS_CHANNEL_BINDING b,
+    const struct ws_props *p, struct ws_bound *out, struct ws_fail *error)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char where[300];
+	int socktype = b == WS_UDP_CHANNEL_BINDING ? SOCK_DGRAM : SOCK_STREAM;
+	int fd, on = 1, v6only, e, dummy;
+	HRESULT hr;
+
+	if (u->scheme == WS_SCHEME_HTTPS)
+		return (ws_fail_set(error, WS_E_NOT_SUPPORTED, 0,
+		    "https listeners are not supported (no TLS in wsld)"));
+	if (FAILED(hr = resolve(u, socktype, p->ip_version, &ss, &len, error)))
+		return (hr);
+	/* Every address of the wildcard, both families, when AUTO. */
+	v6only = !(u->wildcard && p->ip_version == WS_IP_VERSION_AUTO);
+	fd = socket(ss.ss_family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT && u->wildcard &&
+	    p->ip_version == WS_IP_VERSION_AUTO) {
+		/* No IPv6 on this host: the IPv4 wildcard is "every address". */
+		struct sockaddr_in *sin = (void *)&ss;
+		memset(&ss, 0, sizeof(ss));
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)u->port);
+		len = sizeof(*sin);
+		fd = socket(AF_INET, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
+	    &dummy);
+	snprintf(where, sizeof(where), ss.ss_family == AF_INET6 ? "[%s]:%d" :
+	    "%s:%d", out->address, u->port);
+	if (fd < 0)
+		return (sys_fail(error, errno, "socket for", where));
+	if (socktype == SOCK_STREAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
+		goto fail_bind;
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		goto fail_bind;
+	if (socktype == SOCK_STREAM && listen(fd, (int)p->backlog) < 0) {
+		e = errno;
+		close(fd);
+		return (sys_fail(error, e, "listen on", where));
+	}
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		e = errno;
+		close(fd);
+		return (sys_fail(error, e, "getsockname of", where));
+	}
+	out->fd = fd;
+	out->family = ss.ss_family;
+	out->socktype = socktype;
+	format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
+	    &out->port);
+	return (S_OK);
+fail_bind:
+	e = errno;
+	close(fd);
+	return (sys_fail(error, e, "bind", where));
+}
+
+/* Is something answering on this socket path? */
+static bool
+in_use(const struct sockaddr_un *sun)
+{
+	int fd, r;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return (true);
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	return (r == 0 || errno != ECONNREFUSED);
+}
+
+static HRESULT
+open_pipe(const struct ws_url *u, const struct ws_props *p,
+    struct ws_bound *out, struct ws_fail *error)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, e, n;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", p->pipe_dir,
+	    u->path);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		return (ws_fail_set(error, WS_E_INVALID_ENDPOINT_URL,
+		    ENAMETOOLONG, "socket path %s/%s is longer than %zu bytes",
+		    p->pipe_dir, u->path, sizeof(sun.sun_path) - 1));
+	if (lstat(sun.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return (ws_fail_set(error, WS_E_ADDRESS_IN_USE, EEXIST,
+			    "%s exists and is not a socket", sun.sun_path));
+		if (in_use(&sun))
+			return (ws_fail_set(error, WS_E_ADDRESS_IN_USE,
+			    EADDRINUSE, "%s: another process is listening "
+			    "there", sun.sun_path));
+		(void)unlink(sun.sun_path); /* stale: nobody answers */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return (sys_fail(error, errno, "socket for", sun.sun_path));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		e = errno;
+		close(fd);
+		return (sys_fail(error, e, "bind", sun.sun_path));
+	}
+	/* Like a TCP port on loopback: every local user may connect. */
+	if (chmod(sun.sun_path, 0666) < 0 || stat(sun.sun_path, &st) < 0 ||
+	    listen(fd, (int)p->backlog) < 0) {
+		e = errno;
+		close(fd);
+		(void)unlink(sun.sun_path);
+		return (sys_fail(error, e, "listen on", sun.sun_path));
+	}
+	out->fd = fd;
+	out->family = AF_UNIX;
+	out->socktype = SOCK_STREAM;
+	out->port = -1;
+	snprintf(out->path, sizeof(out->path), "%s", sun.sun_path);
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	return (S_OK);
+}
+
+HRESULT
+ws_socket_open(const struct ws_url *u, WS_CHANNEL_BINDING b,
+    const struct ws_props *p, struct ws_bound *out, struct ws_fail *error)
+{
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	out->port = -1;
+	if (b == WS_NAMEDPIPE_CHANNEL_BINDING)
+		return (open_pipe(u, p, out, error));
+	return (open_ip(u, b, p, out, error));
+}
+
+/* Close the socket; a net.pipe socket file goes too, if it is still ours. */
+void
+ws_socket_close(struct ws_bound *b)
+{
+	struct stat st;
+
+	if (b->fd < 0)
+		return;
+	close(b->fd);
+	if (b->path[0] != '\0' && lstat(b->path, &st) == 0 &&
+	    st.st_dev == b->dev && st.st_ino == b->ino)
+		(void)unlink(b->path);
+	b->fd = -1;
+	b->port = -1;
+	b->family = 0;
+	b->address[0] = '\0';
+	b->path[0] = '\0';
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Socket helpers both sides need: passing one descriptor with SCM_RIGHTS
+ * attached to a message's bytes, and the default control socket path.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wsl-proto.h"
+
+/* Send bytes with fd attached to the first of them (fd < 0: none). */
+ssize_t
+wsl_send_fd(int sock, const void *buf, size_t len, int fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char space[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+	struct msghdr msg;
+	struct cmsghdr *c;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.space;
+		msg.msg_controllen = sizeof(cm.space);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return (sendmsg(sock, &msg, MSG_NOSIGNAL));
+}
+
+/*
+ * Receive bytes and at most one descriptor (close-on-exec).  Extra
+ * descriptors, which a well-behaved daemon never sends, are closed.
+ */
+ssize_t
+wsl_recv_fd(int sock, void *buf, size_t len, int *fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char space[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct iovec iov = { buf, len };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	ssize_t n;
+	size_t i, count;
+	int got;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.space;
+	msg.msg_controllen = sizeof(cm.space);
+	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		return (n);
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < count; i++) {
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0)
+				*fd = got;
+			else
+				close(got);
+		}
+	}
+	return (n);
+}
+
+/*
+ * The control socket: /run/wsld/control.sock for root; for other users
+ * $XDG_RUNTIME_DIR/wsld/control.sock, or /tmp/wsld-UID/control.sock when
+ * that variable is unset.  wsld and wslctl call this same function.
+ */
+int
+wsl_default_socket_path(char *buf, size_t size)
+{
+	const char *xdg;
+	int n;
+
+	if (geteuid() == 0)
+		n = snprintf(buf, size, "%s", WSL_RUNSTATEDIR "/wsld/control.sock");
+	else if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg == '/')
+		n = snprintf(buf, size, "%s/wsld/control.sock", xdg);
+	else
+		n = snprintf(buf, size, "/tmp/wsld-%u/control.sock",
+		    (unsigned int)geteuid());
+	if (n < 0 || (size_t)n >= size)
+		return (-ENAMETOOLONG);
+	return (0);
+}

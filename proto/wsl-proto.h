@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The wsld control protocol, shared by wsld and wslctl (libwslproto.a).
+ *
+ * Framing: newline-delimited compact JSON over an AF_UNIX stream socket.
+ * A request is {"id": any, "command": "abort", "arguments": {...}}; the reply
+ * is {"id": same, "result": class, "hresult": "0x803D0003", "error": name,
+ * "text": sentence, "arguments": {...}}.  The man page wsld-control(7) is
+ * the normative description; bump WSL_PROTO_VERSION on any incompatible
+ * change.  This library depends on jansson and libc only and never logs.
+ */
+#ifndef WSL_PROTO_H
+#define WSL_PROTO_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define WSL_PROTO_VERSION 1
+#define WSL_PROTO_MAX_REQUEST (1024 * 1024) /* bytes, newline included */
+
+/* HRESULT constants, from hresult.def. */
+enum {
+#define WSL_HR(name, value, class, text) WSL_HR_##name = (int32_t)(value),
+#include "hresult.def"
+#undef WSL_HR
+};
+
+const char *wsl_hr_name(int32_t);  /* NULL when unknown */
+const char *wsl_hr_text(int32_t);  /* never NULL */
+int wsl_hr_class(int32_t);         /* result class = wslctl exit status */
+bool wsl_hr_parse(const char *, int32_t *); /* "0x803D0003" */
+void wsl_hr_format(int32_t, char buf[11]);  /* "0x803D0003" */
+bool wsl_hr_failed(int32_t);
+
+/* Control commands, from commands.def. */
+enum wsl_level { WSL_LEVEL_READ, WSL_LEVEL_OPERATE, WSL_LEVEL_ADMIN };
+enum wsl_cmd {
+#define WSL_CMD(c, wire, level, args, summary) WSL_CMD_##c,
+#include "commands.def"
+#undef WSL_CMD
+	WSL_CMD__COUNT
+};
+struct wsl_cmd_info {
+	const char *name;
+	enum wsl_level level;
+	const char *arguments;
+	const char *summary;
+};
+extern const struct wsl_cmd_info wsl_cmds[WSL_CMD__COUNT];
+int wsl_cmd_lookup(const char *); /* enum wsl_cmd, or -1 */
+const char *wsl_level_name(enum wsl_level);
+
+/* A failure: an HRESULT and the sentence that explains it. */
+struct wsl_err {
+	int32_t hr;
+	char text[256];
+};
+int32_t wsl_err_set(struct wsl_err *, int32_t, const char *, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
+/* A decoded request; borrowed pointers into root, which owns them. */
+struct wsl_request {
+	json_t *root;
+	json_t *id;        /* NULL when absent */
+	const char *command;
+	int cmd;           /* enum wsl_cmd, or -1 when unknown */
+	json_t *arguments; /* always an object */
+};
+int32_t wsl_request_decode(const char *, size_t, struct wsl_request *,
+    struct wsl_err *);
+void wsl_request_clear(struct wsl_request *);
+json_t *wsl_request_new(json_t *id, const char *command, json_t *arguments);
+
+/* Replies.  wsl_reply_new steals arguments (may be NULL). */
+json_t *wsl_reply_new(json_t *id, int32_t hr, const char *text,
+    json_t *arguments);
+struct wsl_reply {
+	json_t *root;
+	int result;
+	int32_t hr;
+	const char *error; /* NULL on success */
+	const char *text;
+	json_t *arguments; /* an object, possibly empty */
+};
+int32_t wsl_reply_decode(const char *, size_t, struct wsl_reply *,
+    struct wsl_err *);
+void wsl_reply_clear(struct wsl_reply *);
+char *wsl_encode(const json_t *, size_t *); /* compact JSON + '\n'; free() */
+
+/*
+ * Line framing that does not care how bytes arrive: append what read()
+ * returned, then take complete lines out.  A line longer than the limit
+ * makes wsl_lines_next() report WSL_LINES_TOO_LONG once the limit is
+ * passed, without buffering the rest.
+ */
+struct wsl_lines {
+	char *buf;
+	size_t len, cap, max;
+	size_t scanned; /* bytes already known to hold no newline */
+};
+enum { WSL_LINES_NONE, WSL_LINES_LINE, WSL_LINES_TOO_LONG };
+void wsl_lines_init(struct wsl_lines *, size_t max);
+void wsl_lines_free(struct wsl_lines *);
+int wsl_lines_append(struct wsl_lines *, const void *, size_t); /* -ENOMEM */
+int wsl_lines_next(struct wsl_lines *, char **, size_t *); /* WSL_LINES_* */
+int wsl_lines_take_rest(struct wsl_lines *, char **, size_t *); /* at EOF */
+void wsl_lines_consume(struct wsl_lines *, size_t);
+size_t wsl_lines_pending(const struct wsl_lines *);
+
+/* Descriptor passing over AF_UNIX stream sockets (SCM_RIGHTS). */
+ssize_t wsl_send_fd(int sock, const void *, size_t, int fd);
+ssize_t wsl_recv_fd(int sock, void *, size_t, int *fd);
+
+/* Where the control socket lives unless -s / WSLCTL_SOCKET say otherwise. */
+int wsl_default_socket_path(char *, size_t);
+
+/* Listener states by name, shared so that wait and wslctl agree. */
+const char *wsl_state_name(int);
+int wsl_state_lookup(const char *); /* -1 when unknown */
+
+#endif
