@@ -2,10 +2,11 @@
 /*
  * The listener's own thread and event loop.  Other threads never touch the
  * loop's events; they change the listener under its mutex and activate
- * wake_ev, whose callback reconciles the loop with the listener: it runs
- * posted tasks, completes aborted accepts, finishes a pending close, takes
- * the socket away from a faulted listener, performs a pending open, and
- * watches the listening socket only while accepts are pending.  Every
+ * wake_ev, whose callback reconciles the loop with the listener: it
+ * completes aborted accepts, finishes a pending close, takes the socket
+ * away from a faulted listener, performs a pending open, watches the
+ * listening socket only while accepts are pending, and then runs the
+ * tasks posted before it began.  Every
  * completion callback therefore runs here, on the loop thread.
  */
 #include <sys/socket.h>
@@ -96,15 +97,23 @@ ws_complete_accept(WS_LISTENER *l, WS_CHANNEL *ch, HRESULT hr)
 	ws_complete(&op, hr, l->props.callback_model);
 }
 
-static void
-run_tasks(WS_LISTENER *l)
+static WSL_TASK *
+take_tasks(WS_LISTENER *l)
 {
-	WSL_TASK *t, *next;
+	WSL_TASK *t;
 
 	pthread_mutex_lock(&l->mu);
 	t = l->tasks;
 	l->tasks = l->tasks_tail = NULL;
 	pthread_mutex_unlock(&l->mu);
+	return (t);
+}
+
+static void
+run_tasks(WSL_TASK *t)
+{
+	WSL_TASK *next;
+
 	for (; t != NULL; t = next) {
 		next = t->next; /* the task may be reused by its own run() */
 		t->next = NULL;
@@ -422,21 +431,29 @@ static void
 wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	WS_LISTENER *l = arg;
+	WSL_TASK *tasks;
 	bool stopping;
 
 	(void)fd;
 	(void)what;
-	run_tasks(l);
+	/*
+	 * Tasks run after the reconciliation, and only those posted before it
+	 * began: so a task sees the effect of every call made before it was
+	 * posted.  Later ones wait for the next pass, which their post asked
+	 * for.
+	 */
+	tasks = take_tasks(l);
 	complete_aborted(l);
 	do_close(l);
 	release_if_faulted(l);
 	do_open(l);
 	update_io(l);
+	run_tasks(tasks);
 	pthread_mutex_lock(&l->mu);
 	stopping = l->stopping;
 	pthread_mutex_unlock(&l->mu);
 	if (stopping) {
-		run_tasks(l);
+		run_tasks(take_tasks(l)); /* posted while this pass ran */
 		io_detach(l);
 		evtimer_del(l->retry_ev);
 		event_base_loopbreak(l->base);
