@@ -48,7 +48,8 @@ ws_strndup(const char *s, size_t n)
 
 	if ((p = ws_malloc(n + 1)) == NULL)
 		return (NULL);
-	memcpy(p, s, n);
+	if (n > 0) /* s may be NULL for an empty string */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return (p);
 }
