@@ -286,6 +286,7 @@ HRESULT WslGetListenerInfo(WS_LISTENER *, WSL_LISTENER_INFO *);
 
 /* The accepted connection: its descriptor (TCP or Unix stream socket; for
  * UDP a SOCK_SEQPACKET relay, one packet per datagram) and peer. */
+HRESULT WslCancelAccept(WS_CHANNEL *); /* only if still pending */
 int WslGetChannelFd(WS_CHANNEL *);
 int WslDetachChannelFd(WS_CHANNEL *); /* caller owns it; channel -> CLOSED */
 HRESULT WslGetChannelPeer(WS_CHANNEL *, struct sockaddr_storage *,
@@ -294,6 +295,15 @@ HRESULT WslGetChannelPeer(WS_CHANNEL *, struct sockaddr_storage *,
 /* URLs: the scheme decides the binding and the listener channel type. */
 HRESULT WslUrlBinding(const char *, WS_CHANNEL_BINDING *, WS_CHANNEL_TYPE *,
     char *why, size_t whylen);
+typedef struct {
+	WS_CHANNEL_BINDING binding;
+	WS_CHANNEL_TYPE type;
+	int wildcard;              /* host "+" or "*" */
+	char host[256];            /* "" when wildcard */
+	int port;                  /* -1 for net.pipe */
+	char path[256];            /* without the leading '/' */
+} WSL_URL_INFO;
+HRESULT WslParseUrl(const char *, WSL_URL_INFO *, char *why, size_t whylen);
 
 const char *WslErrorText(WS_ERROR *); /* string 0 or "" */
 

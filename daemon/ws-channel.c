@@ -90,33 +90,55 @@ WsGetChannelProperty(WS_CHANNEL *ch, WS_CHANNEL_PROPERTY_ID id, void *buf,
 	    (int)id));
 }
 
+/* Move a still-pending accept to the aborted list; false if not pending. */
+static bool
+cancel_accept(WS_CHANNEL *ch)
+{
+	WS_LISTENER *l;
+	bool cancelled = false;
+
+	if ((l = ch->accepting) == NULL)
+		return (false);
+	pthread_mutex_lock(&l->mu);
+	if (ch->state == WS_CHANNEL_STATE_ACCEPTING && ch->accepting == l) {
+		TAILQ_REMOVE(&l->accepts, ch, entry);
+		l->n_accepts--;
+		TAILQ_INSERT_TAIL(&l->aborted, ch, entry);
+		cancelled = true;
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (cancelled)
+		ws_loop_wake(l); /* completes it with WS_E_OPERATION_ABORTED */
+	return (cancelled);
+}
+
 HRESULT
 WsAbortChannel(WS_CHANNEL *ch, WS_ERROR *error)
 {
-	WS_LISTENER *l;
-
 	if (!ws_channel_valid(ch))
 		return (ws_error_fill(error, E_INVALIDARG, 0,
 		    "the channel is NULL"));
-	if ((l = ch->accepting) != NULL) {
-		pthread_mutex_lock(&l->mu);
-		if (ch->state == WS_CHANNEL_STATE_ACCEPTING &&
-		    ch->accepting == l) {
-			/* Still queued: its completion is ABORTED. */
-			TAILQ_REMOVE(&l->accepts, ch, entry);
-			l->n_accepts--;
-			TAILQ_INSERT_TAIL(&l->aborted, ch, entry);
-		}
-		pthread_mutex_unlock(&l->mu);
-		ws_loop_wake(l);
+	if (cancel_accept(ch))
 		return (S_OK);
-	}
-	if (ch->state == WS_CHANNEL_STATE_OPEN) {
+	if (state_of(ch) == WS_CHANNEL_STATE_OPEN) {
 		if (ch->fd >= 0)
 			(void)shutdown(ch->fd, SHUT_RDWR);
 		ch->state = WS_CHANNEL_STATE_FAULTED;
 	}
 	return (S_OK);
+}
+
+/*
+ * Cancel the channel's accept if it is still pending, and do nothing to a
+ * channel whose accept has completed (unlike WsAbortChannel, which would
+ * fault it): safe against an accept completing at the same moment.
+ */
+HRESULT
+WslCancelAccept(WS_CHANNEL *ch)
+{
+	if (!ws_channel_valid(ch))
+		return (E_INVALIDARG);
+	return (cancel_accept(ch) ? S_OK : WS_E_INVALID_OPERATION);
 }
 
 HRESULT

@@ -6,6 +6,8 @@
  * Windows, no query or fragment is allowed.  A net.pipe URL names a socket
  * in the pipe directory: net.pipe://localhost/NAME.
  */
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,21 @@ decode(const char *s, size_t n, char *out, size_t outsize)
 	return (true);
 }
 
+/* An IPv6 address, optionally with a %zone after it. */
+static bool
+ipv6_literal(const char *host)
+{
+	struct in6_addr a;
+	char addr[INET6_ADDRSTRLEN];
+	size_t n = strcspn(host, "%");
+
+	if (n == 0 || n >= sizeof(addr))
+		return (false);
+	memcpy(addr, host, n);
+	addr[n] = '\0';
+	return (inet_pton(AF_INET6, addr, &a) == 1);
+}
+
 static bool
 pipe_name_ok(const char *name)
 {
@@ -133,7 +150,7 @@ ws_url_parse(const char *s, size_t len, struct ws_url *u, char *why,
 		if ((hend = memchr(host, ']', (size_t)(end - host))) == NULL)
 			return (BAD("unterminated '[' in the host"));
 		if (!decode(host + 1, (size_t)(hend - host - 1), u->host,
-		    sizeof(u->host)) || strchr(u->host, ':') == NULL)
+		    sizeof(u->host)) || !ipv6_literal(u->host))
 			return (BAD("bad IPv6 literal"));
 		p = hend + 1;
 	} else {
@@ -192,27 +209,47 @@ ws_url_parse(const char *s, size_t len, struct ws_url *u, char *why,
 }
 
 HRESULT
-WslUrlBinding(const char *url, WS_CHANNEL_BINDING *binding,
-    WS_CHANNEL_TYPE *type, char *why, size_t whylen)
+WslParseUrl(const char *url, WSL_URL_INFO *info, char *why, size_t whylen)
 {
 	struct ws_url u;
 	HRESULT hr;
 
-	if (url == NULL || binding == NULL || type == NULL)
+	if (url == NULL || info == NULL)
 		return (E_INVALIDARG);
 	if (FAILED(hr = ws_url_parse(url, strlen(url), &u, why, whylen)))
 		return (hr);
-	*binding = ws_scheme_binding(u.scheme);
-	switch (*binding) {
+	memset(info, 0, sizeof(*info));
+	info->binding = ws_scheme_binding(u.scheme);
+	switch (info->binding) {
 	case WS_HTTP_CHANNEL_BINDING:
-		*type = WS_CHANNEL_TYPE_REPLY;
+		info->type = WS_CHANNEL_TYPE_REPLY;
 		break;
 	case WS_UDP_CHANNEL_BINDING:
-		*type = WS_CHANNEL_TYPE_DUPLEX;
+		info->type = WS_CHANNEL_TYPE_DUPLEX;
 		break;
 	default:
-		*type = WS_CHANNEL_TYPE_DUPLEX_SESSION;
+		info->type = WS_CHANNEL_TYPE_DUPLEX_SESSION;
 		break;
 	}
+	info->wildcard = u.wildcard;
+	memcpy(info->host, u.host, sizeof(info->host));
+	info->port = u.port;
+	memcpy(info->path, u.path, sizeof(info->path));
+	return (S_OK);
+}
+
+HRESULT
+WslUrlBinding(const char *url, WS_CHANNEL_BINDING *binding,
+    WS_CHANNEL_TYPE *type, char *why, size_t whylen)
+{
+	WSL_URL_INFO info;
+	HRESULT hr;
+
+	if (binding == NULL || type == NULL)
+		return (E_INVALIDARG);
+	if (FAILED(hr = WslParseUrl(url, &info, why, whylen)))
+		return (hr);
+	*binding = info.binding;
+	*type = info.type;
 	return (S_OK);
 }

@@ -38,6 +38,10 @@ wsl_request_decode(const char *buf, size_t len, struct wsl_request *req,
 	const char *key;
 	json_t *value, *command;
 
+	struct wsl_err local;
+
+	if (err == NULL)
+		err = &local;
 	memset(req, 0, sizeof(*req));
 	req->cmd = -1;
 	if ((req->root = load(buf, len, err)) == NULL)
@@ -135,8 +139,11 @@ int32_t
 wsl_reply_decode(const char *buf, size_t len, struct wsl_reply *rep,
     struct wsl_err *err)
 {
+	struct wsl_err local;
 	json_t *v;
 
+	if (err == NULL)
+		err = &local;
 	memset(rep, 0, sizeof(*rep));
 	if ((rep->root = load(buf, len, err)) == NULL)
 		return (err->hr);

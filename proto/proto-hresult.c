@@ -3,6 +3,7 @@
  * HRESULT names, classes and texts, command and state names: the lookup
  * tables generated from hresult.def and commands.def.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,18 +84,18 @@ wsl_hr_format(int32_t hr, char buf[11])
 	snprintf(buf, 11, "0x%08X", (unsigned int)(uint32_t)hr);
 }
 
+/* Exactly "0x" and 8 hex digits: no sign, blank or second prefix. */
 bool
 wsl_hr_parse(const char *s, int32_t *hr)
 {
-	char *end;
-	unsigned long v;
+	int i;
 
 	if (s == NULL || strncmp(s, "0x", 2) != 0 || strlen(s) != 10)
 		return (false);
-	v = strtoul(s + 2, &end, 16);
-	if (*end != '\0')
-		return (false);
-	*hr = (int32_t)(uint32_t)v;
+	for (i = 2; i < 10; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return (false);
+	*hr = (int32_t)(uint32_t)strtoul(s + 2, NULL, 16);
 	return (true);
 }
 

@@ -58,16 +58,18 @@ wsl_lines_consume(struct wsl_lines *lb, size_t n)
 }
 
 /*
- * Find the next complete line.  On WSL_LINES_LINE, *line points at a
- * NUL-terminated copy inside the buffer (newline removed) that stays valid
- * until the caller consumes *len + 1 bytes.
+ * Find the next complete line.  On WSL_LINES_LINE, *line points inside the
+ * buffer, NUL-terminated in place of its newline, and stays valid until the
+ * next append or consume; the caller must consume *len + 1 bytes before
+ * asking for the next line.
  */
 int
 wsl_lines_next(struct wsl_lines *lb, char **line, size_t *len)
 {
-	char *nl;
+	char *nl = NULL;
 
-	nl = memchr(lb->buf + lb->scanned, '\n', lb->len - lb->scanned);
+	if (lb->len > lb->scanned)
+		nl = memchr(lb->buf + lb->scanned, '\n', lb->len - lb->scanned);
 	if (nl == NULL) {
 		lb->scanned = lb->len;
 		if (lb->len >= lb->max)

@@ -94,9 +94,10 @@ char *wsl_encode(const json_t *, size_t *); /* compact JSON + '\n'; free() */
 
 /*
  * Line framing that does not care how bytes arrive: append what read()
- * returned, then take complete lines out.  A line longer than the limit
- * makes wsl_lines_next() report WSL_LINES_TOO_LONG once the limit is
- * passed, without buffering the rest.
+ * returned, then take complete lines out (see wsl_lines_next for the
+ * consume contract).  Once max bytes are buffered without a newline,
+ * wsl_lines_next() reports WSL_LINES_TOO_LONG; appending more is the
+ * caller's choice (the daemon stops reading and drops the connection).
  */
 struct wsl_lines {
 	char *buf;
@@ -112,7 +113,8 @@ int wsl_lines_take_rest(struct wsl_lines *, char **, size_t *); /* at EOF */
 void wsl_lines_consume(struct wsl_lines *, size_t);
 size_t wsl_lines_pending(const struct wsl_lines *);
 
-/* Descriptor passing over AF_UNIX stream sockets (SCM_RIGHTS). */
+/* Descriptor passing over AF_UNIX stream sockets (SCM_RIGHTS).  For
+ * wsl_recv_fd, *fd must be -1 on entry. */
 ssize_t wsl_send_fd(int sock, const void *, size_t, int fd);
 ssize_t wsl_recv_fd(int sock, void *, size_t, int *fd);
 

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * accept: one WsAcceptChannel on behalf of a control client.  It is the
+ * listener's pending I/O, so abort and close complete it with
+ * WS_E_OPERATION_ABORTED.  On success the reply describes the channel and
+ * carries its descriptor (SCM_RIGHTS, attached to the reply's bytes).  A
+ * timeout or a client that goes away cancels just this accept.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "handler.h"
+#include "listener.h"
+#include "log.h"
+
+
+struct accept_op {
+	struct ctl_request *req;
+	struct wsld_listener *l;        /* a reference */
+	WS_CHANNEL *ch;
+	WS_ERROR *error;
+	HRESULT hr;                     /* written on the loop, read after ev */
+	struct event *ev, *timer;
+	long long timeout_ms;
+	bool timed_out;
+};
+
+static void
+op_free(struct accept_op *op)
+{
+	struct wsld_listener *l;
+
+	if (op->ch != NULL)
+		(void)WsFreeChannel(op->ch);
+	WsFreeError(op->error);
+	if (op->ev != NULL)
+		event_free(op->ev);
+	if (op->timer != NULL)
+		event_free(op->timer);
+	l = op->l;
+	free(op);
+	listener_op_end(l);
+}
+
+/* "127.0.0.1:5555", "[::1]:5555" or the peer's socket path. */
+static json_t *
+describe_peer(WS_CHANNEL *ch)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "", peer[INET6_ADDRSTRLEN + 16];
+	int port = -1;
+
+	if (WslGetChannelPeer(ch, &ss, &len) != S_OK)
+		return (json_object());
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (void *)&ss;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		snprintf(peer, sizeof(peer), "%s:%d", host, port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)&ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		snprintf(peer, sizeof(peer), "[%s]:%d", host, port);
+	} else {
+		struct sockaddr_un *sun = (void *)&ss;
+		size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
+		    len - offsetof(struct sockaddr_un, sun_path) : 0;
+		snprintf(peer, sizeof(peer), "%.*s", (int)n, sun->sun_path);
+		if (peer[0] == '\0')
+			snprintf(peer, sizeof(peer), "unix");
+		return (json_pack("{s:s}", "peer", peer));
+	}
+	return (json_pack("{s:s,s:s,s:i}", "peer", peer, "peer-address", host,
+	    "peer-port", port));
+}
+
+static void
+done(evutil_socket_t fd, short what, void *arg)
+{
+	struct accept_op *op = arg;
+	struct ctl_request *req = op->req;
+	struct wsld_listener *l = op->l;
+	json_t *o, *channel;
+	char text[256];
+	int cfd;
+
+	(void)fd;
+	(void)what;
+	if (SUCCEEDED(op->hr)) {
+		channel = describe_peer(op->ch);
+		cfd = WslDetachChannelFd(op->ch);
+		snprintf(text, sizeof(text), "accepted a channel from %s",
+		    json_string_value(json_object_get(channel, "peer")));
+		o = describe_listener(l);
+		json_object_set_new(o, "channel", channel);
+		ctl_reply_fd(req, WSL_HR_S_OK, text, o, cfd, l);
+	} else if (op->timed_out) {
+		snprintf(text, sizeof(text), "no channel arrived on '%s' within "
+		    "%lld ms", l->name, op->timeout_ms);
+		reply_listener(req, l, WSL_HR_WS_E_OPERATION_TIMED_OUT, text, -1);
+	} else {
+		snprintf(text, sizeof(text), "%s", WslErrorText(op->error));
+		if (text[0] == '\0')
+			snprintf(text, sizeof(text), "the accept failed");
+		reply_listener(req, l, op->hr, text, -1);
+	}
+	op_free(op);
+}
+
+/* On the listener's loop: hand the result to the control thread. */
+static void
+accepted(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
+{
+	struct accept_op *op = arg;
+
+	(void)model;
+	op->hr = hr;
+	event_active(op->ev, EV_READ, 0);
+}
+
+static void
+timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct accept_op *op = arg;
+
+	(void)fd;
+	(void)what;
+	if (WslCancelAccept(op->ch) == S_OK)
+		op->timed_out = true;
+}
+
+static void
+cancel(struct ctl_request *req)
+{
+	struct accept_op *op = req->data;
+
+	/* The client went away: do not keep a channel for nobody. */
+	(void)WslCancelAccept(op->ch);
+}
+
+void
+cmd_accept(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	struct accept_op *op;
+	WS_ASYNC_CONTEXT ctx;
+	struct timeval tv;
+	char text[256];
+	long long ms;
+
+	if (!args_only(req, "name", "timeout-ms", NULL) ||
+	    !args_ms(req, "timeout-ms", &ms) || (l = args_listener(req)) == NULL)
+		return;
+	if (!l->handler->serves_accept_requests) {
+		snprintf(text, sizeof(text), "listener '%s' gives its channels "
+		    "to its %s handler; only listeners whose handler is accept "
+		    "serve accept requests", l->name, l->handler->name);
+		reply_listener(req, l, WSL_HR_WS_E_INVALID_OPERATION, text, -1);
+		return;
+	}
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
+		return;
+	}
+	listener_op_begin(l);
+	op->l = l;
+	op->req = req;
+	op->timeout_ms = ms;
+	if ((op->ev = event_new(control_base, -1, 0, done, op)) == NULL ||
+	    (ms >= 0 && (op->timer = evtimer_new(control_base, timeout,
+		op)) == NULL) ||
+	    WsCreateError(NULL, 0, &op->error) != S_OK ||
+	    WsCreateChannelForListener(l->ws, NULL, 0, &op->ch, NULL) != S_OK) {
+		op_free(op);
+		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
+		return;
+	}
+	ctx.callback = accepted;
+	ctx.callbackState = op;
+	op->hr = WsAcceptChannel(l->ws, op->ch, &ctx, op->error);
+	if (op->hr != WS_S_ASYNC) {
+		/* Refused at once: not open, or faulted (WS_E_OBJECT_FAULTED). */
+		done(-1, 0, op);
+		return;
+	}
+	req->data = op;
+	req->cancel = cancel;
+	if (op->timer != NULL) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(op->timer, &tv);
+	}
+}

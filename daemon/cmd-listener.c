@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * list, status, create, open, close, abort, reset, free, get, set: the
+ * commands that map onto the listener API one to one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "listener.h"
+
+void
+cmd_list(struct ctl_request *req)
+{
+	struct wsld_listener **all;
+	json_t *arr;
+	size_t n, i;
+
+	if (!args_only(req, NULL))
+		return;
+	if ((all = registry_sorted(&n)) == NULL || (arr = json_array()) == NULL) {
+		registry_free_sorted(all, all != NULL ? n : 0);
+		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, describe_listener(all[i]));
+	registry_free_sorted(all, n);
+	ctl_reply(req, WSL_HR_S_OK, NULL, json_pack("{s:o}", "listeners", arr));
+}
+
+void
+cmd_status(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+
+	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
+		return;
+	reply_listener(req, l, WSL_HR_S_OK, NULL, -1);
+}
+
+/* An open or close has finished: answer with the final state. */
+static void
+finished(struct wsld_listener *l, HRESULT hr, const char *text,
+    WS_LISTENER_STATE previous, void *arg)
+{
+	struct ctl_request *req = arg;
+	char ok[160];
+
+	if (SUCCEEDED(hr)) {
+		snprintf(ok, sizeof(ok), "listener '%s' is %s", l->name,
+		    wsl_state_name((int)listener_state(l)));
+		text = ok;
+	}
+	reply_listener(req, l, hr, text, (int)previous);
+}
+
+void
+cmd_create(struct ctl_request *req)
+{
+	static const char *const extra[] = { "name", NULL };
+	struct listener_spec spec;
+	struct wsld_listener *l;
+	struct wsl_err err;
+	char where[128], text[400];
+	const char *name;
+
+	if (!args_string(req, "name", true, &name))
+		return;
+	if (spec_parse(name, req->args, extra, &spec, &err, where,
+	    sizeof(where)) < 0) {
+		if (where[0] != '\0')
+			snprintf(text, sizeof(text), "arguments%s: %s", where,
+			    err.text);
+		else
+			snprintf(text, sizeof(text), "%s", err.text);
+		ctl_reply(req, err.hr, text, NULL);
+		return;
+	}
+	l = listener_create(&spec, &err, req->actor);
+	if (l == NULL) {
+		spec_clear(&spec);
+		ctl_reply(req, err.hr, err.text, json_pack("{s:s}", "name", name));
+		return;
+	}
+	spec_clear(&spec);
+	if (l->open_at_start)
+		listener_open(l, finished, req, req->actor);
+	else
+		reply_listener(req, l, WSL_HR_S_OK, NULL, -1);
+}
+
+void
+cmd_open(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+
+	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
+		return;
+	listener_open(l, finished, req, req->actor);
+}
+
+void
+cmd_close(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+
+	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
+		return;
+	listener_close(l, finished, req, req->actor);
+}
+
+void
+cmd_abort(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	WSL_ABORT_RESULT r;
+	json_t *o;
+	char text[200];
+
+	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
+		return;
+	if (listener_abort(l, &r, req->actor) != S_OK) {
+		ctl_reply(req, WSL_HR_E_UNEXPECTED, "abort failed", NULL);
+		return;
+	}
+	snprintf(text, sizeof(text), "listener '%s' is %s", l->name,
+	    wsl_state_name((int)r.state));
+	if ((o = describe_listener(l)) != NULL) {
+		/* The state abort left, not whatever the loop did since. */
+		json_object_set_new(o, "state",
+		    json_string(wsl_state_name((int)r.state)));
+		json_object_set_new(o, "state-code", json_integer(r.state));
+		json_object_set_new(o, "previous-state",
+		    json_string(wsl_state_name((int)r.previousState)));
+		json_object_set_new(o, "cancelled", json_pack(
+		    "{s:i,s:i,s:i,s:i}",
+		    "pending-accepts", (int)r.pendingAccepts,
+		    "pending-open", (int)r.pendingOpen,
+		    "pending-close", (int)r.pendingClose,
+		    "queued-connections-reset", (int)r.queuedReset));
+	}
+	ctl_reply(req, WSL_HR_S_OK, text, o);
+}
+
+void
+cmd_reset(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	WS_LISTENER_STATE previous;
+	struct wsl_err err;
+	char text[160];
+
+	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
+		return;
+	previous = listener_state(l);
+	if (FAILED(listener_reset(l, &err, req->actor))) {
+		reply_listener(req, l, err.hr, err.text, (int)previous);
+		return;
+	}
+	snprintf(text, sizeof(text), "listener '%s' is CREATED", l->name);
+	reply_listener(req, l, WSL_HR_S_OK, text, (int)previous);
+}
+
+void
+cmd_free(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	WS_LISTENER_STATE previous;
+	struct wsl_err err;
+	char text[160];
+	json_t *o;
+
+	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
+		return;
+	previous = listener_state(l);
+	o = json_pack("{s:s,s:s,s:s}", "name", l->name, "url", l->url,
+	    "previous-state", wsl_state_name((int)previous));
+	snprintf(text, sizeof(text), "listener '%s' is freed", l->name);
+	if (FAILED(listener_free(l, &err, req->actor))) {
+		json_decref(o);
+		reply_listener(req, l, err.hr, err.text, (int)previous);
+		return;
+	}
+	ctl_reply(req, WSL_HR_S_OK, text, o);
+}
+
+void
+cmd_get(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	const char *property;
+	struct wsl_err err;
+	json_t *value, *o;
+
+	if (!args_only(req, "name", "property", NULL) ||
+	    !args_string(req, "property", false, &property) ||
+	    (l = args_listener(req)) == NULL)
+		return;
+	o = json_pack("{s:s}", "name", l->name);
+	if (property == NULL) {
+		json_object_set_new(o, "properties", props_get_all(l->ws));
+		ctl_reply(req, WSL_HR_S_OK, NULL, o);
+		return;
+	}
+	if (props_get(l->ws, property, &value, &err) < 0) {
+		json_decref(o);
+		ctl_reply(req, err.hr, err.text, NULL);
+		return;
+	}
+	json_object_set_new(o, "property", json_string(property));
+	json_object_set_new(o, "value", value);
+	ctl_reply(req, WSL_HR_S_OK, NULL, o);
+}
+
+void
+cmd_set(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	const char *property;
+	struct wsl_err err;
+	json_t *value;
+
+	if (!args_only(req, "name", "property", "value", NULL) ||
+	    !args_string(req, "property", true, &property) ||
+	    (l = args_listener(req)) == NULL)
+		return;
+	if ((value = json_object_get(req->args, "value")) == NULL) {
+		ctl_reply(req, WSL_HR_E_INVALIDARG,
+		    "'set' needs the argument 'value'", NULL);
+		return;
+	}
+	if (props_set(l->ws, property, value, &err) < 0) {
+		reply_listener(req, l, err.hr, err.text, -1);
+		return;
+	}
+	reply_listener(req, l, WSL_HR_S_OK, NULL, -1);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * wait: answer when a listener reaches a state, when the timeout runs out
+ * (WS_E_OPERATION_TIMED_OUT), or when the listener is freed
+ * (ERROR_NOT_FOUND).  The core's state hook wakes waiters_check().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "listener.h"
+
+
+struct waiter {
+	TAILQ_ENTRY(waiter) entry;
+	struct ctl_request *req;
+	struct wsld_listener *l;      /* a reference */
+	int state;
+	struct event *timer;
+};
+
+static void
+waiter_free(struct waiter *w)
+{
+	TAILQ_REMOVE(&w->l->waiters, w, entry);
+	if (w->timer != NULL)
+		event_free(w->timer);
+	listener_unref(w->l);
+	free(w);
+}
+
+static void
+finish(struct waiter *w, HRESULT hr, const char *text)
+{
+	struct ctl_request *req = w->req;
+	struct wsld_listener *l = w->l;
+
+	listener_ref(l);
+	waiter_free(w);
+	if (l->ws == NULL)
+		ctl_reply(req, hr, text, json_pack("{s:s}", "name", l->name));
+	else
+		reply_listener(req, l, hr, text, -1);
+	listener_unref(l);
+}
+
+void
+waiters_check(struct wsld_listener *l)
+{
+	struct waiter *w, *next;
+	char text[160];
+	int state = (int)listener_state(l);
+
+	for (w = TAILQ_FIRST(&l->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (l->ws == NULL) {
+			snprintf(text, sizeof(text), "listener '%s' was freed",
+			    l->name);
+			finish(w, WSL_HR_ERROR_NOT_FOUND, text);
+		} else if (state == w->state) {
+			snprintf(text, sizeof(text), "listener '%s' is %s",
+			    l->name, wsl_state_name(state));
+			finish(w, WSL_HR_S_OK, text);
+		}
+	}
+}
+
+static void
+timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct waiter *w = arg;
+	char text[160];
+
+	(void)fd;
+	(void)what;
+	snprintf(text, sizeof(text), "listener '%s' did not become %s in time",
+	    w->l->name, wsl_state_name(w->state));
+	finish(w, WSL_HR_WS_E_OPERATION_TIMED_OUT, text);
+}
+
+static void
+cancel(struct ctl_request *req)
+{
+	struct waiter *w = req->data;
+
+	finish(w, WSL_HR_WS_E_OPERATION_ABORTED, "the client went away");
+}
+
+void
+cmd_wait(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	struct waiter *w;
+	struct timeval tv;
+	const char *state;
+	char text[160];
+	long long ms;
+	int s;
+
+	if (!args_only(req, "name", "state", "timeout-ms", NULL) ||
+	    !args_string(req, "state", true, &state) ||
+	    !args_ms(req, "timeout-ms", &ms) || (l = args_listener(req)) == NULL)
+		return;
+	if ((s = wsl_state_lookup(state)) < 0) {
+		snprintf(text, sizeof(text), "unknown state '%.32s' (CREATED, "
+		    "OPENING, OPEN, FAULTED, CLOSING or CLOSED)", state);
+		ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
+		return;
+	}
+	if ((int)listener_state(l) == s) {
+		snprintf(text, sizeof(text), "listener '%s' is %s", l->name,
+		    wsl_state_name(s));
+		reply_listener(req, l, WSL_HR_S_OK, text, -1);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (ms >= 0 && (w->timer = evtimer_new(control_base, timeout,
+		w)) == NULL)) {
+		free(w);
+		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
+		return;
+	}
+	listener_ref(l);
+	w->l = l;
+	w->req = req;
+	w->state = s;
+	TAILQ_INSERT_TAIL(&l->waiters, w, entry);
+	req->data = w;
+	req->cancel = cancel;
+	if (w->timer != NULL) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(w->timer, &tv);
+	}
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Dispatch (a table generated from commands.def: a command without a
+ * handler does not link) and the argument helpers handlers share.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static cmd_fn *const table[WSL_CMD__COUNT] = {
+#define WSL_CMD(c, wire, level, args, summary) [WSL_CMD_##c] = cmd_##c,
+#include "commands.def"
+#undef WSL_CMD
+};
+
+void
+cmd_dispatch(struct ctl_request *req)
+{
+	table[req->cmd](req);
+}
+
+bool
+args_only(struct ctl_request *req, ...)
+{
+	const char *key, *k;
+	json_t *v;
+	va_list ap;
+	bool ok;
+
+	json_object_foreach(req->args, key, v) {
+		ok = false;
+		va_start(ap, req);
+		while ((k = va_arg(ap, const char *)) != NULL)
+			if (strcmp(k, key) == 0)
+				ok = true;
+		va_end(ap);
+		if (!ok) {
+			char text[160];
+
+			snprintf(text, sizeof(text), "unknown argument '%.64s' "
+			    "for '%s' (arguments: %s)", key,
+			    wsl_cmds[req->cmd].name, wsl_cmds[req->cmd].arguments);
+			ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
+			return (false);
+		}
+	}
+	return (true);
+}
+
+bool
+args_string(struct ctl_request *req, const char *key, bool required,
+    const char **out)
+{
+	json_t *v = json_object_get(req->args, key);
+	char text[160];
+
+	*out = NULL;
+	if (v == NULL && !required)
+		return (true);
+	if (v != NULL && json_is_string(v)) {
+		*out = json_string_value(v);
+		return (true);
+	}
+	snprintf(text, sizeof(text), v == NULL ?
+	    "'%s' needs the argument '%s' (a string)" :
+	    "'%s': the argument '%s' must be a string",
+	    wsl_cmds[req->cmd].name, key);
+	ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
+	return (false);
+}
+
+bool
+args_ms(struct ctl_request *req, const char *key, long long *out)
+{
+	json_t *v = json_object_get(req->args, key);
+	char text[160];
+
+	*out = -1;
+	if (v == NULL)
+		return (true);
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= 86400000LL * 365) {
+		*out = json_integer_value(v);
+		return (true);
+	}
+	snprintf(text, sizeof(text), "'%s': the argument '%s' must be a "
+	    "number of milliseconds (an integer, 0 or more)",
+	    wsl_cmds[req->cmd].name, key);
+	ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
+	return (false);
+}
+
+/* The listener named by the "name" argument. */
+struct wsld_listener *
+args_listener(struct ctl_request *req)
+{
+	struct wsld_listener *l;
+	const char *name;
+	char text[160];
+
+	if (!args_string(req, "name", true, &name))
+		return (NULL);
+	if ((l = registry_find(name)) == NULL) {
+		snprintf(text, sizeof(text), "no listener named '%.64s'", name);
+		ctl_reply(req, WSL_HR_ERROR_NOT_FOUND, text,
+		    json_pack("{s:s}", "name", name));
+		return (NULL);
+	}
+	return (l);
+}
+
+void
+reply_listener(struct ctl_request *req, struct wsld_listener *l, HRESULT hr,
+    const char *text, int previous)
+{
+	json_t *o = describe_listener(l);
+
+	if (o != NULL && previous >= 0)
+		json_object_set_new(o, "previous-state",
+		    json_string(wsl_state_name(previous)));
+	ctl_reply(req, hr, text, o);
+}

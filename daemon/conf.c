@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Loading and checking the configuration file (see conf.h).  jansson
+ * reports syntax errors with their position but keeps no positions for
+ * values, so conf_locate() finds a value's position by scanning the text
+ * along a JSON pointer; the text is valid JSON by then.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "spec.h"
+
+#define CONF_MAX (16 * 1024 * 1024)
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return (p);
+}
+
+/* Skip a string starting at its opening quote; returns past the closing. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end && *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return (p < end ? p + 1 : end);
+}
+
+/* Skip one value of any kind, without recursion. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		p = skip_ws(p, end);
+		if (p >= end)
+			return (end);
+		if (*p == '"')
+			p = skip_string(p, end);
+		else if (*p == '{' || *p == '[') {
+			depth++;
+			p++;
+		} else if (*p == '}' || *p == ']') {
+			depth--;
+			p++;
+		} else if (*p == ',' || *p == ':')
+			p++;
+		else
+			while (p < end && strchr(",:]} \t\r\n", *p) == NULL)
+				p++;
+	} while (depth > 0);
+	return (p);
+}
+
+/* Does the JSON string at p equal the pointer segment seg? */
+static bool
+key_equals(const char *p, const char *end, const char *seg, size_t seglen)
+{
+	const char *e = skip_string(p, end) - 1;
+	size_t n = (size_t)(e - (p + 1));
+
+	/* Keys with escapes never match: wsld's own keys have none. */
+	return (n == seglen && memchr(p + 1, '\\', n) == NULL &&
+	    memcmp(p + 1, seg, n) == 0);
+}
+
+int
+conf_locate(const char *text, size_t len, const char *pointer, int *line,
+    int *column)
+{
+	const char *p = text, *end = text + len, *seg, *q;
+	size_t seglen;
+	bool found;
+
+	while (*pointer == '/') {
+		seg = pointer + 1;
+		seglen = strcspn(seg, "/");
+		pointer = seg + seglen;
+		p = skip_ws(p, end);
+		if (p >= end || *p != '{')
+			return (-1);
+		found = false;
+		for (p++;;) {
+			p = skip_ws(p, end);
+			if (p >= end || *p != '"')
+				return (-1);
+			q = p;
+			p = skip_ws(skip_string(p, end), end);
+			if (p >= end || *p != ':')
+				return (-1);
+			p = skip_ws(p + 1, end);
+			if (key_equals(q, end, seg, seglen)) {
+				found = true;
+				break;
+			}
+			p = skip_ws(skip_value(p, end), end);
+			if (p >= end || *p != ',')
+				return (-1);
+			p++;
+		}
+		if (!found)
+			return (-1);
+	}
+	p = skip_ws(p, end);
+	*line = 1;
+	*column = 1;
+	for (q = text; q < p; q++) {
+		if (*q == '\n') {
+			(*line)++;
+			*column = 1;
+		} else
+			(*column)++;
+	}
+	return (0);
+}
+
+static char *
+read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	char *buf = NULL, *p;
+	size_t cap = 0, n = 0, r;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap == 0 ? 8192 : cap * 2;
+			if (cap > CONF_MAX || (p = realloc(buf, cap)) == NULL) {
+				snprintf(err, errlen, "%s: too large or out of "
+				    "memory", path);
+				free(buf);
+				fclose(f);
+				return (NULL);
+			}
+			buf = p;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(buf);
+		fclose(f);
+		return (NULL);
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return (buf);
+}
+
+/* "FILE:LINE:COLUMN: message", the position of the pointer's value. */
+static int
+fail_at(const char *path, const char *text, size_t len, const char *pointer,
+    const char *msg, char *err, size_t errlen)
+{
+	int line, column;
+
+	if (conf_locate(text, len, pointer, &line, &column) < 0)
+		line = column = 1;
+	snprintf(err, errlen, "%s:%d:%d: %s", path, line, column, msg);
+	return (-1);
+}
+
+static int
+check(struct conf *c, const char *path, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	char pointer[256], where[128], msg[512];
+	struct listener_spec spec;
+	struct wsl_err e;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(c->root, key, v) {
+		snprintf(pointer, sizeof(pointer), "/%s", key);
+		if (strcmp(key, "listeners") == 0) {
+			if (!json_is_object(v))
+				return (fail_at(path, text, len, pointer,
+				    "\"listeners\" must be an object of "
+				    "listeners by name", err, errlen));
+			c->listeners = v;
+		} else if (strcmp(key, "control-socket") == 0 ||
+		    strcmp(key, "pipe-directory") == 0) {
+			if (!json_is_string(v) || json_string_value(v)[0] != '/')
+				return (fail_at(path, text, len, pointer,
+				    "must be an absolute path (a string)", err,
+				    errlen));
+			if (key[0] == 'c')
+				c->control_socket = json_string_value(v);
+			else
+				c->pipe_directory = json_string_value(v);
+		} else {
+			snprintf(msg, sizeof(msg), "unknown key '%s' (expected "
+			    "listeners, control-socket, pipe-directory)", key);
+			return (fail_at(path, text, len, pointer, msg, err,
+			    errlen));
+		}
+	}
+	if (c->listeners == NULL)
+		return (0);
+	json_object_foreach(c->listeners, key, v) {
+		if (spec_parse(key, v, NULL, &spec, &e, where,
+		    sizeof(where)) < 0) {
+			snprintf(pointer, sizeof(pointer), "/listeners/%s%s", key,
+			    where);
+			snprintf(msg, sizeof(msg), "listeners.%s: %s", key,
+			    e.text);
+			return (fail_at(path, text, len, pointer, msg, err,
+			    errlen));
+		}
+		spec_clear(&spec);
+	}
+	return (0);
+}
+
+int
+conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	size_t len;
+	char *text;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((text = read_file(path, &len, err, errlen)) == NULL)
+		return (-1);
+	c->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (c->root == NULL) {
+		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
+		    jerr.column, jerr.text);
+		free(text);
+		return (-1);
+	}
+	if (!json_is_object(c->root)) {
+		snprintf(err, errlen, "%s:1:1: the configuration must be a JSON "
+		    "object, such as {\"listeners\": {}}", path);
+		r = -1;
+	} else
+		r = check(c, path, text, len, err, errlen);
+	free(text);
+	if (r < 0)
+		conf_free(c);
+	return (r);
+}
+
+void
+conf_free(struct conf *c)
+{
+	json_decref(c->root);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The configuration file: JSON, {"listeners": {NAME: {url, properties,
+ * handler, open}}, "control-socket": PATH, "pipe-directory": DIR}; "{}" is
+ * valid.  Every error names the file, line and column of the offending
+ * value, whether JSON syntax or meaning is wrong.
+ */
+#ifndef WSL_CONF_H
+#define WSL_CONF_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct conf {
+	json_t *root;
+	const char *control_socket;   /* borrowed from root; NULL: absent */
+	const char *pipe_directory;
+	json_t *listeners;            /* borrowed; an object, maybe empty */
+};
+
+/* 0, or -1 with "FILE:LINE:COLUMN: message" in err. */
+int conf_load(const char *path, struct conf *, char *err, size_t);
+void conf_free(struct conf *);
+/* Line and column (from 1) of the value at a JSON pointer, or -1. */
+int conf_locate(const char *text, size_t len, const char *pointer, int *line,
+    int *column);
+
+#endif

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Control connections (see control.h).
+ *
+ * Framing uses wsl_lines, so requests may arrive in any pieces; a request
+ * longer than WSL_PROTO_MAX_REQUEST gets an error reply and the connection
+ * is closed once that reply is sent.  EOF from the client ends the last
+ * request, whose reply is still sent (half-close), but a client that has
+ * gone completely has its pending request cancelled (for instance a
+ * waiting accept), and any reply, with its descriptor, is dropped and
+ * counted.  A connection stops reading while a request is in progress and
+ * its buffered input or unsent output is large, so no client can make the
+ * daemon buffer without bound.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "control.h"
+#include "log.h"
+#include "registry.h"
+
+#define READ_CHUNK 65536
+#define OUTPUT_HIGH_WATER (1024 * 1024)
+
+struct ctl_out {
+	TAILQ_ENTRY(ctl_out) entry;
+	char *buf;
+	size_t len, off;
+	int fd;                        /* sent with the first byte; -1: none */
+	struct wsld_listener *l;       /* whose channel fd is (a reference) */
+};
+
+struct ctl_conn {
+	int fd;
+	struct event *rev, *wev, *resume;
+	struct wsl_lines in;
+	TAILQ_HEAD(, ctl_out) out;
+	size_t out_bytes;
+	struct ctl_request *busy;      /* the request being answered */
+	bool eof;                      /* no more requests will come */
+	bool gone;                     /* the client closed completely */
+	bool last_done;                /* the unterminated tail was handled */
+	bool closing;                  /* close once the output is sent */
+	pid_t pid;
+	uid_t uid;
+	TAILQ_ENTRY(ctl_conn) entry;
+};
+
+struct event_base *control_base;
+
+static TAILQ_HEAD(, ctl_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static struct event_base *base;
+static struct event *listen_ev;
+static int listen_fd = -1;
+static char listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void conn_update(struct ctl_conn *);
+
+static void
+out_free(struct ctl_out *o)
+{
+	if (o->fd >= 0) {
+		/* Never reached its client: the hand-off failed. */
+		close(o->fd);
+		if (o->l != NULL)
+			atomic_fetch_add(&o->l->failed, 1);
+	}
+	if (o->l != NULL)
+		listener_unref(o->l);
+	free(o->buf);
+	free(o);
+}
+
+static void
+conn_free(struct ctl_conn *c)
+{
+	struct ctl_out *o;
+
+	TAILQ_REMOVE(&conns, c, entry);
+	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
+		TAILQ_REMOVE(&c->out, o, entry);
+		out_free(o);
+	}
+	event_free(c->rev);
+	event_free(c->wev);
+	event_free(c->resume);
+	wsl_lines_free(&c->in);
+	close(c->fd);
+	free(c);
+}
+
+/* The client is gone: cancel what it waits for, drop what it was sent. */
+static void
+conn_gone(struct ctl_conn *c)
+{
+	struct ctl_out *o;
+
+	if (c->gone)
+		return;
+	c->gone = true;
+	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
+		TAILQ_REMOVE(&c->out, o, entry);
+		out_free(o);
+	}
+	c->out_bytes = 0;
+	if (c->busy != NULL && c->busy->cancel != NULL)
+		c->busy->cancel(c->busy);
+	conn_update(c);
+}
+
+static void
+queue(struct ctl_conn *c, char *buf, size_t len, int fd,
+    struct wsld_listener *l)
+{
+	struct ctl_out *o;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		free(buf);
+		if (fd >= 0) {
+			close(fd);
+			atomic_fetch_add(&l->failed, 1);
+		}
+		conn_gone(c);
+		return;
+	}
+	o->buf = buf;
+	o->len = len;
+	o->fd = fd;
+	o->l = l;
+	if (l != NULL)
+		listener_ref(l);
+	TAILQ_INSERT_TAIL(&c->out, o, entry);
+	c->out_bytes += len;
+}
+
+static void
+send_reply(struct ctl_conn *c, json_t *reply, int fd, struct wsld_listener *l)
+{
+	size_t len;
+	char *buf;
+
+	if (reply == NULL || (buf = wsl_encode(reply, &len)) == NULL) {
+		json_decref(reply);
+		if (fd >= 0) {
+			close(fd);
+			atomic_fetch_add(&l->failed, 1);
+		}
+		conn_gone(c); /* cannot answer: do not leave it waiting */
+		return;
+	}
+	json_decref(reply);
+	queue(c, buf, len, fd, l);
+}
+
+static void
+request_free(struct ctl_request *req)
+{
+	json_decref(req->root);
+	free(req);
+}
+
+void
+ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
+    json_t *args, int fd, struct wsld_listener *l)
+{
+	struct ctl_conn *c = req->conn;
+	json_t *reply;
+
+	if (c == NULL || c->gone) {
+		json_decref(args);
+		if (fd >= 0) {
+			close(fd);
+			atomic_fetch_add(&l->failed, 1);
+		}
+	} else {
+		reply = wsl_reply_new(req->id, hr, text, args);
+		send_reply(c, reply, fd, l);
+	}
+	if (c != NULL && c->busy == req) {
+		c->busy = NULL;
+		/* Go on from a fresh stack, not from inside the handler. */
+		event_active(c->resume, EV_READ, 0);
+	}
+	request_free(req);
+}
+
+void
+ctl_reply(struct ctl_request *req, HRESULT hr, const char *text, json_t *args)
+{
+	ctl_reply_fd(req, hr, text, args, -1, NULL);
+}
+
+static void
+dispatch(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct ctl_request *req;
+	struct wsl_request wr;
+	struct wsl_err err;
+	HRESULT hr;
+
+	if ((req = calloc(1, sizeof(*req))) == NULL) {
+		conn_gone(c);
+		return;
+	}
+	req->conn = c;
+	snprintf(req->actor, sizeof(req->actor), "by uid %u pid %d",
+	    (unsigned int)c->uid, (int)c->pid);
+	c->busy = req;
+	hr = wsl_request_decode(line, len, &wr, &err);
+	req->root = wr.root; /* owns id and args, even on failure */
+	req->id = wr.id;
+	req->args = wr.arguments;
+	req->cmd = wr.cmd;
+	if (FAILED(hr)) {
+		ctl_reply(req, hr, err.text, NULL);
+		return;
+	}
+	cmd_dispatch(req);
+}
+
+static bool
+blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return (false);
+	return (true);
+}
+
+static void
+too_long(struct ctl_conn *c)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "the request is larger than %d bytes; "
+	    "closing the connection", WSL_PROTO_MAX_REQUEST);
+	send_reply(c, wsl_reply_new(NULL, WSL_HR_WS_E_INVALID_FORMAT, text,
+	    NULL), -1, NULL);
+	c->closing = true;
+	log_warnx("control: a request from uid %u pid %d exceeded %d bytes",
+	    (unsigned int)c->uid, (int)c->pid, WSL_PROTO_MAX_REQUEST);
+}
+
+/* Take requests out of the input while none is in progress. */
+static void
+process(struct ctl_conn *c)
+{
+	size_t len;
+	char *line;
+	int r;
+
+	while (c->busy == NULL && !c->gone && !c->closing) {
+		r = wsl_lines_next(&c->in, &line, &len);
+		if (r == WSL_LINES_TOO_LONG) {
+			too_long(c);
+			break;
+		}
+		if (r == WSL_LINES_LINE) {
+			if (!blank(line, len))
+				dispatch(c, line, len);
+			wsl_lines_consume(&c->in, len + 1);
+			continue;
+		}
+		if (!c->eof || c->last_done)
+			break;
+		/* EOF ends the last request too. */
+		c->last_done = true;
+		r = wsl_lines_take_rest(&c->in, &line, &len);
+		if (r == WSL_LINES_TOO_LONG)
+			too_long(c);
+		else if (r == WSL_LINES_LINE) {
+			if (!blank(line, len))
+				dispatch(c, line, len);
+			wsl_lines_consume(&c->in, len);
+		}
+	}
+	conn_update(c);
+}
+
+/* After EOF: has the client closed completely, or only its sending side? */
+static bool
+hung_up(int fd)
+{
+	struct pollfd p = { fd, 0, 0 };
+
+	return (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)));
+}
+
+static void
+read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+	char buf[READ_CHUNK];
+	ssize_t n;
+
+	(void)what;
+	if (c->eof) {
+		/* Edge-triggered watch for the client going away. */
+		if (hung_up(fd))
+			conn_gone(c);
+		return;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		conn_gone(c);
+		return;
+	}
+	if (n == 0) {
+		c->eof = true;
+		if (hung_up(fd)) {
+			conn_gone(c);
+			return;
+		}
+		event_del(c->rev);
+		event_assign(c->rev, base, c->fd, EV_READ | EV_ET | EV_PERSIST,
+		    read_cb, c);
+	} else if (wsl_lines_append(&c->in, buf, (size_t)n) < 0) {
+		conn_gone(c);
+		return;
+	}
+	process(c);
+}
+
+static void
+write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+	struct ctl_out *o;
+	ssize_t n;
+
+	(void)what;
+	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
+		if (o->off == 0 && o->fd >= 0) {
+			n = wsl_send_fd(fd, o->buf, o->len, o->fd);
+			if (n > 0) {
+				close(o->fd); /* the client has its own copy */
+				o->fd = -1;
+				atomic_fetch_add(&o->l->delivered, 1);
+			}
+		} else
+			n = send(fd, o->buf + o->off, o->len - o->off,
+			    MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			conn_gone(c);
+			return;
+		}
+		o->off += (size_t)n;
+		c->out_bytes -= (size_t)n;
+		if (o->off < o->len)
+			break;
+		TAILQ_REMOVE(&c->out, o, entry);
+		out_free(o);
+	}
+	conn_update(c);
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	process(arg);
+}
+
+/* Decide what to watch, and whether the connection is finished. */
+static void
+conn_update(struct ctl_conn *c)
+{
+	bool finished, want_read;
+
+	if (c->gone) {
+		if (c->busy == NULL)
+			conn_free(c);
+		else {
+			event_del(c->rev);
+			event_del(c->wev);
+		}
+		return;
+	}
+	finished = c->busy == NULL && (c->closing || (c->eof && c->last_done));
+	if (finished && TAILQ_EMPTY(&c->out)) {
+		conn_free(c);
+		return;
+	}
+	if (TAILQ_EMPTY(&c->out))
+		event_del(c->wev);
+	else
+		event_add(c->wev, NULL);
+	if (c->eof) {
+		event_add(c->rev, NULL); /* the edge-triggered hang-up watch */
+		return;
+	}
+	want_read = !c->closing &&
+	    wsl_lines_pending(&c->in) < WSL_PROTO_MAX_REQUEST + READ_CHUNK &&
+	    c->out_bytes < OUTPUT_HIGH_WATER;
+	if (want_read)
+		event_add(c->rev, NULL);
+	else
+		event_del(c->rev);
+}
+
+static void
+accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_conn *c;
+	int s;
+
+	(void)what;
+	(void)arg;
+	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("control: accept");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(s);
+		return;
+	}
+	c->fd = s;
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+	}
+	wsl_lines_init(&c->in, WSL_PROTO_MAX_REQUEST);
+	TAILQ_INIT(&c->out);
+	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);
+	c->wev = event_new(base, s, EV_WRITE | EV_PERSIST, write_cb, c);
+	c->resume = event_new(base, -1, 0, resume_cb, c);
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	if (c->rev == NULL || c->wev == NULL || c->resume == NULL) {
+		c->gone = true;
+		if (c->rev != NULL)
+			event_free(c->rev);
+		if (c->wev != NULL)
+			event_free(c->wev);
+		if (c->resume != NULL)
+			event_free(c->resume);
+		c->rev = c->wev = c->resume = NULL;
+		TAILQ_REMOVE(&conns, c, entry);
+		close(s);
+		free(c);
+		return;
+	}
+	event_add(c->rev, NULL);
+}
+
+/* Refuse to take over a socket someone answers on; replace a stale one. */
+static int
+claim(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, r, e;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return (errno == ENOENT ? 0 : -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("control: %s exists and is not a socket",
+		    sun->sun_path);
+		errno = EEXIST;
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return (-1);
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	close(fd);
+	if (r == 0) {
+		log_warnx("control: another wsld answers on %s", sun->sun_path);
+		errno = EADDRINUSE;
+		return (-1);
+	}
+	if (e != ECONNREFUSED) {
+		errno = e;
+		return (-1);
+	}
+	return (unlink(sun->sun_path));
+}
+
+int
+control_listen(struct event_base *b, const char *path)
+{
+	struct sockaddr_un sun;
+	char dir[PATH_MAX];
+	mode_t old;
+	int fd, e;
+
+	base = b;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control: socket path %s is longer than %zu bytes",
+		    path, sizeof(sun.sun_path) - 1);
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST) {
+		log_warn("control: cannot create %s", dir);
+		return (-1);
+	}
+	if (claim(&sun) < 0) {
+		log_warn("control: %s", path);
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0)
+		return (-1);
+	/* Created 0660 from the start: no window where it is wider. */
+	old = umask(S_IXUSR | S_IXGRP | S_IRWXO);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		e = errno;
+		umask(old);
+		close(fd);
+		errno = e;
+		log_warn("control: bind %s", path);
+		return (-1);
+	}
+	umask(old);
+	if (listen(fd, 128) < 0 ||
+	    (listen_ev = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
+		NULL)) == NULL || event_add(listen_ev, NULL) < 0) {
+		log_warn("control: listen %s", path);
+		close(fd);
+		unlink(path);
+		return (-1);
+	}
+	listen_fd = fd;
+	snprintf(listen_path, sizeof(listen_path), "%s", path);
+	return (0);
+}
+
+/* Stop taking connections and requests: the daemon is going down. */
+void
+control_shutdown(void)
+{
+	if (listen_ev != NULL) {
+		event_free(listen_ev);
+		listen_ev = NULL;
+	}
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		unlink(listen_path);
+		listen_fd = -1;
+	}
+}
+
+/* Drop every connection (at exit: their requests are answered already or
+ * cancelled by conn_gone). */
+void
+control_free(void)
+{
+	struct ctl_conn *c, *next;
+
+	control_shutdown();
+	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->busy != NULL) {
+			c->busy->conn = NULL;
+			if (c->busy->cancel != NULL)
+				c->busy->cancel(c->busy);
+		}
+		c->busy = NULL;
+		c->gone = true;
+		conn_free(c);
+	}
+}

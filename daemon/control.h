@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The control socket: newline-delimited JSON requests, answered in order,
+ * one at a time per connection, on the control thread's own event loop.
+ * A command handler receives a ctl_request and answers it exactly once
+ * with ctl_reply(), now or later (open, close, accept and wait answer when
+ * their operation finishes, while other connections are served).
+ */
+#ifndef WSL_CONTROL_H
+#define WSL_CONTROL_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "webservices.h"
+
+struct ctl_conn;
+struct wsld_listener;
+
+struct ctl_request {
+	struct ctl_conn *conn;       /* NULL once the client has gone */
+	json_t *root;                /* the decoded request (owns the rest) */
+	json_t *id;                  /* borrowed; NULL when absent */
+	json_t *args;                /* borrowed; an object */
+	int cmd;                     /* enum wsl_cmd */
+	char actor[96];              /* "by uid 0 pid 123", for logs */
+	/* Set by commands that wait: called if the client goes away. */
+	void (*cancel)(struct ctl_request *);
+	void *data;
+};
+
+/* The control thread's loop; listener loops activate events on it. */
+extern struct event_base *control_base;
+
+int control_listen(struct event_base *, const char *path);
+void control_shutdown(void); /* stop accepting, close idle connections */
+void control_free(void);
+
+/* Answer the request (steals args) and finish it. */
+void ctl_reply(struct ctl_request *, HRESULT, const char *text, json_t *args);
+/* The same, with a descriptor attached to the reply's bytes; the
+ * descriptor is the reply's now, and l's counters record its fate. */
+void ctl_reply_fd(struct ctl_request *, HRESULT, const char *text,
+    json_t *args, int fd, struct wsld_listener *l);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The table of handler types, and the "accept" handler, which has no loop
+ * of its own: its channels go to `accept` requests only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "handler.h"
+
+static int
+accept_configure(const json_t *conf, void **state, struct wsl_err *err,
+    char *where, size_t wherelen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)conf, key, v) {
+		if (strcmp(key, "type") != 0) {
+			snprintf(where, wherelen, "/%s", key);
+			wsl_err_set(err, WSL_HR_E_INVALIDARG,
+			    "unknown key '%s' for the accept handler", key);
+			return (-1);
+		}
+	}
+	*state = NULL;
+	return (0);
+}
+
+static void
+nothing(struct wsld_listener *l)
+{
+	(void)l;
+}
+
+static void
+nothing_to_free(void *state)
+{
+	(void)state;
+}
+
+const struct handler_type handler_accept = {
+	.name = "accept",
+	.serves_accept_requests = true,
+	.configure = accept_configure,
+	.start = nothing,
+	.release = nothing,
+	.destroy = nothing_to_free,
+};
+
+static const struct handler_type *const handlers[] = {
+	&handler_accept,
+	&handler_echo,
+};
+
+const struct handler_type *
+handler_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (strcmp(handlers[i]->name, name) == 0)
+			return (handlers[i]);
+	return (NULL);
+}
+
+/* "accept, echo": for error messages. */
+const char *
+handler_names(void)
+{
+	static char names[128];
+	size_t i, n = 0;
+
+	if (names[0] != '\0')
+		return (names);
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+		    i > 0 ? ", " : "", handlers[i]->name);
+	return (names);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Handlers decide what happens to the channels a listener accepts.  The
+ * "accept" handler leaves them to `accept` requests from control clients;
+ * the others are the application calling WsAcceptChannel in a loop on the
+ * listener's own event loop, stopping when the listener faults or closes.
+ * Adding one (forward, exec) means adding a struct handler_type here.
+ */
+#ifndef WSL_HANDLER_H
+#define WSL_HANDLER_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "wsl-proto.h"
+
+struct wsld_listener;
+
+struct handler_type {
+	const char *name;
+	/* Channels go to `accept` requests (no accept loop of its own). */
+	bool serves_accept_requests;
+	/* Check the handler object (its "type" is already known) and make
+	 * per-listener state; 0, or fills err and *where (a JSON pointer
+	 * below the handler object) and returns -1. */
+	int (*configure)(const json_t *, void **, struct wsl_err *,
+	    char *where, size_t wherelen);
+	/* The listener is OPEN: start accepting (control thread). */
+	void (*start)(struct wsld_listener *);
+	/* The listener is about to be freed: drop everything that lives on
+	 * its loop (control thread; posts work to the loop). */
+	void (*release)(struct wsld_listener *);
+	/* The loop is gone: free the state (control thread). */
+	void (*destroy)(void *);
+};
+
+const struct handler_type *handler_lookup(const char *);
+const char *handler_names(void); /* "accept, echo" for messages */
+
+extern const struct handler_type handler_accept;
+extern const struct handler_type handler_echo;
+
+#endif

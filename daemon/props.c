@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The property table (see props.h).  Every property is decoded and encoded
+ * here and nowhere else; the core enforces which may be given when.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "props.h"
+
+enum kind { K_ULONG, K_TIMEOUT, K_IP_VERSION, K_CALLBACK_MODEL, K_STATE,
+	K_CHANNEL_TYPE, K_BINDING, K_BOOL };
+
+static const struct prop {
+	const char *name;
+	WS_LISTENER_PROPERTY_ID id;
+	enum kind kind;
+	bool read_only;
+} table[] = {
+	{ "listen-backlog", WS_LISTENER_PROPERTY_LISTEN_BACKLOG, K_ULONG, false },
+	{ "ip-version", WS_LISTENER_PROPERTY_IP_VERSION, K_IP_VERSION, false },
+	{ "state", WS_LISTENER_PROPERTY_STATE, K_STATE, true },
+	{ "async-callback-model", WS_LISTENER_PROPERTY_ASYNC_CALLBACK_MODEL,
+	    K_CALLBACK_MODEL, false },
+	{ "channel-type", WS_LISTENER_PROPERTY_CHANNEL_TYPE, K_CHANNEL_TYPE,
+	    true },
+	{ "channel-binding", WS_LISTENER_PROPERTY_CHANNEL_BINDING, K_BINDING,
+	    true },
+	{ "connect-timeout", WS_LISTENER_PROPERTY_CONNECT_TIMEOUT, K_TIMEOUT,
+	    false },
+	{ "is-multicast", WS_LISTENER_PROPERTY_IS_MULTICAST, K_BOOL, false },
+	{ "close-timeout", WS_LISTENER_PROPERTY_CLOSE_TIMEOUT, K_TIMEOUT, false },
+	{ "to-header-matching-options",
+	    WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS, K_ULONG, false },
+	{ "transport-url-matching-options",
+	    WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS, K_ULONG, false },
+};
+#define NPROPS (sizeof(table) / sizeof(table[0]))
+
+static const struct {
+	WS_CHANNEL_TYPE type;
+	const char *name;
+} types[] = {
+	{ WS_CHANNEL_TYPE_INPUT, "INPUT" },
+	{ WS_CHANNEL_TYPE_OUTPUT, "OUTPUT" },
+	{ WS_CHANNEL_TYPE_INPUT_SESSION, "INPUT_SESSION" },
+	{ WS_CHANNEL_TYPE_OUTPUT_SESSION, "OUTPUT_SESSION" },
+	{ WS_CHANNEL_TYPE_DUPLEX, "DUPLEX" },
+	{ WS_CHANNEL_TYPE_DUPLEX_SESSION, "DUPLEX_SESSION" },
+	{ WS_CHANNEL_TYPE_REQUEST, "REQUEST" },
+	{ WS_CHANNEL_TYPE_REPLY, "REPLY" },
+};
+static const char *const bindings[] = { "HTTP", "TCP", "UDP", "CUSTOM",
+	"NAMEDPIPE" };
+
+static const struct prop *
+find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NPROPS; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return (&table[i]);
+	return (NULL);
+}
+
+static int
+unknown(const char *name, struct wsl_err *err)
+{
+	char known[512];
+	size_t i, n = 0;
+
+	for (i = 0; i < NPROPS; i++)
+		n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
+		    i > 0 ? ", " : "", table[i].name);
+	wsl_err_set(err, WSL_HR_E_INVALIDARG,
+	    "unknown property '%s' (known: %s)", name, known);
+	return (-1);
+}
+
+/* A JSON value to the property's binary value; -1 when it does not fit. */
+static int
+decode(const struct prop *p, const json_t *v, ULONG *out, struct wsl_err *err)
+{
+	json_int_t i;
+	const char *s;
+
+	switch (p->kind) {
+	case K_ULONG:
+	case K_TIMEOUT:
+		if (p->kind == K_TIMEOUT && json_is_string(v) &&
+		    strcmp(json_string_value(v), "infinite") == 0) {
+			*out = INFINITE;
+			return (0);
+		}
+		if (!json_is_integer(v) || (i = json_integer_value(v)) < 0 ||
+		    i > (json_int_t)UINT32_MAX)
+			break;
+		*out = (ULONG)i;
+		return (0);
+	case K_IP_VERSION:
+		s = json_is_string(v) ? json_string_value(v) : NULL;
+		i = json_is_integer(v) ? json_integer_value(v) : 0;
+		if ((s != NULL && strcmp(s, "4") == 0) || i == 4)
+			*out = WS_IP_VERSION_4;
+		else if ((s != NULL && strcmp(s, "6") == 0) || i == 6)
+			*out = WS_IP_VERSION_6;
+		else if (s != NULL && strcasecmp(s, "auto") == 0)
+			*out = WS_IP_VERSION_AUTO;
+		else
+			break;
+		return (0);
+	case K_CALLBACK_MODEL:
+		s = json_is_string(v) ? json_string_value(v) : "";
+		if (strcasecmp(s, "short") == 0)
+			*out = WS_SHORT_CALLBACK;
+		else if (strcasecmp(s, "long") == 0)
+			*out = WS_LONG_CALLBACK;
+		else
+			break;
+		return (0);
+	case K_BOOL:
+		if (!json_is_boolean(v))
+			break;
+		*out = json_is_true(v) ? TRUE : FALSE;
+		return (0);
+	case K_STATE:
+	case K_CHANNEL_TYPE:
+	case K_BINDING:
+		wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "property '%s' is read-only", p->name);
+		return (-1);
+	}
+	wsl_err_set(err, WSL_HR_E_INVALIDARG, "property '%s' must be %s",
+	    p->name, p->kind == K_ULONG ? "an integer from 0 to 4294967295" :
+	    p->kind == K_TIMEOUT ? "milliseconds (an integer) or \"infinite\"" :
+	    p->kind == K_IP_VERSION ? "\"4\", \"6\" or \"auto\"" :
+	    p->kind == K_CALLBACK_MODEL ? "\"short\" or \"long\"" :
+	    "true or false");
+	return (-1);
+}
+
+static json_t *
+encode(const struct prop *p, ULONG v)
+{
+	size_t i;
+
+	switch (p->kind) {
+	case K_TIMEOUT:
+		if (v == INFINITE)
+			return (json_string("infinite"));
+		/* FALLTHROUGH */
+	case K_ULONG:
+		return (json_integer((json_int_t)v));
+	case K_IP_VERSION:
+		return (json_string(v == WS_IP_VERSION_4 ? "4" :
+		    v == WS_IP_VERSION_6 ? "6" : "auto"));
+	case K_CALLBACK_MODEL:
+		return (json_string(v == WS_SHORT_CALLBACK ? "short" : "long"));
+	case K_BOOL:
+		return (json_boolean(v != 0));
+	case K_STATE:
+		return (json_string(wsl_state_name((int)v)));
+	case K_CHANNEL_TYPE:
+		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if ((ULONG)types[i].type == v)
+				return (json_string(types[i].name));
+		return (json_integer((json_int_t)v));
+	case K_BINDING:
+		return (json_string(v < 5 ? bindings[v] : "?"));
+	}
+	return (json_null());
+}
+
+struct stored {
+	WS_LISTENER_PROPERTY prop;
+	ULONG value;
+};
+
+int
+props_from_json(const json_t *obj, struct props_set *set, struct wsl_err *err,
+    char *where, size_t wherelen)
+{
+	const struct prop *p;
+	struct stored *s;
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	memset(set, 0, sizeof(*set));
+	if (obj == NULL)
+		return (0);
+	if (!json_is_object(obj)) {
+		wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "\"properties\" must be an object");
+		return (-1);
+	}
+	if ((s = calloc(json_object_size(obj) + 1, sizeof(*s))) == NULL ||
+	    (set->props = calloc(json_object_size(obj) + 1,
+		sizeof(*set->props))) == NULL) {
+		free(s);
+		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
+		return (-1);
+	}
+	set->values = s;
+	json_object_foreach((json_t *)obj, key, v) {
+		snprintf(where, wherelen, "/%s", key);
+		if ((p = find(key)) == NULL) {
+			props_clear(set);
+			return (unknown(key, err));
+		}
+		if (decode(p, v, &s[n].value, err) < 0) {
+			props_clear(set);
+			return (-1);
+		}
+		set->props[n].id = p->id;
+		set->props[n].value = &s[n].value;
+		set->props[n].valueSize = sizeof(ULONG);
+		n++;
+	}
+	set->count = (ULONG)n;
+	where[0] = '\0';
+	return (0);
+}
+
+void
+props_clear(struct props_set *set)
+{
+	free(set->props);
+	free(set->values);
+	memset(set, 0, sizeof(*set));
+}
+
+static json_t *
+get_one(WS_LISTENER *ws, const struct prop *p)
+{
+	ULONG v = 0;
+
+	/* Every listener property here is 4 bytes wide (ULONG, BOOL, enums). */
+	if (WsGetListenerProperty(ws, p->id, &v, sizeof(v), NULL) != S_OK)
+		return (NULL);
+	return (encode(p, v));
+}
+
+json_t *
+props_get_all(WS_LISTENER *ws)
+{
+	json_t *o = json_object(), *v;
+	size_t i;
+
+	for (i = 0; o != NULL && i < NPROPS; i++)
+		if ((v = get_one(ws, &table[i])) != NULL)
+			json_object_set_new(o, table[i].name, v);
+	return (o);
+}
+
+int
+props_get(WS_LISTENER *ws, const char *name, json_t **out, struct wsl_err *err)
+{
+	const struct prop *p;
+
+	if ((p = find(name)) == NULL)
+		return (unknown(name, err));
+	if ((*out = get_one(ws, p)) == NULL) {
+		wsl_err_set(err, WSL_HR_E_UNEXPECTED, "cannot read '%s'", name);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+props_set(WS_LISTENER *ws, const char *name, const json_t *value,
+    struct wsl_err *err)
+{
+	const struct prop *p;
+	ULONG v;
+	HRESULT hr;
+
+	if ((p = find(name)) == NULL)
+		return (unknown(name, err));
+	if (p->read_only) {
+		wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "property '%s' is read-only", name);
+		return (-1);
+	}
+	if (decode(p, value, &v, err) < 0)
+		return (-1);
+	if ((hr = WsSetListenerProperty(ws, p->id, &v, sizeof(v), NULL)) != S_OK) {
+		wsl_err_set(err, hr, "property '%s' can only be given when the "
+		    "listener is created (WsSetListenerProperty refuses it)", name);
+		return (-1);
+	}
+	return (0);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Listener properties on the wire: lower-case dashed names
+ * ("listen-backlog") and JSON values, mapped to WS_LISTENER_PROPERTY ids
+ * and binary values.
+ */
+#ifndef WSL_PROPS_H
+#define WSL_PROPS_H
+
+#include <jansson.h>
+
+#include "webservices.h"
+
+/* A property array for WsCreateListener, values stored alongside. */
+struct props_set {
+	WS_LISTENER_PROPERTY *props;
+	ULONG count;
+	void *values;
+};
+
+/* 0, or -1 with err and where (a JSON pointer below the object) set. */
+int props_from_json(const json_t *, struct props_set *, struct wsl_err *,
+    char *where, size_t wherelen);
+void props_clear(struct props_set *);
+json_t *props_get_all(WS_LISTENER *);
+/* 0, or -1 with err set (unknown name). */
+int props_get(WS_LISTENER *, const char *, json_t **, struct wsl_err *);
+int props_set(WS_LISTENER *, const char *, const json_t *, struct wsl_err *);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Named listeners: what the daemon adds around a WS_LISTENER (its name,
+ * URL, handler, and the control-side bookkeeping), and the registry that
+ * finds one by name in O(1).  Everything here belongs to the control
+ * thread, except the atomic counters, which handlers update from the
+ * listener's loop.
+ */
+#ifndef WSL_REGISTRY_H
+#define WSL_REGISTRY_H
+
+#include <sys/queue.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "webservices.h"
+
+struct handler_type;
+struct waiter;
+
+struct wsld_listener {
+	char *name;
+	char *url;
+	WS_LISTENER *ws;                 /* NULL once freed */
+	json_t *properties;              /* as given at create (object) */
+	json_t *handler_conf;            /* as given, with "type" */
+	const struct handler_type *handler;
+	void *handler_state;
+	bool open_at_start;
+	int refs;
+	int ops;                         /* async operations not finished */
+	struct event *state_ev;          /* activated by the core's state hook */
+	TAILQ_HEAD(, waiter) waiters;    /* `wait` requests */
+	/* Channels the daemon was given by the core: */
+	atomic_uint_fast64_t delivered;  /* handed to a client or a handler */
+	atomic_uint_fast64_t failed;     /* could not be handed over */
+	TAILQ_ENTRY(wsld_listener) entry;
+};
+
+/* Creates and registers; steals nothing.  NULL with *err set on failure. */
+struct wsld_listener *registry_add(const char *name, const char *url,
+    WS_LISTENER *, json_t *properties, json_t *handler_conf,
+    const struct handler_type *, void *handler_state, bool open_at_start);
+struct wsld_listener *registry_find(const char *);
+void registry_remove(struct wsld_listener *); /* drops the registry's ref */
+size_t registry_count(void);
+/* Listeners sorted by name; the array and refs are the caller's. */
+struct wsld_listener **registry_sorted(size_t *);
+void registry_free_sorted(struct wsld_listener **, size_t);
+/* Bracket an asynchronous operation (open, close, accept), so shutdown
+ * frees the listener only after the operation has answered. */
+void listener_op_begin(struct wsld_listener *);
+void listener_op_end(struct wsld_listener *);
+void listener_ref(struct wsld_listener *);
+void listener_unref(struct wsld_listener *);
+/* changed: called on the control thread after a listener's state changed. */
+void registry_init(struct event_base *, void (*changed)(struct wsld_listener *));
+
+/* Called by `wait` when the listener is removed or its state changes. */
+void waiters_check(struct wsld_listener *);
+
+#endif

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Checking a listener definition (see spec.h).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "handler.h"
+#include "spec.h"
+
+/* Names: 1 to 64 of [A-Za-z0-9._-], starting with a letter or digit. */
+bool
+spec_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 64 || !isalnum((unsigned char)name[0]))
+		return (false);
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return (false);
+	return (true);
+}
+
+static bool
+allowed(const char *key, const char *const *extra)
+{
+	static const char *const own[] = { "url", "properties", "handler",
+		"open", NULL };
+	size_t i;
+
+	for (i = 0; own[i] != NULL; i++)
+		if (strcmp(key, own[i]) == 0)
+			return (true);
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		if (strcmp(key, extra[i]) == 0)
+			return (true);
+	return (false);
+}
+
+static int
+handler_parse(const json_t *h, struct listener_spec *s, struct wsl_err *err,
+    char *where, size_t wherelen)
+{
+	char sub[128] = "";
+	const char *type;
+	json_t *t;
+
+	if (h == NULL) {
+		s->handler = &handler_accept;
+		s->handler_conf = json_pack("{s:s}", "type", "accept");
+		return (s->handler->configure(s->handler_conf,
+		    &s->handler_state, err, sub, sizeof(sub)));
+	}
+	snprintf(where, wherelen, "/handler");
+	if (!json_is_object(h)) {
+		wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "\"handler\" must be an object such as {\"type\": \"echo\"}");
+		return (-1);
+	}
+	if ((t = json_object_get(h, "type")) == NULL || !json_is_string(t)) {
+		wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "the handler needs a \"type\" string (one of: %s)",
+		    handler_names());
+		return (-1);
+	}
+	type = json_string_value(t);
+	snprintf(where, wherelen, "/handler/type");
+	if ((s->handler = handler_lookup(type)) == NULL) {
+		wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "unknown handler type '%s' (one of: %s)", type,
+		    handler_names());
+		return (-1);
+	}
+	s->handler_conf = json_incref((json_t *)h);
+	if (s->handler->configure(h, &s->handler_state, err, sub,
+	    sizeof(sub)) < 0) {
+		snprintf(where, wherelen, "/handler%s", sub);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+spec_parse(const char *name, const json_t *obj, const char *const *extra,
+    struct listener_spec *s, struct wsl_err *err, char *where,
+    size_t wherelen)
+{
+	char why[256], sub[128] = "";
+	const char *key;
+	json_t *v;
+
+	memset(s, 0, sizeof(*s));
+	where[0] = '\0';
+	if (!spec_name_ok(name))
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "bad listener "
+		    "name '%.64s': use 1 to 64 letters, digits, '.', '_' or "
+		    "'-', starting with a letter or digit", name), -1);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	if (!json_is_object(obj))
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "a listener must be an object with at least \"url\""), -1);
+	json_object_foreach((json_t *)obj, key, v) {
+		if (!allowed(key, extra)) {
+			snprintf(where, wherelen, "/%s", key);
+			return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
+			    "unknown key '%s' (expected url, properties, "
+			    "handler, open)", key), -1);
+		}
+	}
+	snprintf(where, wherelen, "/url");
+	v = json_object_get(obj, "url");
+	if (v == NULL || !json_is_string(v))
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "listener '%s' needs a \"url\" string such as "
+		    "\"net.tcp://127.0.0.1:8808/\"", name), -1);
+	s->url = json_string_value(v);
+	if (FAILED(WslUrlBinding(s->url, &s->binding, &s->type, why,
+	    sizeof(why))))
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "bad url '%s': %s",
+		    s->url, why), -1);
+	snprintf(where, wherelen, "/open");
+	v = json_object_get(obj, "open");
+	if (v != NULL && !json_is_boolean(v))
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "\"open\" must be true or false"), -1);
+	s->open = json_is_true(v);
+	s->properties = json_object_get(obj, "properties");
+	if (props_from_json(s->properties, &s->props, err, sub,
+	    sizeof(sub)) < 0) {
+		snprintf(where, wherelen, "/properties%s", sub);
+		return (-1);
+	}
+	if (handler_parse(json_object_get(obj, "handler"), s, err, where,
+	    wherelen) < 0) {
+		spec_clear(s);
+		return (-1);
+	}
+	where[0] = '\0';
+	return (0);
+}
+
+void
+spec_clear(struct listener_spec *s)
+{
+	props_clear(&s->props);
+	if (s->handler != NULL && s->handler_state != NULL)
+		s->handler->destroy(s->handler_state);
+	s->handler_state = NULL;
+	json_decref(s->handler_conf);
+	s->handler_conf = NULL;
+}

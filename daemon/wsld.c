@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * wsld: the listener daemon.  The main thread runs the control loop
+ * (control socket, signals, start-up and shutdown); every listener runs
+ * its own loop on its own thread (daemon/ws-loop.c).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "conf.h"
+#include "control.h"
+#include "listener.h"
+#include "log.h"
+#include "registry.h"
+
+#define SHUTDOWN_GRACE_MS 30000
+
+static struct {
+	const char *config;
+	const char *control_socket;
+	const char *pipe_dir;
+	bool foreground, check_only;
+	int verbose;
+} opt;
+
+static int starting;            /* start-time opens not finished yet */
+static int ready_fd = -1;       /* to the waiting parent, when detached */
+static bool shutting_down;
+static struct event *grace_ev;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: wsld [-fnvV] [-c file] [-s control-socket] "
+	    "[-p pipe-directory]\n");
+}
+
+static void
+version(void)
+{
+	printf("wsld %s (control protocol %d, libevent %s, jansson %s)\n",
+	    PACKAGE_VERSION, WSL_PROTO_VERSION, event_get_version(),
+	    JANSSON_VERSION);
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "control-socket", required_argument, NULL, 's' },
+		{ "pipe-directory", required_argument, NULL, 'p' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:fs:p:nvVh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			opt.config = optarg;
+			break;
+		case 'f':
+			opt.foreground = true;
+			break;
+		case 's':
+			opt.control_socket = optarg;
+			break;
+		case 'p':
+			opt.pipe_dir = optarg;
+			break;
+		case 'n':
+			opt.check_only = true;
+			break;
+		case 'v':
+			opt.verbose++;
+			break;
+		case 'V':
+			version();
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* Tell whoever waits (systemd, or the parent we detached from). */
+static void
+ready(void)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=%zu listeners",
+	    registry_count());
+	(void)sd_notify(0, status);
+	if (ready_fd >= 0) {
+		(void)write(ready_fd, "", 1);
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	log_info("ready: %zu listeners", registry_count());
+}
+
+static void
+opened_at_start(struct wsld_listener *l, HRESULT hr, const char *text,
+    WS_LISTENER_STATE previous, void *arg)
+{
+	(void)l;
+	(void)hr;
+	(void)text;
+	(void)previous;
+	(void)arg;
+	/* A failure was logged with its reason; the listener stays CREATED
+	 * with its last error for `status` to show. */
+	if (--starting == 0)
+		ready();
+}
+
+static void
+create_from_config(const struct conf *c)
+{
+	struct listener_spec spec;
+	struct wsld_listener *l;
+	struct wsl_err err;
+	char where[128];
+	const char *name;
+	json_t *v;
+
+	if (c->listeners == NULL)
+		return;
+	json_object_foreach(c->listeners, name, v) {
+		if (spec_parse(name, v, NULL, &spec, &err, where,
+		    sizeof(where)) < 0)
+			fatalx("listener '%s': %s", name, err.text); /* checked */
+		if ((l = listener_create(&spec, &err, "from the configuration"))
+		    == NULL)
+			log_listener(LOG_ERR, name, "cannot create: %s",
+			    err.text);
+		spec_clear(&spec);
+	}
+}
+
+static void
+open_at_start(void)
+{
+	struct wsld_listener **all;
+	size_t n, i;
+
+	starting = 1; /* held until every open has been started */
+	if ((all = registry_sorted(&n)) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < n; i++)
+		if (all[i]->open_at_start) {
+			starting++;
+			listener_open(all[i], opened_at_start, NULL,
+			    "at start");
+		}
+	registry_free_sorted(all, n);
+	opened_at_start(NULL, S_OK, NULL, WS_LISTENER_STATE_CREATED, NULL);
+}
+
+/*
+ * Shutdown: abort what is opening, close what is open or faulted, wait
+ * for what is closing; once every listener is CREATED or CLOSED, free
+ * them all and leave the loop.  Runs again at every state change.
+ */
+static void
+closed_at_shutdown(struct wsld_listener *l, HRESULT hr, const char *text,
+    WS_LISTENER_STATE previous, void *arg)
+{
+	(void)l;
+	(void)hr;
+	(void)text;
+	(void)previous;
+	(void)arg;
+}
+
+static void
+shutdown_step(void)
+{
+	struct wsld_listener **all;
+	WSL_ABORT_RESULT r;
+	struct wsl_err err;
+	size_t n, i;
+	bool busy = false;
+
+	if ((all = registry_sorted(&n)) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < n; i++) {
+		if (all[i]->ops > 0)
+			busy = true; /* an open, close or accept not answered */
+		switch (listener_state(all[i])) {
+		case WS_LISTENER_STATE_OPENING:
+			(void)listener_abort(all[i], &r, "at shutdown");
+			busy = true;
+			break;
+		case WS_LISTENER_STATE_OPEN:
+		case WS_LISTENER_STATE_FAULTED:
+			listener_close(all[i], closed_at_shutdown, NULL,
+			    "at shutdown");
+			busy = busy || listener_state(all[i]) !=
+			    WS_LISTENER_STATE_CLOSED;
+			break;
+		case WS_LISTENER_STATE_CLOSING:
+			busy = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (!busy)
+		for (i = 0; i < n; i++)
+			if (listener_free(all[i], &err, "at shutdown") != S_OK)
+				busy = true;
+	registry_free_sorted(all, n);
+	if (!busy && registry_count() == 0)
+		event_base_loopbreak(control_base);
+}
+
+static void
+state_changed(struct wsld_listener *l)
+{
+	waiters_check(l);
+	if (shutting_down)
+		shutdown_step();
+}
+
+static void
+grace_expired(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_warnx("shutdown: listeners did not close within %d ms; exiting",
+	    SHUTDOWN_GRACE_MS);
+	exit(1);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval tv = { SHUTDOWN_GRACE_MS / 1000, 0 };
+
+	(void)what;
+	(void)arg;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: configuration reload is not implemented; "
+		    "ignored");
+		return;
+	}
+	if (shutting_down)
+		return;
+	log_info("%s: closing every listener", strsignal((int)sig));
+	(void)sd_notify(0, "STOPPING=1");
+	shutting_down = true;
+	control_shutdown();
+	grace_ev = evtimer_new(control_base, grace_expired, NULL);
+	evtimer_add(grace_ev, &tv);
+	shutdown_step();
+}
+
+/* Detach: the parent exits once the child is ready (0) or has failed. */
+static void
+detach(void)
+{
+	int p[2], fd;
+	char c;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		fatal("pipe");
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() < 0)
+		fatal("setsid");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	(void)chdir("/");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct event *sigev[3];
+	char sockpath[PATH_MAX], pipedir[PATH_MAX], tmp[PATH_MAX], err[1024];
+	struct conf conf;
+	const char *config;
+	size_t i;
+
+	parse_args(argc, argv);
+	config = opt.config;
+	if (config == NULL && access(WSL_SYSCONFDIR "/wsld/wsld.json", F_OK) == 0)
+		config = WSL_SYSCONFDIR "/wsld/wsld.json";
+	memset(&conf, 0, sizeof(conf));
+	if (config != NULL && conf_load(config, &conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsld: %s\n", err);
+		return (1);
+	}
+	if (opt.check_only) {
+		printf("wsld: %s: configuration OK (%zu listeners)\n",
+		    config != NULL ? config : "(none)",
+		    conf.listeners != NULL ? json_object_size(conf.listeners) : 0);
+		conf_free(&conf);
+		return (0);
+	}
+
+	if (opt.control_socket != NULL)
+		snprintf(sockpath, sizeof(sockpath), "%s", opt.control_socket);
+	else if (conf.control_socket != NULL)
+		snprintf(sockpath, sizeof(sockpath), "%s", conf.control_socket);
+	else if (wsl_default_socket_path(sockpath, sizeof(sockpath)) < 0) {
+		fprintf(stderr, "wsld: the default control socket path is too "
+		    "long; use -s\n");
+		return (1);
+	}
+	if (opt.pipe_dir != NULL)
+		snprintf(pipedir, sizeof(pipedir), "%s", opt.pipe_dir);
+	else if (conf.pipe_directory != NULL)
+		snprintf(pipedir, sizeof(pipedir), "%s", conf.pipe_directory);
+	else {
+		/* By default, net.pipe sockets live next to the control one. */
+		snprintf(tmp, sizeof(tmp), "%s", sockpath);
+		snprintf(pipedir, sizeof(pipedir), "%s", dirname(tmp));
+	}
+	listener_set_pipe_dir(pipedir);
+
+	if (!opt.foreground)
+		detach();
+	log_init(opt.foreground, opt.verbose);
+	signal(SIGPIPE, SIG_IGN);
+	WslInitialize(); /* before any base: listener loops signal ours */
+	if ((control_base = event_base_new()) == NULL)
+		fatalx("cannot create the control event loop");
+	registry_init(control_base, state_changed);
+	for (i = 0; i < 3; i++) {
+		sigev[i] = evsignal_new(control_base, sigs[i], signal_cb, NULL);
+		if (sigev[i] == NULL || event_add(sigev[i], NULL) < 0)
+			fatalx("cannot watch signals");
+	}
+	if (control_listen(control_base, sockpath) < 0)
+		return (1);
+	log_info("wsld %s: control socket %s, pipe directory %s",
+	    PACKAGE_VERSION, sockpath, pipedir);
+
+	create_from_config(&conf);
+	conf_free(&conf);
+	open_at_start();
+	event_base_dispatch(control_base);
+
+	control_free();
+	for (i = 0; i < 3; i++)
+		event_free(sigev[i]);
+	if (grace_ev != NULL)
+		event_free(grace_ev);
+	event_base_free(control_base);
+	log_info("stopped");
+	return (0);
+}

@@ -1,0 +1,1616 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The control protocol library (libwslproto.a) on its own: the HRESULT
+ * table (names, result classes, texts, the "0x803D0003" spelling both
+ * ways), the command and state tables, the request and reply envelopes
+ * including every way a request line can be malformed, the newline
+ * framing whatever way read() splits the bytes, and descriptor passing
+ * with SCM_RIGHTS over a socketpair.  Every message is decoded from a heap
+ * copy of exactly its length, without a NUL, so that AddressSanitizer
+ * catches a read past the length.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "webservices.h"
+#include "wsl-proto.h"
+
+/* HRESULTs compared as the 32-bit values they are (cmocka prints hex). */
+#define assert_hr_equal(a, b) \
+	assert_int_equal((uint32_t)(int32_t)(a), (uint32_t)(int32_t)(b))
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A copy of exactly len bytes, no terminator: reading past it is a bug. */
+static char *
+exact_copy(const char *s, size_t len)
+{
+	char *p;
+
+	p = malloc(len > 0 ? len : 1);
+	assert_non_null(p);
+	memcpy(p, s, len);
+	return (p);
+}
+
+/* ---- HRESULT table ---------------------------------------------------- */
+
+struct hr_row {
+	uint32_t value;
+	const char *name;
+	int class;
+};
+
+static const struct hr_row hr_rows[] = {
+	{ 0x00000000, "S_OK", 0 },
+	{ 0x003D0000, "WS_S_ASYNC", 0 },
+	{ 0x003D0001, "WS_S_END", 0 },
+	{ 0x803D0000, "WS_E_INVALID_FORMAT", 2 },
+	{ 0x803D0001, "WS_E_OBJECT_FAULTED", 4 },
+	{ 0x803D0003, "WS_E_INVALID_OPERATION", 4 },
+	{ 0x803D0004, "WS_E_OPERATION_ABORTED", 1 },
+	{ 0x803D0006, "WS_E_OPERATION_TIMED_OUT", 124 },
+	{ 0x803D000B, "WS_E_ADDRESS_IN_USE", 1 },
+	{ 0x803D0020, "WS_E_INVALID_ENDPOINT_URL", 1 },
+	{ 0x803D0023, "WS_E_SECURITY_SYSTEM_FAILURE", 1 },
+	{ 0x80070057, "E_INVALIDARG", 2 },
+	{ 0x8007000E, "E_OUTOFMEMORY", 1 },
+	{ 0x80070005, "E_ACCESSDENIED", 6 },
+	{ 0x80070490, "ERROR_NOT_FOUND", 5 },
+	{ 0x8000FFFF, "E_UNEXPECTED", 1 },
+};
+
+static void
+test_hr_known_names_classes_texts(void **state)
+{
+	const char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(hr_rows); i++) {
+		assert_string_equal(wsl_hr_name((int32_t)hr_rows[i].value),
+		    hr_rows[i].name);
+		assert_int_equal(wsl_hr_class((int32_t)hr_rows[i].value),
+		    hr_rows[i].class);
+		text = wsl_hr_text((int32_t)hr_rows[i].value);
+		assert_non_null(text);
+		assert_true(strlen(text) > 0);
+		assert_string_not_equal(text, "unknown error");
+	}
+	assert_string_equal(wsl_hr_text(0), "success");
+}
+
+static void
+test_hr_enum_matches_values(void **state)
+{
+	(void)state;
+	assert_hr_equal(WSL_HR_S_OK, 0x00000000);
+	assert_hr_equal(WSL_HR_WS_S_ASYNC, 0x003D0000);
+	assert_hr_equal(WSL_HR_WS_E_INVALID_FORMAT, 0x803D0000);
+	assert_hr_equal(WSL_HR_WS_E_INVALID_OPERATION, 0x803D0003);
+	assert_hr_equal(WSL_HR_WS_E_OPERATION_TIMED_OUT, 0x803D0006);
+	assert_hr_equal(WSL_HR_WS_E_INVALID_ENDPOINT_URL, 0x803D0020);
+	assert_hr_equal(WSL_HR_E_INVALIDARG, 0x80070057);
+	assert_hr_equal(WSL_HR_ERROR_NOT_FOUND, 0x80070490);
+	assert_true(WSL_HR_WS_E_INVALID_FORMAT < 0);
+}
+
+static void
+test_hr_unknown_codes(void **state)
+{
+	(void)state;
+	/* E_FAIL is not in the table. */
+	assert_null(wsl_hr_name((int32_t)0x80004005));
+	assert_int_equal(wsl_hr_class((int32_t)0x80004005), 1);
+	assert_string_equal(wsl_hr_text((int32_t)0x80004005), "unknown error");
+	assert_null(wsl_hr_name((int32_t)0x803D0024));
+	assert_int_equal(wsl_hr_class((int32_t)0x803D0024), 1);
+	/* An unknown success code is still a success. */
+	assert_null(wsl_hr_name(0x00000001));
+	assert_int_equal(wsl_hr_class(0x00000001), 0);
+	assert_non_null(wsl_hr_text(0x00000001));
+}
+
+static void
+test_hr_ws_e_range_has_no_gaps(void **state)
+{
+	const char *name;
+	uint32_t v;
+
+	(void)state;
+	for (v = 0x803D0000; v <= 0x803D0023; v++) {
+		name = wsl_hr_name((int32_t)v);
+		if (name == NULL)
+			print_message("# 0x%08X has no name\n",
+			    (unsigned int)v);
+		assert_non_null(name);
+		assert_memory_equal(name, "WS_E_", 5);
+		assert_true(wsl_hr_class((int32_t)v) > 0);
+		assert_string_not_equal(wsl_hr_text((int32_t)v),
+		    "unknown error");
+	}
+}
+
+static void
+test_hr_failed(void **state)
+{
+	(void)state;
+	assert_false(wsl_hr_failed(WSL_HR_S_OK));
+	assert_false(wsl_hr_failed(WSL_HR_WS_S_ASYNC));
+	assert_false(wsl_hr_failed(WSL_HR_WS_S_END));
+	assert_true(wsl_hr_failed(WSL_HR_WS_E_INVALID_OPERATION));
+	assert_true(wsl_hr_failed(WSL_HR_E_INVALIDARG));
+	assert_true(wsl_hr_failed((int32_t)0x80000000));
+}
+
+static void
+test_hr_format(void **state)
+{
+	static const struct {
+		uint32_t v;
+		const char *s;
+	} rows[] = {
+		{ 0x803D0003, "0x803D0003" },
+		{ 0x00000000, "0x00000000" },
+		{ 0x003D0000, "0x003D0000" },
+		{ 0x8007000E, "0x8007000E" },
+		{ 0x80070057, "0x80070057" },
+		{ 0xFFFFFFFF, "0xFFFFFFFF" },
+		{ 0x0000ABCD, "0x0000ABCD" },
+	};
+	char buf[11];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		memset(buf, 'z', sizeof(buf));
+		wsl_hr_format((int32_t)rows[i].v, buf);
+		assert_string_equal(buf, rows[i].s);
+	}
+}
+
+static void
+test_hr_parse_round_trips(void **state)
+{
+	static const uint32_t extra[] = { 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000,
+		0x00000001, 0x80004005 };
+	char buf[11];
+	int32_t hr;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(hr_rows) + nitems(extra); i++) {
+		uint32_t v = i < nitems(hr_rows) ? hr_rows[i].value :
+		    extra[i - nitems(hr_rows)];
+
+		wsl_hr_format((int32_t)v, buf);
+		hr = 0x5a5a5a5a;
+		assert_true(wsl_hr_parse(buf, &hr));
+		assert_hr_equal(hr, v);
+	}
+	assert_true(wsl_hr_parse("0x803D0003", &hr));
+	assert_hr_equal(hr, 0x803D0003);
+}
+
+static void
+test_hr_parse_rejects_bad_strings(void **state)
+{
+	static const char *const bad[] = { "803D0003", "0x803D003",
+		"0x803D0003x", "", "0x", "0x803D00030", "0xGGGGGGGG",
+		"0x803D000G", "x0803D0003", " 0x803D0003" };
+	int32_t hr = 0;
+	size_t i, accepted = 0;
+
+	(void)state;
+	assert_false(wsl_hr_parse(NULL, &hr));
+	for (i = 0; i < nitems(bad); i++)
+		if (wsl_hr_parse(bad[i], &hr)) {
+			print_message("# accepted \"%s\"\n", bad[i]);
+			accepted++;
+		}
+	assert_int_equal(accepted, 0);
+}
+
+/* Exactly eight hex digits: no sign, blank or second "0x" inside. */
+static void
+test_hr_parse_rejects_sign_blank_and_prefix_in_digits(void **state)
+{
+	static const char *const bad[] = { "0x+803D000", "0x-0000001",
+		"0x 803D000", "0x0x803D00", "0x\t803D000" };
+	int32_t hr = 0;
+	size_t i, accepted = 0;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++)
+		if (wsl_hr_parse(bad[i], &hr)) {
+			print_message("# accepted \"%s\" as 0x%08X\n", bad[i],
+			    (unsigned int)(uint32_t)hr);
+			accepted++;
+		}
+	assert_int_equal(accepted, 0);
+}
+
+/* ---- commands and states ---------------------------------------------- */
+
+static void
+test_cmd_lookup_and_levels(void **state)
+{
+	static const struct {
+		const char *name;
+		enum wsl_level level;
+	} rows[] = {
+		{ "list", WSL_LEVEL_READ },
+		{ "status", WSL_LEVEL_READ },
+		{ "create", WSL_LEVEL_ADMIN },
+		{ "open", WSL_LEVEL_OPERATE },
+		{ "accept", WSL_LEVEL_OPERATE },
+		{ "close", WSL_LEVEL_OPERATE },
+		{ "abort", WSL_LEVEL_OPERATE },
+		{ "reset", WSL_LEVEL_OPERATE },
+		{ "free", WSL_LEVEL_ADMIN },
+		{ "get", WSL_LEVEL_READ },
+		{ "set", WSL_LEVEL_ADMIN },
+		{ "wait", WSL_LEVEL_READ },
+		{ "version", WSL_LEVEL_READ },
+		{ "commands", WSL_LEVEL_READ },
+	};
+	size_t i;
+	int c;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		c = wsl_cmd_lookup(rows[i].name);
+		assert_in_range(c, 0, WSL_CMD__COUNT - 1);
+		assert_string_equal(wsl_cmds[c].name, rows[i].name);
+		assert_int_equal(wsl_cmds[c].level, rows[i].level);
+	}
+	assert_int_equal(wsl_cmd_lookup("open"), WSL_CMD_open);
+	assert_int_equal(wsl_cmd_lookup("commands"), WSL_CMD_commands);
+}
+
+/* Every entry has its name, arguments and summary; no name twice. */
+static void
+test_cmd_table_is_consistent(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < WSL_CMD__COUNT; i++) {
+		assert_non_null(wsl_cmds[i].name);
+		assert_non_null(wsl_cmds[i].arguments);
+		assert_non_null(wsl_cmds[i].summary);
+		assert_true(strlen(wsl_cmds[i].summary) > 0);
+		assert_int_equal(wsl_cmd_lookup(wsl_cmds[i].name), i);
+	}
+}
+
+static void
+test_cmd_lookup_unknown(void **state)
+{
+	static const char *const names[] = { "", "nope", "lis", "listx",
+		"list ", " list", "open\n" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(names); i++)
+		assert_int_equal(wsl_cmd_lookup(names[i]), -1);
+}
+
+static void
+test_level_names(void **state)
+{
+	(void)state;
+	assert_string_equal(wsl_level_name(WSL_LEVEL_READ), "read");
+	assert_string_equal(wsl_level_name(WSL_LEVEL_OPERATE), "operate");
+	assert_string_equal(wsl_level_name(WSL_LEVEL_ADMIN), "admin");
+}
+
+static void
+test_state_names(void **state)
+{
+	static const char *const names[] = { "CREATED", "OPENING", "OPEN",
+		"FAULTED", "CLOSING", "CLOSED" };
+	int i;
+
+	(void)state;
+	for (i = 0; i < (int)nitems(names); i++) {
+		assert_string_equal(wsl_state_name(i), names[i]);
+		assert_int_equal(wsl_state_lookup(names[i]), i);
+	}
+	/* The numbers are WWSAPI's, as the listener core uses them. */
+	assert_int_equal(wsl_state_lookup("CREATED"),
+	    WS_LISTENER_STATE_CREATED);
+	assert_int_equal(wsl_state_lookup("OPENING"),
+	    WS_LISTENER_STATE_OPENING);
+	assert_int_equal(wsl_state_lookup("OPEN"),
+	    WS_LISTENER_STATE_OPEN);
+	assert_int_equal(wsl_state_lookup("FAULTED"),
+	    WS_LISTENER_STATE_FAULTED);
+	assert_int_equal(wsl_state_lookup("CLOSING"),
+	    WS_LISTENER_STATE_CLOSING);
+	assert_int_equal(wsl_state_lookup("CLOSED"),
+	    WS_LISTENER_STATE_CLOSED);
+	assert_string_equal(wsl_state_name(-1), "UNKNOWN");
+	assert_string_equal(wsl_state_name(6), "UNKNOWN");
+}
+
+static void
+test_state_lookup_case_and_unknown(void **state)
+{
+	(void)state;
+	assert_int_equal(wsl_state_lookup("open"), 2);
+	assert_int_equal(wsl_state_lookup("Closing"), 4);
+	assert_int_equal(wsl_state_lookup("fAuLtEd"), 3);
+	assert_int_equal(wsl_state_lookup(""), -1);
+	assert_int_equal(wsl_state_lookup("OPENED"), -1);
+	assert_int_equal(wsl_state_lookup("OPEN "), -1);
+	assert_int_equal(wsl_state_lookup("UNKNOWN"), -1);
+}
+
+/* ---- request envelope ------------------------------------------------- */
+
+static int32_t
+decode_req(const char *s, size_t len, struct wsl_request *req,
+    struct wsl_err *err)
+{
+	char *copy = exact_copy(s, len);
+	int32_t hr;
+
+	memset(err, 0, sizeof(*err));
+	hr = wsl_request_decode(copy, len, req, err);
+	free(copy);
+	return (hr);
+}
+
+#define DECODE_REQ(s, req, err) decode_req((s), strlen(s), (req), (err))
+
+static void
+assert_cleared(struct wsl_request *req)
+{
+	wsl_request_clear(req);
+	assert_null(req->root);
+	assert_null(req->id);
+	assert_null(req->command);
+	assert_null(req->arguments);
+	assert_int_equal(req->cmd, -1);
+}
+
+static void
+test_request_with_string_id(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+
+	(void)state;
+	assert_hr_equal(DECODE_REQ("{\"id\":\"a1\",\"command\":\"open\","
+	    "\"arguments\":{\"name\":\"x\"}}", &req, &err), S_OK);
+	assert_non_null(req.root);
+	assert_true(json_is_string(req.id));
+	assert_string_equal(json_string_value(req.id), "a1");
+	assert_string_equal(req.command, "open");
+	assert_int_equal(req.cmd, WSL_CMD_open);
+	assert_true(json_is_object(req.arguments));
+	assert_int_equal(json_object_size(req.arguments), 1);
+	assert_string_equal(json_string_value(json_object_get(req.arguments,
+	    "name")), "x");
+	assert_cleared(&req);
+}
+
+static void
+test_request_with_number_id_and_no_arguments(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+
+	(void)state;
+	assert_hr_equal(DECODE_REQ("{\"id\":7,\"command\":\"list\"}", &req,
+	    &err), S_OK);
+	assert_true(json_is_integer(req.id));
+	assert_int_equal(json_integer_value(req.id), 7);
+	assert_int_equal(req.cmd, WSL_CMD_list);
+	/* Absent arguments are an empty object, owned by the request. */
+	assert_true(json_is_object(req.arguments));
+	assert_int_equal(json_object_size(req.arguments), 0);
+	assert_ptr_equal(json_object_get(req.root, "arguments"),
+	    req.arguments);
+	assert_cleared(&req);
+}
+
+static void
+test_request_with_object_id(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+	json_t *want;
+
+	(void)state;
+	assert_hr_equal(DECODE_REQ("{\"id\":{\"k\":[1,\"two\",null]},"
+	    "\"command\":\"version\",\"arguments\":{}}", &req, &err), S_OK);
+	want = json_pack("{s:[i,s,n]}", "k", 1, "two");
+	assert_non_null(want);
+	assert_true(json_equal(req.id, want));
+	json_decref(want);
+	assert_int_equal(req.cmd, WSL_CMD_version);
+	assert_int_equal(json_object_size(req.arguments), 0);
+	assert_cleared(&req);
+}
+
+static void
+test_request_without_id(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+
+	(void)state;
+	assert_hr_equal(DECODE_REQ("{\"command\":\"list\",\"arguments\":{}}",
+	    &req, &err), S_OK);
+	assert_null(req.id);
+	assert_int_equal(req.cmd, WSL_CMD_list);
+	assert_cleared(&req);
+
+	/* A null id is an id. */
+	assert_hr_equal(DECODE_REQ("{\"id\":null,\"command\":\"list\"}",
+	    &req, &err), S_OK);
+	assert_non_null(req.id);
+	assert_true(json_is_null(req.id));
+	assert_cleared(&req);
+}
+
+/* A request with a key order other than id, command, arguments. */
+static void
+test_request_key_order_does_not_matter(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+
+	(void)state;
+	assert_hr_equal(DECODE_REQ("{\"arguments\":{\"name\":\"n\"},"
+	    "\"command\":\"status\",\"id\":3}", &req, &err), S_OK);
+	assert_int_equal(req.cmd, WSL_CMD_status);
+	assert_int_equal(json_integer_value(req.id), 3);
+	assert_cleared(&req);
+}
+
+struct refused_row {
+	const char *json;
+	const char *mention; /* must appear in the text, or NULL */
+	bool has_id;
+};
+
+static void
+test_request_refused_with_e_invalidarg(void **state)
+{
+	static const struct refused_row rows[] = {
+		{ "{\"id\":1,\"arguments\":{}}", "command", true },
+		{ "{}", "command", false },
+		{ "{\"id\":1,\"command\":1}", "command", true },
+		{ "{\"id\":1,\"command\":null}", "command", true },
+		{ "{\"id\":1,\"command\":[\"list\"]}", "command", true },
+		{ "{\"id\":1,\"command\":\"list\",\"arguments\":[]}",
+		    "arguments", true },
+		{ "{\"id\":1,\"command\":\"list\",\"arguments\":null}",
+		    "arguments", true },
+		{ "{\"id\":1,\"command\":\"list\",\"arguments\":\"x\"}",
+		    "arguments", true },
+		{ "{\"id\":1,\"command\":\"list\",\"argument\":{}}",
+		    "argument", true },
+		{ "{\"id\":1,\"command\":\"list\",\"ID\":2}", "ID", true },
+	};
+	struct wsl_request req;
+	struct wsl_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		if (DECODE_REQ(rows[i].json, &req, &err) != E_INVALIDARG)
+			print_message("# %s: 0x%08X\n", rows[i].json,
+			    (unsigned int)(uint32_t)err.hr);
+		assert_hr_equal(err.hr, E_INVALIDARG);
+		wsl_request_clear(&req);
+		assert_hr_equal(DECODE_REQ(rows[i].json, &req, &err),
+		    E_INVALIDARG);
+		assert_hr_equal(err.hr, E_INVALIDARG);
+		assert_true(strlen(err.text) > 0);
+		if (rows[i].mention != NULL)
+			assert_non_null(strstr(err.text, rows[i].mention));
+		if (rows[i].has_id) {
+			assert_non_null(req.id);
+			assert_int_equal(json_integer_value(req.id), 1);
+		} else
+			assert_null(req.id);
+		assert_int_equal(req.cmd, -1);
+		assert_cleared(&req);
+	}
+}
+
+static void
+test_request_unknown_command(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+
+	(void)state;
+	assert_hr_equal(DECODE_REQ("{\"id\":\"q\",\"command\":\"frobnicate\","
+	    "\"arguments\":{}}", &req, &err), E_INVALIDARG);
+	assert_hr_equal(err.hr, E_INVALIDARG);
+	assert_non_null(strstr(err.text, "frobnicate"));
+	/* The reply can still carry the id. */
+	assert_non_null(req.id);
+	assert_string_equal(json_string_value(req.id), "q");
+	assert_int_equal(req.cmd, -1);
+	assert_cleared(&req);
+}
+
+struct malformed {
+	const char *json;
+	size_t len;          /* 0: strlen(json) */
+	char name[128];
+};
+
+static struct malformed malformed[] = {
+	{ "{", 0 },
+	{ "[1]", 0 },
+	{ "[]", 0 },
+	{ "null", 0 },
+	{ "\"list\"", 0 },
+	{ "42", 0 },
+	{ "", 0 },
+	{ "   ", 0 },
+	{ "{\"a\":}", 0 },
+	{ "{} x", 0 },
+	{ "{\"command\":\"list\"}{\"command\":\"list\"}", 0 },
+	{ "\xff", 0 },
+	{ "{\"command\":\"li\xffst\"}", 0 },
+	{ "{\"command\":\"\xc0\x80\"}", 0 },
+	{ "{\"command\":\"\\ud800\"}", 0 },
+	{ "{\"command\":\"li\\u0000st\"}", 0 },
+	{ "{\"command\":\"li\0st\"}", 19 },
+	{ "{\"command\":\"list\",\"command\":\"list\"}", 0 },
+	{ "{\"id\":1,\"id\":2,\"command\":\"list\"}", 0 },
+	{ "{'command':'list'}", 0 },
+	{ "{\"command\":\"list\",}", 0 },
+};
+
+static void
+test_request_malformed(void **state)
+{
+	const struct malformed *m = *state;
+	size_t len = m->len != 0 ? m->len : strlen(m->json);
+	struct wsl_request req;
+	struct wsl_err err;
+
+	assert_hr_equal(decode_req(m->json, len, &req, &err),
+	    WS_E_INVALID_FORMAT);
+	assert_hr_equal(err.hr, WS_E_INVALID_FORMAT);
+	assert_true(strlen(err.text) > 0);
+	assert_null(req.root);
+	assert_null(req.id);
+	assert_null(req.command);
+	assert_int_equal(req.cmd, -1);
+	assert_cleared(&req);
+}
+
+static void
+test_request_new_round_trips(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+	json_t *id, *msg;
+	size_t len;
+	char *line;
+
+	(void)state;
+	id = json_string("r-9");
+	msg = wsl_request_new(id, "status", json_pack("{s:s}", "name", "l1"));
+	assert_non_null(msg);
+	/* The id is shared, not stolen. */
+	assert_int_equal(id->refcount, 2);
+	line = wsl_encode(msg, &len);
+	assert_non_null(line);
+	json_decref(msg);
+	assert_int_equal(id->refcount, 1);
+
+	assert_hr_equal(decode_req(line, len, &req, &err), S_OK);
+	assert_true(json_equal(req.id, id));
+	assert_int_equal(req.cmd, WSL_CMD_status);
+	assert_string_equal(json_string_value(json_object_get(req.arguments,
+	    "name")), "l1");
+	assert_cleared(&req);
+	free(line);
+	json_decref(id);
+
+	/* No id, no arguments. */
+	msg = wsl_request_new(NULL, "list", NULL);
+	assert_non_null(msg);
+	assert_null(json_object_get(msg, "id"));
+	assert_true(json_is_object(json_object_get(msg, "arguments")));
+	line = wsl_encode(msg, &len);
+	json_decref(msg);
+	assert_hr_equal(decode_req(line, len, &req, &err), S_OK);
+	assert_null(req.id);
+	assert_int_equal(req.cmd, WSL_CMD_list);
+	assert_cleared(&req);
+	free(line);
+}
+
+/* ---- reply envelope --------------------------------------------------- */
+
+static const char *
+str_of(const json_t *o, const char *key)
+{
+	return (json_string_value(json_object_get(o, key)));
+}
+
+static void
+test_reply_success(void **state)
+{
+	json_t *id, *r;
+
+	(void)state;
+	id = json_string("r1");
+	r = wsl_reply_new(id, S_OK, "done", NULL);
+	assert_non_null(r);
+	assert_true(json_equal(json_object_get(r, "id"), id));
+	json_decref(id);
+	assert_true(json_is_integer(json_object_get(r, "result")));
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 0);
+	assert_string_equal(str_of(r, "hresult"), "0x00000000");
+	assert_null(json_object_get(r, "error"));
+	assert_string_equal(str_of(r, "text"), "done");
+	assert_true(json_is_object(json_object_get(r, "arguments")));
+	assert_int_equal(json_object_size(json_object_get(r, "arguments")), 0);
+	assert_int_equal(json_object_size(r), 5);
+	json_decref(r);
+
+	/* No id: null; no text: the HRESULT's; a success code: no error. */
+	r = wsl_reply_new(NULL, WS_S_ASYNC, NULL, NULL);
+	assert_non_null(r);
+	assert_true(json_is_null(json_object_get(r, "id")));
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 0);
+	assert_string_equal(str_of(r, "hresult"), "0x003D0000");
+	assert_null(json_object_get(r, "error"));
+	assert_string_equal(str_of(r, "text"), wsl_hr_text(WS_S_ASYNC));
+	json_decref(r);
+}
+
+static void
+test_reply_failure(void **state)
+{
+	json_t *args, *r;
+
+	(void)state;
+	args = json_pack("{s:s,s:i}", "state", "OPEN", "n", 3);
+	r = wsl_reply_new(NULL, WS_E_INVALID_OPERATION, "listener l1 is OPEN",
+	    args); /* steals args */
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 4);
+	assert_string_equal(str_of(r, "hresult"), "0x803D0003");
+	assert_string_equal(str_of(r, "error"), "WS_E_INVALID_OPERATION");
+	assert_string_equal(str_of(r, "text"), "listener l1 is OPEN");
+	assert_ptr_equal(json_object_get(r, "arguments"), args);
+	assert_int_equal(json_object_size(r), 6);
+	json_decref(r);
+
+	r = wsl_reply_new(NULL, WS_E_OPERATION_TIMED_OUT, NULL, NULL);
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 124);
+	assert_string_equal(str_of(r, "error"), "WS_E_OPERATION_TIMED_OUT");
+	assert_string_equal(str_of(r, "text"),
+	    wsl_hr_text(WS_E_OPERATION_TIMED_OUT));
+	json_decref(r);
+
+	r = wsl_reply_new(NULL, E_ACCESSDENIED, NULL, NULL);
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 6);
+	assert_string_equal(str_of(r, "error"), "E_ACCESSDENIED");
+	json_decref(r);
+}
+
+static void
+test_reply_unknown_failure_names_the_hex(void **state)
+{
+	json_t *r;
+
+	(void)state;
+	r = wsl_reply_new(NULL, (int32_t)0x80004005, NULL, NULL);
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 1);
+	assert_string_equal(str_of(r, "hresult"), "0x80004005");
+	assert_string_equal(str_of(r, "error"), "0x80004005");
+	assert_string_equal(str_of(r, "text"), "unknown error");
+	json_decref(r);
+}
+
+static void
+test_encode_is_one_line(void **state)
+{
+	json_t *id, *r;
+	char *s;
+	size_t len, i;
+
+	(void)state;
+	id = json_string("a\nb");
+	r = wsl_reply_new(id, WS_E_INVALID_OPERATION,
+	    "first\nsecond\r\nthird\n", json_pack("{s:s,s:[s]}", "k\n",
+	    "v\n\n", "list", "\n"));
+	json_decref(id);
+	assert_non_null(r);
+	s = wsl_encode(r, &len);
+	assert_non_null(s);
+	assert_int_equal(len, strlen(s));
+	assert_true(len > 1);
+	assert_int_equal(s[len - 1], '\n');
+	assert_null(memchr(s, '\n', len - 1));
+	for (i = 0; i + 1 < len; i++)
+		assert_true((unsigned char)s[i] >= 0x20);
+	free(s);
+	json_decref(r);
+
+	/* Any JSON value, not only objects. */
+	r = json_string("x");
+	s = wsl_encode(r, &len);
+	assert_non_null(s);
+	assert_string_equal(s, "\"x\"\n");
+	assert_int_equal(len, 4);
+	free(s);
+	json_decref(r);
+}
+
+static void
+test_reply_decode_round_trips(void **state)
+{
+	static const int32_t hrs[] = { WSL_HR_S_OK, WSL_HR_WS_S_ASYNC,
+		WSL_HR_WS_E_INVALID_OPERATION, WSL_HR_E_INVALIDARG,
+		WSL_HR_WS_E_OPERATION_TIMED_OUT, (int32_t)0x80004005 };
+	struct wsl_reply rep;
+	struct wsl_err err;
+	json_t *args, *r;
+	char *s, *copy, hex[11];
+	size_t len, i;
+
+	(void)state;
+	for (i = 0; i < nitems(hrs); i++) {
+		args = json_pack("{s:s,s:{s:i}}", "name", "l\n1", "counters",
+		    "accepted", 12);
+		r = wsl_reply_new(NULL, hrs[i], "multi\nline text", args);
+		s = wsl_encode(r, &len);
+		assert_non_null(s);
+		copy = exact_copy(s, len);
+		memset(&err, 0, sizeof(err));
+		assert_hr_equal(wsl_reply_decode(copy, len, &rep, &err), S_OK);
+		free(copy);
+		assert_int_equal(rep.result, wsl_hr_class(hrs[i]));
+		assert_hr_equal(rep.hr, hrs[i]);
+		if (wsl_hr_failed(hrs[i])) {
+			wsl_hr_format(hrs[i], hex);
+			assert_non_null(rep.error);
+			assert_string_equal(rep.error,
+			    wsl_hr_name(hrs[i]) != NULL ? wsl_hr_name(hrs[i]) :
+			    hex);
+		} else
+			assert_null(rep.error);
+		assert_string_equal(rep.text, "multi\nline text");
+		assert_true(json_equal(rep.arguments, args));
+		wsl_reply_clear(&rep);
+		assert_null(rep.root);
+		free(s);
+		json_decref(r);
+	}
+}
+
+/* Only result and hresult are required; text and arguments default. */
+static void
+test_reply_decode_minimal(void **state)
+{
+	static const char msg[] = "{\"result\":5,\"hresult\":\"0x80070490\"}";
+	struct wsl_reply rep;
+	struct wsl_err err;
+	char *copy;
+
+	(void)state;
+	copy = exact_copy(msg, strlen(msg));
+	assert_hr_equal(wsl_reply_decode(copy, strlen(msg), &rep, &err), S_OK);
+	free(copy);
+	assert_int_equal(rep.result, 5);
+	assert_hr_equal(rep.hr, 0x80070490);
+	assert_null(rep.error);
+	assert_non_null(rep.text);
+	assert_string_equal(rep.text, "");
+	assert_true(json_is_object(rep.arguments));
+	assert_int_equal(json_object_size(rep.arguments), 0);
+	wsl_reply_clear(&rep);
+}
+
+static void
+test_reply_decode_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"{\"hresult\":\"0x00000000\"}",
+		"{\"result\":\"0\",\"hresult\":\"0x00000000\"}",
+		"{\"result\":0.0,\"hresult\":\"0x00000000\"}",
+		"{\"result\":null,\"hresult\":\"0x00000000\"}",
+		"{\"result\":0}",
+		"{\"result\":0,\"hresult\":0}",
+		"{\"result\":0,\"hresult\":\"0x0\"}",
+		"{\"result\":0,\"hresult\":\"00000000\"}",
+		"{\"result\":0,\"hresult\":\"0x00000000z\"}",
+		"[]",
+		"{",
+		"",
+		"{\"result\":0,\"result\":0,\"hresult\":\"0x00000000\"}",
+	};
+	struct wsl_reply rep;
+	struct wsl_err err;
+	char *copy;
+	int32_t hr;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++) {
+		copy = exact_copy(bad[i], strlen(bad[i]));
+		memset(&err, 0, sizeof(err));
+		hr = wsl_reply_decode(copy, strlen(bad[i]), &rep, &err);
+		free(copy);
+		if (hr != WS_E_INVALID_FORMAT)
+			print_message("# %s: 0x%08X\n", bad[i],
+			    (unsigned int)(uint32_t)hr);
+		assert_hr_equal(hr, WS_E_INVALID_FORMAT);
+		assert_hr_equal(err.hr, WS_E_INVALID_FORMAT);
+		assert_true(strlen(err.text) > 0);
+		wsl_reply_clear(&rep);
+		assert_null(rep.root);
+	}
+}
+
+/* ---- line framing ----------------------------------------------------- */
+
+#define MAXLINES 32
+
+struct lines_out {
+	char *line[MAXLINES];
+	size_t len[MAXLINES];
+	size_t n;
+	char *rest;          /* the unterminated tail at EOF, or NULL */
+	size_t rest_len;
+};
+
+static void
+lines_out_free(struct lines_out *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->line[i]);
+	free(o->rest);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Take every complete line out, consuming each as the contract says. */
+static void
+drain(struct wsl_lines *lb, struct lines_out *o)
+{
+	char *line;
+	size_t len;
+	int r;
+
+	while ((r = wsl_lines_next(lb, &line, &len)) == WSL_LINES_LINE) {
+		assert_true(o->n < MAXLINES);
+		assert_int_equal(line[len], '\0');
+		o->line[o->n] = malloc(len + 1);
+		assert_non_null(o->line[o->n]);
+		memcpy(o->line[o->n], line, len + 1);
+		o->len[o->n++] = len;
+		wsl_lines_consume(lb, len + 1);
+	}
+	assert_int_equal(r, WSL_LINES_NONE);
+}
+
+/* Feed data in chunks of size chunk (0: all at once), draining as we go. */
+static void
+feed(const char *data, size_t n, size_t chunk, size_t max,
+    struct lines_out *o)
+{
+	struct wsl_lines lb;
+	size_t off, k;
+	char *line;
+	size_t len;
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	wsl_lines_init(&lb, max);
+	if (chunk == 0)
+		chunk = n;
+	for (off = 0; off < n; off += k) {
+		k = n - off < chunk ? n - off : chunk;
+		assert_int_equal(wsl_lines_append(&lb, data + off, k), 0);
+		drain(&lb, o);
+	}
+	r = wsl_lines_take_rest(&lb, &line, &len);
+	if (r == WSL_LINES_LINE) {
+		o->rest = malloc(len + 1);
+		assert_non_null(o->rest);
+		memcpy(o->rest, line, len + 1);
+		o->rest_len = len;
+		wsl_lines_consume(&lb, len);
+		assert_int_equal(wsl_lines_pending(&lb), 0);
+	} else
+		assert_int_equal(r, WSL_LINES_NONE);
+	wsl_lines_free(&lb);
+}
+
+static void
+assert_same_lines(const struct lines_out *a, const struct lines_out *b)
+{
+	size_t i;
+
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		assert_int_equal(a->len[i], b->len[i]);
+		assert_memory_equal(a->line[i], b->line[i], a->len[i]);
+	}
+	assert_int_equal(a->rest_len, b->rest_len);
+	if (a->rest == NULL || b->rest == NULL)
+		assert_ptr_equal(a->rest, b->rest);
+	else
+		assert_string_equal(a->rest, b->rest);
+}
+
+static void
+test_lines_independent_of_split(void **state)
+{
+	static const size_t chunks[] = { 1, 143, 2, 7, 4096 };
+	char longline[301], *input;
+	const char *want[8];
+	struct lines_out whole, split;
+	size_t n, i;
+
+	(void)state;
+	memset(longline, 'L', 300);
+	longline[300] = '\0';
+	want[0] = "{\"id\":1,\"command\":\"list\"}";
+	want[1] = "";
+	want[2] = longline;
+	want[3] = "a";
+	want[4] = "{\"command\":\"status\",\"arguments\":{\"name\":\"x\"}}";
+	want[5] = "";
+	want[6] = "";
+	input = malloc(1024);
+	assert_non_null(input);
+	n = 0;
+	for (i = 0; i < 7; i++) {
+		memcpy(input + n, want[i], strlen(want[i]));
+		n += strlen(want[i]);
+		input[n++] = '\n';
+	}
+	memcpy(input + n, "tail without newline", 20);
+	n += 20;
+
+	feed(input, n, 0, 4096, &whole);
+	assert_int_equal(whole.n, 7);
+	for (i = 0; i < 7; i++) {
+		assert_int_equal(whole.len[i], strlen(want[i]));
+		assert_string_equal(whole.line[i], want[i]);
+	}
+	assert_non_null(whole.rest);
+	assert_string_equal(whole.rest, "tail without newline");
+
+	for (i = 0; i < nitems(chunks); i++) {
+		feed(input, n, chunks[i], 4096, &split);
+		assert_same_lines(&whole, &split);
+		lines_out_free(&split);
+	}
+	/* Without the tail, nothing is left at EOF. */
+	feed(input, n - 20, 143, 4096, &split);
+	assert_int_equal(split.n, 7);
+	assert_null(split.rest);
+	lines_out_free(&split);
+	lines_out_free(&whole);
+	free(input);
+}
+
+static void
+test_lines_several_in_one_append(void **state)
+{
+	struct wsl_lines lb;
+	char *line;
+	size_t len;
+
+	(void)state;
+	wsl_lines_init(&lb, 64);
+	assert_int_equal(wsl_lines_append(&lb, "a\nbb\nccc\n", 9), 0);
+	assert_int_equal(wsl_lines_pending(&lb), 9);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, 1);
+	assert_string_equal(line, "a");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_pending(&lb), 7);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, 2);
+	assert_string_equal(line, "bb");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, 3);
+	assert_string_equal(line, "ccc");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_NONE);
+	wsl_lines_free(&lb);
+}
+
+static void
+test_lines_empty_line(void **state)
+{
+	struct wsl_lines lb;
+	char *line = NULL;
+	size_t len = 99;
+
+	(void)state;
+	wsl_lines_init(&lb, 64);
+	assert_int_equal(wsl_lines_append(&lb, "\n", 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, 0);
+	assert_non_null(line);
+	assert_string_equal(line, "");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	wsl_lines_free(&lb);
+}
+
+/* A partial line stays put until its newline comes, then is whole. */
+static void
+test_lines_partial_then_rest(void **state)
+{
+	struct wsl_lines lb;
+	char *line;
+	size_t len;
+
+	(void)state;
+	wsl_lines_init(&lb, 64);
+	assert_int_equal(wsl_lines_append(&lb, "one\ntwo\nthr", 11), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "one");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "two");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	assert_int_equal(wsl_lines_pending(&lb), 3);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	assert_int_equal(wsl_lines_append(&lb, "ee\nfo", 5), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, 5);
+	assert_string_equal(line, "three");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	/* EOF: the unterminated "fo" is the last request. */
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_LINE);
+	assert_int_equal(len, 2);
+	assert_string_equal(line, "fo");
+	wsl_lines_consume(&lb, len);
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_NONE);
+	wsl_lines_free(&lb);
+}
+
+#define M 16
+
+static void
+test_lines_exactly_max_with_newline_is_accepted(void **state)
+{
+	char buf[M];
+	struct wsl_lines lb;
+	char *line;
+	size_t len;
+
+	(void)state;
+	memset(buf, 'x', M - 1);
+	buf[M - 1] = '\n';
+	/* All at once. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, buf, M), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, M - 1);
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	wsl_lines_free(&lb);
+	/* The newline last and alone. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, buf, M - 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	assert_int_equal(wsl_lines_append(&lb, "\n", 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, M - 1);
+	wsl_lines_consume(&lb, len + 1);
+	wsl_lines_free(&lb);
+	/* After a shorter line in the same buffer: the limit is per line. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, "ab\n", 3), 0);
+	assert_int_equal(wsl_lines_append(&lb, buf, M), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "ab");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, M - 1);
+	wsl_lines_consume(&lb, len + 1);
+	wsl_lines_free(&lb);
+}
+
+static void
+test_lines_max_plus_one_is_too_long(void **state)
+{
+	char buf[M + 1];
+	struct wsl_lines lb;
+	char *line;
+	size_t len;
+
+	(void)state;
+	memset(buf, 'x', M);
+	buf[M] = '\n';
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, buf, M + 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+	/* After a short line, which still comes out first. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, "ok\n", 3), 0);
+	assert_int_equal(wsl_lines_append(&lb, buf, M + 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "ok");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+}
+
+static void
+test_lines_max_bytes_without_newline_is_too_long(void **state)
+{
+	char buf[4 * M];
+	struct wsl_lines lb;
+	char *line;
+	size_t len, i;
+
+	(void)state;
+	memset(buf, 'y', sizeof(buf));
+	/* M - 1 bytes may still become a line; M may not. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, buf, M - 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	assert_int_equal(wsl_lines_append(&lb, buf, 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+	/* Byte by byte: reported as soon as the limit is reached. */
+	wsl_lines_init(&lb, M);
+	for (i = 0; i < M - 1; i++) {
+		assert_int_equal(wsl_lines_append(&lb, buf, 1), 0);
+		assert_int_equal(wsl_lines_next(&lb, &line, &len),
+		    WSL_LINES_NONE);
+	}
+	assert_int_equal(wsl_lines_append(&lb, buf, 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+	/* Far more than the limit in one go. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, buf, sizeof(buf)), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+	/* A short line, then a tail over the limit. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, "ok\n", 3), 0);
+	assert_int_equal(wsl_lines_append(&lb, buf, M + 4), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "ok");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+}
+
+static void
+test_lines_take_rest_limits(void **state)
+{
+	char buf[M];
+	struct wsl_lines lb;
+	char *line;
+	size_t len;
+
+	(void)state;
+	memset(buf, 'z', sizeof(buf));
+	/* M - 1 bytes plus the missing newline make M: accepted. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, buf, M - 1), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_LINE);
+	assert_int_equal(len, M - 1);
+	assert_int_equal(strlen(line), M - 1);
+	wsl_lines_consume(&lb, len);
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_NONE);
+	wsl_lines_free(&lb);
+	/* M bytes: too long. */
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, buf, M), 0);
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+}
+
+/* The buffer grows past its first allocation without losing bytes. */
+static void
+test_lines_growth(void **state)
+{
+	struct wsl_lines lb;
+	char *big, *line;
+	size_t len, n = 3 * 4096 + 5;
+
+	(void)state;
+	big = malloc(n + 1);
+	assert_non_null(big);
+	memset(big, 'g', n);
+	big[n - 1] = 'E';
+	big[n] = '\n';
+	wsl_lines_init(&lb, WSL_PROTO_MAX_REQUEST);
+	assert_int_equal(wsl_lines_append(&lb, "s\n", 2), 0);
+	assert_int_equal(wsl_lines_append(&lb, big, 100), 0);
+	assert_int_equal(wsl_lines_append(&lb, big + 100, n + 1 - 100), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "s");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_int_equal(len, n);
+	assert_memory_equal(line, big, n);
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	wsl_lines_free(&lb);
+	free(big);
+}
+
+/* ---- descriptor passing ----------------------------------------------- */
+
+static void
+pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+}
+
+/* The write end of a pipe travels; what is written to it comes out of p0. */
+static void
+assert_is_write_end_of(int fd, int p0)
+{
+	char c = 0;
+
+	assert_int_equal(write(fd, "x", 1), 1);
+	assert_int_equal(read(p0, &c, 1), 1);
+	assert_int_equal(c, 'x');
+}
+
+static void
+test_fd_arrives_with_the_bytes(void **state)
+{
+	int sv[2], p[2], fd = -1, flags;
+	char buf[16];
+	char c;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(wsl_send_fd(sv[0], "hello", 5, p[1]), 5);
+	assert_int_equal(close(p[1]), 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(wsl_recv_fd(sv[1], buf, sizeof(buf), &fd), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_true(fd >= 0);
+	flags = fcntl(fd, F_GETFD);
+	assert_true(flags >= 0);
+	assert_true((flags & FD_CLOEXEC) != 0);
+	assert_is_write_end_of(fd, p[0]);
+	/* It was the last write end: closing it ends the pipe. */
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(read(p[0], &c, 1), 0);
+	close(p[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_fd_minus_one_passes_none(void **state)
+{
+	int sv[2], fd = -1;
+	char buf[16];
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(wsl_send_fd(sv[0], "plain\n", 6, -1), 6);
+	assert_int_equal(wsl_recv_fd(sv[1], buf, sizeof(buf), &fd), 6);
+	assert_memory_equal(buf, "plain\n", 6);
+	assert_int_equal(fd, -1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Read exactly the first message: the second one's descriptor waits. */
+static void
+test_fd_stays_with_its_message(void **state)
+{
+	int sv[2], p[2], fd = -1;
+	char buf[32];
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(wsl_send_fd(sv[0], "first\n", 6, -1), 6);
+	assert_int_equal(wsl_send_fd(sv[0], "second\n", 7, p[1]), 7);
+	close(p[1]);
+	assert_int_equal(wsl_recv_fd(sv[1], buf, 6, &fd), 6);
+	assert_memory_equal(buf, "first\n", 6);
+	assert_int_equal(fd, -1);
+	assert_int_equal(wsl_recv_fd(sv[1], buf, sizeof(buf), &fd), 7);
+	assert_memory_equal(buf, "second\n", 7);
+	assert_true(fd >= 0);
+	assert_is_write_end_of(fd, p[0]);
+	close(fd);
+	close(p[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Whatever the reads merge, the descriptor comes with the second's bytes. */
+static void
+test_fd_in_order_with_big_reads(void **state)
+{
+	int sv[2], p[2], fd = -1, got = 0;
+	char buf[64];
+	size_t off = 0, fd_from = 0, fd_to = 0;
+	ssize_t n;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(wsl_send_fd(sv[0], "first\n", 6, -1), 6);
+	assert_int_equal(wsl_send_fd(sv[0], "second\n", 7, p[1]), 7);
+	close(p[1]);
+	while (off < 13) {
+		n = wsl_recv_fd(sv[1], buf + off, sizeof(buf) - off, &fd);
+		assert_true(n > 0);
+		if (fd >= 0 && !got) {
+			got = 1;
+			fd_from = off;
+			fd_to = off + (size_t)n;
+		}
+		off += (size_t)n;
+	}
+	assert_int_equal(off, 13);
+	assert_memory_equal(buf, "first\nsecond\n", 13);
+	assert_true(got);
+	/* The read that brought it also brought "second"'s first byte. */
+	assert_true(fd_from <= 6 && 6 < fd_to);
+	assert_is_write_end_of(fd, p[0]);
+	close(fd);
+	close(p[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* wsl_recv_fd wants *fd == -1: a descriptor already held is kept and the
+ * incoming one closed, not leaked. */
+static void
+test_fd_recv_keeps_held_fd_and_closes_incoming(void **state)
+{
+	int sv[2], p[2], held, fd;
+	char buf[16], c;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	held = dup(sv[1]);
+	assert_true(held >= 0);
+	fd = held;
+	assert_int_equal(wsl_send_fd(sv[0], "m", 1, p[1]), 1);
+	close(p[1]);
+	assert_int_equal(wsl_recv_fd(sv[1], buf, sizeof(buf), &fd), 1);
+	assert_int_equal(fd, held);
+	/* No write end is left anywhere. */
+	assert_int_equal(read(p[0], &c, 1), 0);
+	close(held);
+	close(p[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Two descriptors on one message: the first is kept, the second closed. */
+static void
+test_fd_extra_descriptors_are_closed(void **state)
+{
+	union {
+		struct cmsghdr hdr;
+		char space[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	char one[] = "2";
+	struct iovec iov = { one, 1 };
+	struct msghdr msg;
+	struct cmsghdr *cmh;
+	int sv[2], a[2], b[2], fds[2], fd = -1;
+	char buf[8], c;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	fds[0] = a[1];
+	fds[1] = b[1];
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.space;
+	msg.msg_controllen = sizeof(cm.space);
+	cmh = CMSG_FIRSTHDR(&msg);
+	cmh->cmsg_level = SOL_SOCKET;
+	cmh->cmsg_type = SCM_RIGHTS;
+	cmh->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	memcpy(CMSG_DATA(cmh), fds, sizeof(fds));
+	assert_int_equal(sendmsg(sv[0], &msg, 0), 1);
+	close(a[1]);
+	close(b[1]);
+	assert_int_equal(wsl_recv_fd(sv[1], buf, sizeof(buf), &fd), 1);
+	assert_true(fd >= 0);
+	assert_is_write_end_of(fd, a[0]);
+	assert_int_equal(read(b[0], &c, 1), 0);
+	close(fd);
+	close(a[0]);
+	close(b[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_fd_eof_and_broken_peer(void **state)
+{
+	int sv[2], fd = -1;
+	char buf[8];
+
+	(void)state;
+	pair(sv);
+	close(sv[0]);
+	assert_int_equal(wsl_recv_fd(sv[1], buf, sizeof(buf), &fd), 0);
+	assert_int_equal(fd, -1);
+	/* A vanished peer is EPIPE, not SIGPIPE. */
+	errno = 0;
+	assert_int_equal(wsl_send_fd(sv[1], "x", 1, -1), -1);
+	assert_int_equal(errno, EPIPE);
+	close(sv[1]);
+}
+
+/* ---- framing before the first append ---------------------------------- */
+
+/* Run last: with UBSan in the library this may end the program. */
+static void
+test_lines_next_before_any_append(void **state)
+{
+	struct wsl_lines lb;
+	char *line;
+	size_t len;
+
+	(void)state;
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_NONE);
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	wsl_lines_free(&lb);
+}
+
+/* One group, so that the TAP output has one plan. */
+#define TEST(f) { #f, f, NULL, NULL, NULL }
+
+static const struct CMUnitTest before[] = {
+	/* HRESULT table */
+	TEST(test_hr_known_names_classes_texts),
+	TEST(test_hr_enum_matches_values),
+	TEST(test_hr_unknown_codes),
+	TEST(test_hr_ws_e_range_has_no_gaps),
+	TEST(test_hr_failed),
+	TEST(test_hr_format),
+	TEST(test_hr_parse_round_trips),
+	TEST(test_hr_parse_rejects_bad_strings),
+	TEST(test_hr_parse_rejects_sign_blank_and_prefix_in_digits),
+	/* command and state tables */
+	TEST(test_cmd_lookup_and_levels),
+	TEST(test_cmd_table_is_consistent),
+	TEST(test_cmd_lookup_unknown),
+	TEST(test_level_names),
+	TEST(test_state_names),
+	TEST(test_state_lookup_case_and_unknown),
+	/* request envelope */
+	TEST(test_request_with_string_id),
+	TEST(test_request_with_number_id_and_no_arguments),
+	TEST(test_request_with_object_id),
+	TEST(test_request_without_id),
+	TEST(test_request_key_order_does_not_matter),
+	TEST(test_request_refused_with_e_invalidarg),
+	TEST(test_request_unknown_command),
+	TEST(test_request_new_round_trips),
+};
+
+static const struct CMUnitTest after[] = {
+	/* reply envelope */
+	TEST(test_reply_success),
+	TEST(test_reply_failure),
+	TEST(test_reply_unknown_failure_names_the_hex),
+	TEST(test_encode_is_one_line),
+	TEST(test_reply_decode_round_trips),
+	TEST(test_reply_decode_minimal),
+	TEST(test_reply_decode_refusals),
+	/* line framing */
+	TEST(test_lines_independent_of_split),
+	TEST(test_lines_several_in_one_append),
+	TEST(test_lines_empty_line),
+	TEST(test_lines_partial_then_rest),
+	TEST(test_lines_exactly_max_with_newline_is_accepted),
+	TEST(test_lines_max_plus_one_is_too_long),
+	TEST(test_lines_max_bytes_without_newline_is_too_long),
+	TEST(test_lines_take_rest_limits),
+	TEST(test_lines_growth),
+	/* descriptor passing */
+	TEST(test_fd_arrives_with_the_bytes),
+	TEST(test_fd_minus_one_passes_none),
+	TEST(test_fd_stays_with_its_message),
+	TEST(test_fd_in_order_with_big_reads),
+	TEST(test_fd_recv_keeps_held_fd_and_closes_incoming),
+	TEST(test_fd_extra_descriptors_are_closed),
+	TEST(test_fd_eof_and_broken_peer),
+	/* last: with UBSan in the library this one may end the program */
+	TEST(test_lines_next_before_any_append),
+};
+
+int
+main(void)
+{
+	size_t nmal = nitems(malformed), i, n = 0;
+	const unsigned char *s, *end;
+	struct CMUnitTest *tests;
+	char *p, *lim;
+	int r;
+
+	tests = calloc(nitems(before) + nmal + nitems(after), sizeof(*tests));
+	if (tests == NULL)
+		return (1);
+	for (i = 0; i < nitems(before); i++)
+		tests[n++] = before[i];
+	for (i = 0; i < nmal; i++) {
+		/* The name shows the bytes, escaped. */
+		s = (const unsigned char *)malformed[i].json;
+		end = s + (malformed[i].len != 0 ? malformed[i].len :
+		    strlen(malformed[i].json));
+		p = malformed[i].name;
+		lim = p + sizeof(malformed[i].name) - 40;
+		p += sprintf(p, "request '");
+		for (; s < end && p < lim; s++)
+			p += *s >= 0x20 && *s < 0x7f && *s != '\\' ?
+			    sprintf(p, "%c", *s) : sprintf(p, "\\x%02x", *s);
+		sprintf(p, "' is WS_E_INVALID_FORMAT");
+		tests[n].name = malformed[i].name;
+		tests[n].test_func = test_request_malformed;
+		tests[n++].initial_state = &malformed[i];
+	}
+	for (i = 0; i < nitems(after); i++)
+		tests[n++] = after[i];
+	r = _cmocka_run_group_tests("control protocol library", tests, n,
+	    NULL, NULL);
+	free(tests);
+	return (r);
+}
