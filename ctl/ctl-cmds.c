@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The wslctl verbs: one row per verb, with the function that turns its
+ * argv into the request's arguments and the one that prints the reply.
+ * Validation beyond the shape of argv is the daemon's job.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* The command's argument object, or NULL after a usage message. */
+static json_t *
+args_none(int argc, char **argv, const struct ctl_cmd *c)
+{
+	(void)argv;
+	if (argc != 0) {
+		ctl_usage_error(c, "unexpected argument '%s'", argv[0]);
+		return (NULL);
+	}
+	return (json_object());
+}
+
+static json_t *
+args_name(int argc, char **argv, const struct ctl_cmd *c)
+{
+	if (argc != 1) {
+		ctl_usage_error(c, argc == 0 ? "missing NAME" :
+		    "unexpected argument '%s'", argc > 1 ? argv[1] : "");
+		return (NULL);
+	}
+	return (json_pack("{s:s}", "name", argv[0]));
+}
+
+/* "128" is a number, "true" a boolean, "auto" a string. */
+json_t *
+ctl_value(const char *s)
+{
+	json_t *v;
+
+	if ((v = json_loads(s, JSON_DECODE_ANY, NULL)) != NULL)
+		return (v);
+	return (json_string(s));
+}
+
+static json_t *
+args_create(int argc, char **argv, const struct ctl_cmd *c)
+{
+	static const struct option longopts[] = {
+		{ "echo", no_argument, NULL, 'e' },
+		{ "handler", required_argument, NULL, 'H' },
+		{ "property", required_argument, NULL, 'p' },
+		{ "open", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args, *props, *handler = NULL;
+	char *eq;
+	int ch;
+
+	args = json_object();
+	props = json_object();
+	optind = 0; /* restart getopt on the verb's own argv */
+	while ((ch = getopt_long(argc + 1, argv - 1, "eH:p:o", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			json_decref(handler);
+			handler = json_pack("{s:s}", "type", "echo");
+			break;
+		case 'H':
+			json_decref(handler);
+			if (optarg[0] == '{') {
+				if ((handler = json_loads(optarg, 0, NULL)) == NULL) {
+					ctl_usage_error(c, "--handler: '%s' is "
+					    "not a JSON object", optarg);
+					goto fail;
+				}
+			} else
+				handler = json_pack("{s:s}", "type", optarg);
+			break;
+		case 'p':
+			if ((eq = strchr(optarg, '=')) == NULL || eq == optarg) {
+				ctl_usage_error(c, "--property needs KEY=VALUE, "
+				    "not '%s'", optarg);
+				goto fail;
+			}
+			*eq = '\0';
+			json_object_set_new(props, optarg, ctl_value(eq + 1));
+			*eq = '=';
+			break;
+		case 'o':
+			json_object_set_new(args, "open", json_true());
+			break;
+		default:
+			ctl_usage_error(c, "bad option");
+			goto fail;
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc != 2) {
+		ctl_usage_error(c, argc < 2 ? "missing NAME or URL" :
+		    "unexpected argument '%s'", argc > 2 ? argv[2] : "");
+		goto fail;
+	}
+	json_object_set_new(args, "name", json_string(argv[0]));
+	json_object_set_new(args, "url", json_string(argv[1]));
+	if (json_object_size(props) > 0)
+		json_object_set(args, "properties", props);
+	if (handler != NULL)
+		json_object_set(args, "handler", handler);
+	json_decref(props);
+	json_decref(handler);
+	return (args);
+fail:
+	json_decref(args);
+	json_decref(props);
+	json_decref(handler);
+	return (NULL);
+}
+
+static json_t *
+args_accept(int argc, char **argv, const struct ctl_cmd *c)
+{
+	/* NAME [-- COMMAND ...]: the command is run by wslctl, not sent. */
+	if (argc < 1 || (argc > 1 && strcmp(argv[1], "--") != 0) ||
+	    (argc == 2)) {
+		ctl_usage_error(c, argc < 1 ? "missing NAME" :
+		    "expected NAME [-- COMMAND [ARGS...]]");
+		return (NULL);
+	}
+	return (json_pack("{s:s}", "name", argv[0]));
+}
+
+static json_t *
+args_get(int argc, char **argv, const struct ctl_cmd *c)
+{
+	if (argc < 1 || argc > 2) {
+		ctl_usage_error(c, argc < 1 ? "missing NAME" :
+		    "unexpected argument '%s'", argc > 2 ? argv[2] : "");
+		return (NULL);
+	}
+	if (argc == 1)
+		return (json_pack("{s:s}", "name", argv[0]));
+	return (json_pack("{s:s,s:s}", "name", argv[0], "property", argv[1]));
+}
+
+static json_t *
+args_set(int argc, char **argv, const struct ctl_cmd *c)
+{
+	if (argc != 3) {
+		ctl_usage_error(c, "expected NAME PROPERTY VALUE");
+		return (NULL);
+	}
+	return (json_pack("{s:s,s:s,s:o}", "name", argv[0], "property",
+	    argv[1], "value", ctl_value(argv[2])));
+}
+
+static json_t *
+args_wait(int argc, char **argv, const struct ctl_cmd *c)
+{
+	if (argc != 2) {
+		ctl_usage_error(c, "expected NAME STATE");
+		return (NULL);
+	}
+	return (json_pack("{s:s,s:s}", "name", argv[0], "state", argv[1]));
+}
+
+/* call COMMAND [ARGUMENTS-JSON]: any request, for scripts. */
+static json_t *
+args_call(int argc, char **argv, const struct ctl_cmd *c)
+{
+	json_t *args;
+
+	if (argc < 1 || argc > 2) {
+		ctl_usage_error(c, "expected COMMAND [ARGUMENTS-JSON]");
+		return (NULL);
+	}
+	if (argc == 1)
+		return (json_object());
+	if ((args = json_loads(argv[1], 0, NULL)) == NULL ||
+	    !json_is_object(args)) {
+		json_decref(args);
+		ctl_usage_error(c, "'%s' is not a JSON object", argv[1]);
+		return (NULL);
+	}
+	return (args);
+}
+
+static const struct ctl_cmd cmds[] = {
+	{ "list", "list", "list", args_none, print_list, false },
+	{ "status", "status", "status NAME", args_name, print_status, false },
+	{ "create", "create", "create NAME URL [--echo | --handler TYPE|JSON] "
+	    "[-p KEY=VALUE]... [--open]", args_create, print_state, false },
+	{ "open", "open", "open NAME", args_name, print_state, false },
+	{ "accept", "accept", "accept NAME [-- COMMAND [ARGS...]]",
+	    args_accept, NULL, true },
+	{ "close", "close", "close NAME", args_name, print_state, false },
+	{ "abort", "abort", "abort NAME", args_name, print_state, false },
+	{ "reset", "reset", "reset NAME", args_name, print_state, false },
+	{ "free", "free", "free NAME", args_name, print_freed, false },
+	{ "get", "get", "get NAME [PROPERTY]", args_get, print_get, false },
+	{ "set", "set", "set NAME PROPERTY VALUE", args_set, print_set, false },
+	{ "wait", "wait", "wait NAME STATE", args_wait, print_state, true },
+	{ "version", "version", "version", args_none, print_version, false },
+	{ "commands", "commands", "commands", args_none, print_commands,
+	    false },
+	{ "call", NULL, "call COMMAND [ARGUMENTS-JSON]", args_call, print_json,
+	    true },
+};
+
+const struct ctl_cmd *
+ctl_cmd_find(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].verb, verb) == 0)
+			return (&cmds[i]);
+	return (NULL);
+}
+
+void
+ctl_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: wslctl [-jq] [-s socket] [-t seconds] command "
+	    "[arguments]\ncommands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %s\n", cmds[i].usage);
+}
+
+void
+ctl_usage_error(const struct ctl_cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "wslctl: %s: ", c->verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: wslctl %s\n", c->usage);
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Human output: one line per listener for list, "NAME STATE" for the
+ * commands that change a state, "key value" lines for status.  Scripts
+ * that want every field use -j, which prints the daemon's reply as is.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return (s != NULL ? s : "-");
+}
+
+void
+print_json(const struct wsl_reply *r)
+{
+	json_dumpf(r->root, stdout, JSON_COMPACT);
+	putchar('\n');
+}
+
+void
+print_state(const struct wsl_reply *r)
+{
+	printf("%s %s\n", str(r->arguments, "name"), str(r->arguments, "state"));
+}
+
+void
+print_freed(const struct wsl_reply *r)
+{
+	printf("%s freed\n", str(r->arguments, "name"));
+}
+
+void
+print_list(const struct wsl_reply *r)
+{
+	json_t *all = json_object_get(r->arguments, "listeners"), *l;
+	size_t i, width = 4;
+
+	json_array_foreach(all, i, l)
+		if (strlen(str(l, "name")) > width)
+			width = strlen(str(l, "name"));
+	json_array_foreach(all, i, l)
+		printf("%-*s %-8s %s\n", (int)width, str(l, "name"),
+		    str(l, "state"), str(l, "url"));
+}
+
+static void
+print_object_line(const char *label, json_t *o)
+{
+	const char *key;
+	json_t *v;
+	char *s;
+
+	printf("%s", label);
+	json_object_foreach(o, key, v) {
+		s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		printf(" %s=%s", key, s != NULL ? s : "?");
+		free(s);
+	}
+	putchar('\n');
+}
+
+void
+print_status(const struct wsl_reply *r)
+{
+	json_t *a = r->arguments, *e, *v;
+
+	printf("%s %s %s\n", str(a, "name"), str(a, "state"), str(a, "url"));
+	if ((v = json_object_get(a, "address")) != NULL)
+		printf("address %s\n", json_string_value(v));
+	if ((v = json_object_get(a, "port")) != NULL)
+		printf("port %lld\n", (long long)json_integer_value(v));
+	if ((v = json_object_get(a, "path")) != NULL)
+		printf("path %s\n", json_string_value(v));
+	printf("bound %s\n", json_is_true(json_object_get(a, "bound")) ?
+	    "yes" : "no");
+	printf("pending-accepts %lld\n",
+	    (long long)json_integer_value(json_object_get(a, "pending-accepts")));
+	printf("handler %s\n", str(json_object_get(a, "handler"), "type"));
+	if (json_is_true(json_object_get(a, "aborted-before-open")))
+		printf("aborted-before-open yes (reset it before opening)\n");
+	if ((e = json_object_get(a, "last-error")) != NULL)
+		printf("last-error %s (%s) in %s: %s\n", str(e, "error"),
+		    str(e, "hresult"), str(e, "operation"), str(e, "text"));
+	if ((v = json_object_get(a, "counters")) != NULL)
+		print_object_line("counters", v);
+}
+
+/* A property value as a shell wants it: strings without quotes. */
+static void
+print_value(const char *key, const json_t *v)
+{
+	char *s = NULL;
+
+	if (key != NULL)
+		printf("%s ", key);
+	if (json_is_string(v))
+		printf("%s\n", json_string_value(v));
+	else {
+		s = json_dumps(v, JSON_ENCODE_ANY);
+		printf("%s\n", s != NULL ? s : "?");
+		free(s);
+	}
+}
+
+void
+print_get(const struct wsl_reply *r)
+{
+	json_t *props = json_object_get(r->arguments, "properties"), *v;
+	const char *key;
+
+	if (props == NULL) {
+		print_value(NULL, json_object_get(r->arguments, "value"));
+		return;
+	}
+	json_object_foreach(props, key, v)
+		print_value(key, v);
+}
+
+void
+print_set(const struct wsl_reply *r)
+{
+	print_state(r);
+}
+
+void
+print_version(const struct wsl_reply *r)
+{
+	printf("wslctl %s\nwsld %s (control protocol %lld)\n", PACKAGE_VERSION,
+	    str(r->arguments, "version"),
+	    (long long)json_integer_value(json_object_get(r->arguments,
+		"protocol")));
+}
+
+void
+print_commands(const struct wsl_reply *r)
+{
+	json_t *all = json_object_get(r->arguments, "commands"), *c;
+	size_t i;
+
+	json_array_foreach(all, i, c)
+		printf("%-9s %-8s %s\n", str(c, "name"), str(c, "level"),
+		    str(c, "summary"));
+}

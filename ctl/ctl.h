@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * wslctl: one request per invocation, built from argv by the command
+ * table, answered by the daemon, printed for humans (or as the daemon's
+ * raw JSON with -j), with the reply's result as the exit status.
+ */
+#ifndef WSL_CTL_H
+#define WSL_CTL_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "wsl-proto.h"
+
+/* Exit statuses besides the reply's result classes. */
+#define CTL_EXIT_USAGE 2
+#define CTL_EXIT_UNREACHABLE 3
+#define CTL_EXIT_TIMEOUT 124
+
+struct ctl_opts {
+	const char *socket;
+	bool json, quiet;
+	long long timeout_ms;   /* -1: none */
+};
+
+struct ctl_cmd {
+	const char *verb;
+	const char *command;        /* the protocol command */
+	const char *usage;
+	/* argv (after the verb) to arguments; NULL after printing why. */
+	json_t *(*build)(int, char **, const struct ctl_cmd *);
+	/* Print a successful reply for humans. */
+	void (*print)(const struct wsl_reply *);
+	bool waits;                 /* may take long: no default timeout */
+};
+
+const struct ctl_cmd *ctl_cmd_find(const char *);
+void ctl_usage(FILE *);
+void ctl_usage_error(const struct ctl_cmd *, const char *, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+json_t *ctl_value(const char *); /* JSON if it parses, else a string */
+
+/* ctl-output.c */
+void print_state(const struct wsl_reply *);
+void print_list(const struct wsl_reply *);
+void print_status(const struct wsl_reply *);
+void print_freed(const struct wsl_reply *);
+void print_get(const struct wsl_reply *);
+void print_set(const struct wsl_reply *);
+void print_version(const struct wsl_reply *);
+void print_commands(const struct wsl_reply *);
+void print_json(const struct wsl_reply *);
+
+/* ctl-accept.c: serve the accepted channel; returns the exit status. */
+int ctl_accept_run(int fd, const struct wsl_reply *, char **command);
+
+#endif
