@@ -159,6 +159,7 @@ cmd_accept(struct ctl_request *req)
 	struct timeval tv;
 	char text[256];
 	long long ms;
+	HRESULT hr;
 
 	if (!args_only(req, "name", "timeout-ms", NULL) ||
 	    !args_ms(req, "timeout-ms", &ms) || (l = args_listener(req)) == NULL)
@@ -189,14 +190,18 @@ cmd_accept(struct ctl_request *req)
 	}
 	ctx.callback = accepted;
 	ctx.callbackState = op;
-	op->hr = WsAcceptChannel(l->ws, op->ch, &ctx, op->error);
-	if (op->hr != WS_S_ASYNC) {
+	/* Set up everything the completion may touch before the call: with
+	 * WS_S_ASYNC it may already have run on the loop when this returns. */
+	req->data = op;
+	req->cancel = cancel;
+	hr = WsAcceptChannel(l->ws, op->ch, &ctx, op->error);
+	if (hr != WS_S_ASYNC) {
 		/* Refused at once: not open, or faulted (WS_E_OBJECT_FAULTED). */
+		req->cancel = NULL;
+		op->hr = hr;
 		done(-1, 0, op);
 		return;
 	}
-	req->data = op;
-	req->cancel = cancel;
 	if (op->timer != NULL) {
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;

@@ -191,6 +191,7 @@ start(struct wsld_listener *l, bool opening, listener_done_fn *done,
 	WS_ASYNC_CONTEXT ctx;
 	WS_STRING url;
 	struct op *op;
+	HRESULT hr;
 
 	if ((op = op_new(l, opening, done, arg, actor)) == NULL) {
 		done(l, WSL_HR_E_OUTOFMEMORY, "out of memory", listener_state(l),
@@ -199,14 +200,18 @@ start(struct wsld_listener *l, bool opening, listener_done_fn *done,
 	}
 	ctx.callback = op_callback;
 	ctx.callbackState = op;
+	/* Not op->hr: with WS_S_ASYNC the loop may have completed (and
+	 * written op->hr) before the call returns here. */
 	if (opening) {
 		url.chars = l->url;
 		url.length = (ULONG)strlen(l->url);
-		op->hr = WsOpenListener(l->ws, &url, &ctx, op->error);
+		hr = WsOpenListener(l->ws, &url, &ctx, op->error);
 	} else
-		op->hr = WsCloseListener(l->ws, &ctx, op->error);
-	if (op->hr != WS_S_ASYNC)
-		op_finish(op); /* completed (or refused) synchronously */
+		hr = WsCloseListener(l->ws, &ctx, op->error);
+	if (hr != WS_S_ASYNC) {
+		op->hr = hr; /* completed (or refused) synchronously */
+		op_finish(op);
+	}
 }
 
 void

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: ISC
+# Shared by the integration tests: TAP output, a private wsld on a private
+# control socket in a temporary directory, and waiting for conditions
+# (bounded polling of an observable state, never a blind sleep).
+set -u
+
+: "${WSLD:?}" "${WSLCTL:?}" "${WSL_PROBE:?}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/wsl-it.XXXXXX")
+SOCK=$T/control.sock
+WSLCTL_SOCKET=$SOCK
+export WSLCTL_SOCKET
+unset XDG_RUNTIME_DIR
+WSLD_PID=
+_n=0
+_failed=0
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+not_ok() { _n=$((_n + 1)); _failed=1; echo "not ok $_n - $*"; }
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
+diag() { printf '# %s\n' "$@"; }
+
+# expect DESCRIPTION EXPECTED ACTUAL
+expect() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected: $2" "got:      $3"
+	fi
+}
+
+# expect_match DESCRIPTION PATTERN(grep -E) ACTUAL
+expect_match() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected to match: $2" "got: $3"
+	fi
+}
+
+# run CMD...: sets OUT, ERR and RC.
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+# until_true CMD...: poll for up to 10 seconds.
+until_true() {
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		[ $_i -gt 1000 ] && return 1
+		sleep 0.01
+	done
+	return 0
+}
+
+wsld_start() {
+	"$WSLD" -f -s "$SOCK" "$@" 2>>"$T/wsld.log" &
+	WSLD_PID=$!
+	if ! until_true "$WSLCTL" -q version 2>/dev/null; then
+		echo "Bail out! wsld did not start"
+		cat "$T/wsld.log" >&2
+		exit 1
+	fi
+}
+
+wsld_stop() {
+	[ -n "$WSLD_PID" ] || return 0
+	kill -TERM "$WSLD_PID" 2>/dev/null
+	wait "$WSLD_PID"
+	WSLD_STATUS=$?
+	WSLD_PID=
+}
+
+oneline() { printf '%s' "$1" | tr '\n' ' '; }
+
+field() { # field NAME KEY: a line of `wslctl status` ("port 8808")
+	"$WSLCTL" status "$1" | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+pending_accepts_are() { [ "$(field "$1" pending-accepts)" = "$2" ]; }
+state_is() { [ "$("$WSLCTL" status "$1" | awk 'NR == 1 { print $2 }')" = "$2" ]; }
+file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
+
+# Every test ends by checking that the daemon logged no sanitizer report
+# and stopped cleanly.
+finish() {
+	if [ -n "$WSLD_PID" ]; then
+		wsld_stop
+		expect "wsld exits 0 on SIGTERM" 0 "$WSLD_STATUS"
+	fi
+	if grep -Eq 'Sanitizer|runtime error|LeakSanitizer' "$T/wsld.log" \
+	    2>/dev/null; then
+		not_ok "no sanitizer report in wsld's log"
+		sed 's/^/# /' "$T/wsld.log"
+	else
+		ok "no sanitizer report in wsld's log"
+	fi
+	rm -rf "$T"
+	echo "1..$_n"
+	exit $_failed
+}
+
+trap '[ -n "$WSLD_PID" ] && kill -KILL "$WSLD_PID" 2>/dev/null; rm -rf "$T"' INT TERM

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * wsl-probe: a raw client for the integration tests, so they can check
+ * what a real peer sees, byte for byte.
+ *
+ *   wsl-probe [-t ms] [-6] tcp PORT [MESSAGE]    connect to 127.0.0.1/[::1]
+ *   wsl-probe [-t ms] unix PATH [MESSAGE]
+ *   wsl-probe [-t ms] [-6] udp PORT MESSAGE      one datagram, one reply
+ *   wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET requests come from stdin
+ *
+ * Stream modes print "connected" as soon as the connection is up (tests
+ * wait for it), send MESSAGE and half-close, then print how it ended:
+ * "eof DATA", "reset DATA", "timeout DATA" (DATA: what was read, with
+ * newlines as \n), or just "refused" when the connection was refused.
+ * ctl mode sends stdin to the control socket in writes of at most -c bytes
+ * (1 byte at a time with -c 1), half-closes unless -k, and prints every
+ * reply line prefixed with the number of descriptors that came with it:
+ * "fds=1 {...}".  Received descriptors are closed.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int timeout_ms = 10000;
+static int ipv6;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wsl-probe [-t ms] [-6] tcp|udp PORT [MESSAGE]\n"
+	    "       wsl-probe [-t ms] unix PATH [MESSAGE]\n"
+	    "       wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET\n");
+	exit(2);
+}
+
+static void
+print_escaped(const char *label, const char *buf, size_t n)
+{
+	size_t i;
+
+	printf("%s%s", label, n > 0 ? " " : "");
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n')
+			fputs("\\n", stdout);
+		else if (buf[i] == '\\')
+			fputs("\\\\", stdout);
+		else if ((unsigned char)buf[i] < 0x20)
+			printf("\\x%02x", (unsigned char)buf[i]);
+		else
+			putchar(buf[i]);
+	}
+	putchar('\n');
+}
+
+static socklen_t
+inet_target(const char *port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ipv6) {
+		struct sockaddr_in6 *sin6 = (void *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)atoi(port));
+		inet_pton(AF_INET6, "::1", &sin6->sin6_addr);
+		return (sizeof(*sin6));
+	}
+	struct sockaddr_in *sin = (void *)ss;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)atoi(port));
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return (sizeof(*sin));
+}
+
+static int
+stream(const char *mode, const char *target, const char *message)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[65536];
+	size_t have = 0;
+	long long deadline;
+	struct pollfd p;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(mode, "unix") == 0) {
+		struct sockaddr_un *sun = (void *)&ss;
+		memset(&ss, 0, sizeof(ss));
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", target);
+		len = sizeof(*sun);
+	} else
+		len = inet_target(target, &ss);
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		printf("%s\n", errno == ECONNREFUSED || errno == ENOENT ?
+		    "refused" : strerror(errno));
+		return (0);
+	}
+	printf("connected\n");
+	fflush(stdout);
+	if (message != NULL) {
+		if (send(fd, message, strlen(message), MSG_NOSIGNAL) < 0) {
+			print_escaped(errno == ECONNRESET || errno == EPIPE ?
+			    "reset" : "error", "", 0);
+			return (0);
+		}
+		shutdown(fd, SHUT_WR);
+	}
+	deadline = now_ms() + timeout_ms;
+	for (;;) {
+		p.fd = fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)(deadline - now_ms() > 0 ?
+		    deadline - now_ms() : 0)) == 0) {
+			print_escaped("timeout", buf, have);
+			return (0);
+		}
+		n = read(fd, buf + have, sizeof(buf) - have);
+		if (n < 0) {
+			print_escaped(errno == ECONNRESET ? "reset" : "error",
+			    buf, have);
+			return (0);
+		}
+		if (n == 0 || have + (size_t)n == sizeof(buf)) {
+			have += (size_t)n;
+			print_escaped("eof", buf, have);
+			return (0);
+		}
+		have += (size_t)n;
+	}
+}
+
+static int
+datagram(const char *port, const char *message)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = inet_target(port, &ss);
+	struct pollfd p;
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    send(fd, message, strlen(message), 0) < 0) {
+		printf("%s\n", strerror(errno));
+		return (0);
+	}
+	p.fd = fd;
+	p.events = POLLIN;
+	if (poll(&p, 1, timeout_ms) == 0) {
+		printf("timeout\n");
+		return (0);
+	}
+	if ((n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		printf("%s\n", errno == ECONNREFUSED ? "refused" :
+		    strerror(errno));
+		return (0);
+	}
+	print_escaped("reply", buf, (size_t)n);
+	return (0);
+}
+
+/* Read replies, counting the descriptors attached to each line. */
+static int
+control(const char *path, size_t chunk, int keep_open)
+{
+	struct sockaddr_un sun;
+	static char in[8 * 1024 * 1024], out[4 * 1024 * 1024];
+	union {
+		struct cmsghdr hdr;
+		char space[CMSG_SPACE(sizeof(int) * 8)];
+	} cm;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct iovec iov;
+	size_t inlen = 0, off, have = 0, k;
+	int fd, fds = 0, got, r;
+	ssize_t n;
+	char *nl;
+
+	while ((n = read(0, in + inlen, sizeof(in) - inlen)) > 0)
+		inlen += (size_t)n;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		printf("refused\n");
+		return (0);
+	}
+	for (off = 0; off < inlen; off += (size_t)n) {
+		k = inlen - off < chunk ? inlen - off : chunk;
+		if ((n = send(fd, in + off, k, MSG_NOSIGNAL)) < 0) {
+			printf("send: %s\n", strerror(errno));
+			break;
+		}
+	}
+	if (!keep_open)
+		shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+
+		if ((r = poll(&p, 1, timeout_ms)) == 0) {
+			printf("timeout\n");
+			return (0);
+		}
+		iov.iov_base = out + have;
+		iov.iov_len = sizeof(out) - have - 1;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.space;
+		msg.msg_controllen = sizeof(cm.space);
+		if ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) <= 0) {
+			if (have > 0)
+				print_escaped("partial", out, have);
+			printf(n == 0 ? "eof\n" : "reset\n");
+			return (0);
+		}
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		    c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (k = 0; k < (c->cmsg_len - CMSG_LEN(0)) /
+			    sizeof(int); k++) {
+				memcpy(&got, CMSG_DATA(c) + k * sizeof(int),
+				    sizeof(int));
+				close(got);
+				fds++;
+			}
+		}
+		have += (size_t)n;
+		while ((nl = memchr(out, '\n', have)) != NULL) {
+			printf("fds=%d %.*s\n", fds, (int)(nl - out), out);
+			fflush(stdout);
+			fds = 0;
+			have -= (size_t)(nl + 1 - out);
+			memmove(out, nl + 1, have);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t chunk = 65536;
+	int ch, keep_open = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ch = getopt(argc, argv, "t:6c:k")) != -1) {
+		switch (ch) {
+		case 't':
+			timeout_ms = atoi(optarg);
+			break;
+		case '6':
+			ipv6 = 1;
+			break;
+		case 'c':
+			chunk = (size_t)atoi(optarg);
+			if (chunk == 0)
+				usage();
+			break;
+		case 'k':
+			keep_open = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[0], "tcp") == 0 || strcmp(argv[0], "unix") == 0)
+		return (stream(argv[0], argv[1], argc > 2 ? argv[2] : NULL));
+	if (strcmp(argv[0], "udp") == 0 && argc == 3)
+		return (datagram(argv[1], argv[2]));
+	if (strcmp(argv[0], "ctl") == 0)
+		return (control(argv[1], chunk, keep_open));
+	usage();
+	return (2);
+}
