@@ -59,7 +59,7 @@ until_true() {
 }
 
 wsld_start() {
-	"$WSLD" -f -s "$SOCK" "$@" 2>>"$T/wsld.log" &
+	"$WSLD" -f -s "$SOCK" "$@" >>"$T/wsld.log" 2>&1 &
 	WSLD_PID=$!
 	if ! until_true "$WSLCTL" -q version 2>/dev/null; then
 		echo "Bail out! wsld did not start"
@@ -105,4 +105,5 @@ finish() {
 	exit $_failed
 }
 
-trap '[ -n "$WSLD_PID" ] && kill -KILL "$WSLD_PID" 2>/dev/null; rm -rf "$T"' INT TERM
+# Whatever happens, no daemon outlives its test.
+trap '[ -n "$WSLD_PID" ] && kill -KILL "$WSLD_PID" 2>/dev/null; rm -rf "$T"' EXIT INT TERM

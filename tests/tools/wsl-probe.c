@@ -211,7 +211,9 @@ control(const char *path, size_t chunk, int keep_open)
 	for (off = 0; off < inlen; off += (size_t)n) {
 		k = inlen - off < chunk ? inlen - off : chunk;
 		if ((n = send(fd, in + off, k, MSG_NOSIGNAL)) < 0) {
-			printf("send: %s\n", strerror(errno));
+			/* The daemon may close first (request too large):
+			 * what it answered is still there to read. */
+			fprintf(stderr, "wsl-probe: send: %s\n", strerror(errno));
 			break;
 		}
 	}
