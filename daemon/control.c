@@ -227,9 +227,11 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	req->args = wr.arguments;
 	req->cmd = wr.cmd;
 	if (FAILED(hr)) {
+		log_debug("control: bad request %s: %s", req->actor, err.text);
 		ctl_reply(req, hr, err.text, NULL);
 		return;
 	}
+	log_debug("control: '%s' %s", wsl_cmds[req->cmd].name, req->actor);
 	cmd_dispatch(req);
 }
 
@@ -469,6 +471,34 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(c->rev, NULL);
 }
 
+/*
+ * The socket's directory must be ours (or root's), and not writable by
+ * others unless sticky: otherwise another user could have made it first
+ * (/tmp/wsld-UID) and swap the socket under us.
+ */
+static bool
+safe_directory(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0) {
+		log_warn("control: %s", dir);
+		return (false);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_warnx("control: %s is not a directory", dir);
+		return (false);
+	}
+	if ((st.st_uid != geteuid() && st.st_uid != 0) ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))) {
+		log_warnx("control: %s belongs to uid %u or is writable by "
+		    "others; refusing to put the control socket there", dir,
+		    (unsigned int)st.st_uid);
+		return (false);
+	}
+	return (true);
+}
+
 /* Refuse to take over a socket someone answers on; replace a stale one. */
 static int
 claim(const struct sockaddr_un *sun)
@@ -524,6 +554,8 @@ control_listen(struct event_base *b, const char *path)
 		log_warn("control: cannot create %s", dir);
 		return (-1);
 	}
+	if (!safe_directory(dir))
+		return (-1);
 	if (claim(&sun) < 0) {
 		log_warn("control: %s", path);
 		return (-1);

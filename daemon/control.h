@@ -36,7 +36,7 @@ struct ctl_request {
 extern struct event_base *control_base;
 
 int control_listen(struct event_base *, const char *path);
-void control_shutdown(void); /* stop accepting, close idle connections */
+void control_shutdown(void); /* stop accepting, remove the socket file */
 void control_free(void);
 
 /* Answer the request (steals args) and finish it. */

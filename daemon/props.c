@@ -224,6 +224,39 @@ props_from_json(const json_t *obj, struct props_set *set, struct wsl_err *err,
 	return (0);
 }
 
+int
+props_check(const struct props_set *set, WS_CHANNEL_TYPE type,
+    WS_CHANNEL_BINDING binding, struct wsl_err *err, char *where,
+    size_t wherelen)
+{
+	WS_ERROR *error = NULL;
+	HRESULT hr;
+	size_t i, j;
+
+	where[0] = '\0';
+	(void)WsCreateError(NULL, 0, &error);
+	hr = WslCheckListenerArguments(type, binding, set->props, set->count,
+	    error);
+	if (SUCCEEDED(hr)) {
+		WsFreeError(error);
+		return (0);
+	}
+	/* Point at the first property the core would refuse on its own. */
+	for (i = 0; i < set->count; i++)
+		if (FAILED(WslCheckListenerArguments(type, binding,
+		    &set->props[i], 1, NULL)))
+			for (j = 0; j < NPROPS; j++)
+				if (table[j].id == set->props[i].id) {
+					snprintf(where, wherelen, "/%s",
+					    table[j].name);
+					i = set->count;
+					break;
+				}
+	wsl_err_set(err, hr, "%s", WslErrorText(error));
+	WsFreeError(error);
+	return (-1);
+}
+
 void
 props_clear(struct props_set *set)
 {

@@ -21,6 +21,10 @@ struct props_set {
 /* 0, or -1 with err and where (a JSON pointer below the object) set. */
 int props_from_json(const json_t *, struct props_set *, struct wsl_err *,
     char *where, size_t wherelen);
+/* What the core says of the values (range, combination): 0 or -1 with
+ * err and where set, as WsCreateListener would refuse them. */
+int props_check(const struct props_set *, WS_CHANNEL_TYPE, WS_CHANNEL_BINDING,
+    struct wsl_err *, char *where, size_t wherelen);
 void props_clear(struct props_set *);
 json_t *props_get_all(WS_LISTENER *);
 /* 0, or -1 with err set (unknown name). */

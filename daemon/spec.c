@@ -129,8 +129,10 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 	s->open = json_is_true(v);
 	s->properties = json_object_get(obj, "properties");
 	if (props_from_json(s->properties, &s->props, err, sub,
-	    sizeof(sub)) < 0) {
+	    sizeof(sub)) < 0 || props_check(&s->props, s->type, s->binding,
+	    err, sub, sizeof(sub)) < 0) {
 		snprintf(where, wherelen, "/properties%s", sub);
+		props_clear(&s->props);
 		return (-1);
 	}
 	if (handler_parse(json_object_get(obj, "handler"), s, err, where,

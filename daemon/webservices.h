@@ -228,6 +228,11 @@ typedef struct {
 } WSL_ALLOCATOR;
 void WslSetAllocator(const WSL_ALLOCATOR *); /* NULL: libc */
 
+/* What WsCreateListener would say about these arguments, without
+ * creating anything (for configuration checks). */
+HRESULT WslCheckListenerArguments(WS_CHANNEL_TYPE, WS_CHANNEL_BINDING,
+    const WS_LISTENER_PROPERTY *, ULONG, WS_ERROR *);
+
 /* WsAbortListener, also reporting what it cancelled. */
 typedef struct {
 	WS_LISTENER_STATE previousState;

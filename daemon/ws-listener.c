@@ -57,6 +57,24 @@ type_fits(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding)
 }
 
 HRESULT
+WslCheckListenerArguments(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
+    const WS_LISTENER_PROPERTY *props, ULONG count, WS_ERROR *error)
+{
+	struct ws_props scratch;
+
+	if (binding == WS_CUSTOM_CHANNEL_BINDING)
+		return (ws_error_fill(error, WS_E_NOT_SUPPORTED, 0,
+		    "custom channel bindings are not supported"));
+	if ((unsigned int)binding > WS_NAMEDPIPE_CHANNEL_BINDING ||
+	    !type_fits(type, binding))
+		return (ws_error_fill(error, E_INVALIDARG, 0,
+		    "channel type 0x%x does not fit channel binding %d",
+		    (unsigned int)type, (int)binding));
+	ws_props_default(&scratch);
+	return (ws_props_apply(&scratch, binding, props, count, error));
+}
+
+HRESULT
 WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
     const WS_LISTENER_PROPERTY *props, ULONG count,
     const WS_SECURITY_DESCRIPTION *security, WS_LISTENER **ret,
@@ -68,26 +86,17 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	if (ret == NULL)
 		return (ws_error_fill(error, E_INVALIDARG, 0,
 		    "the listener out-pointer is NULL"));
-	if (binding == WS_CUSTOM_CHANNEL_BINDING)
-		return (ws_error_fill(error, WS_E_NOT_SUPPORTED, 0,
-		    "custom channel bindings are not supported"));
+	if (FAILED(hr = WslCheckListenerArguments(type, binding, props, count,
+	    error)))
+		return (hr);
 	if (security != NULL)
 		return (ws_error_fill(error, WS_E_NOT_SUPPORTED, 0,
 		    "security descriptions are not supported"));
-	if ((unsigned int)binding > WS_NAMEDPIPE_CHANNEL_BINDING ||
-	    !type_fits(type, binding))
-		return (ws_error_fill(error, E_INVALIDARG, 0,
-		    "channel type 0x%x does not fit channel binding %d",
-		    (unsigned int)type, (int)binding));
 	if ((l = ws_calloc(1, sizeof(*l))) == NULL)
 		return (ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
 		    "no memory for a listener"));
 	ws_props_default(&l->props);
-	if (FAILED(hr = ws_props_apply(&l->props, binding, props, count,
-	    error))) {
-		ws_free(l);
-		return (hr);
-	}
+	(void)ws_props_apply(&l->props, binding, props, count, NULL);
 	l->type = type;
 	l->binding = binding;
 	l->state = WS_LISTENER_STATE_CREATED;

@@ -111,6 +111,26 @@ parse_args(int argc, char **argv)
 	}
 }
 
+/* Paths from the command line are relative to where wsld was started,
+ * not to "/" where it runs once detached. */
+static void
+absolute(const char *path, char *out, size_t size)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(out, size, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		n = -1;
+	else
+		n = snprintf(out, size, "%s/%s", cwd, path);
+	if (n < 0 || (size_t)n >= size) {
+		fprintf(stderr, "wsld: %s: path too long\n", path);
+		exit(1);
+	}
+}
+
 /* Tell whoever waits (systemd, or the parent we detached from). */
 static void
 ready(void)
@@ -344,7 +364,7 @@ main(int argc, char **argv)
 	}
 
 	if (opt.control_socket != NULL)
-		snprintf(sockpath, sizeof(sockpath), "%s", opt.control_socket);
+		absolute(opt.control_socket, sockpath, sizeof(sockpath));
 	else if (conf.control_socket != NULL)
 		snprintf(sockpath, sizeof(sockpath), "%s", conf.control_socket);
 	else if (wsl_default_socket_path(sockpath, sizeof(sockpath)) < 0) {
@@ -353,7 +373,7 @@ main(int argc, char **argv)
 		return (1);
 	}
 	if (opt.pipe_dir != NULL)
-		snprintf(pipedir, sizeof(pipedir), "%s", opt.pipe_dir);
+		absolute(opt.pipe_dir, pipedir, sizeof(pipedir));
 	else if (conf.pipe_directory != NULL)
 		snprintf(pipedir, sizeof(pipedir), "%s", conf.pipe_directory);
 	else {
