@@ -228,32 +228,28 @@ shutdown_step(void)
 	struct wsld_listener **all;
 	WSL_ABORT_RESULT r;
 	struct wsl_err err;
+	WS_LISTENER_STATE s;
 	size_t n, i;
 	bool busy = false;
 
 	if ((all = registry_sorted(&n)) == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < n; i++) {
-		if (all[i]->ops > 0)
-			busy = true; /* an open, close or accept not answered */
-		switch (listener_state(all[i])) {
-		case WS_LISTENER_STATE_OPENING:
+		s = listener_state(all[i]);
+		if (s == WS_LISTENER_STATE_OPENING)
 			(void)listener_abort(all[i], &r, "at shutdown");
-			busy = true;
-			break;
-		case WS_LISTENER_STATE_OPEN:
-		case WS_LISTENER_STATE_FAULTED:
+		else if (s == WS_LISTENER_STATE_OPEN ||
+		    s == WS_LISTENER_STATE_FAULTED)
 			listener_close(all[i], closed_at_shutdown, NULL,
 			    "at shutdown");
-			busy = busy || listener_state(all[i]) !=
-			    WS_LISTENER_STATE_CLOSED;
-			break;
-		case WS_LISTENER_STATE_CLOSING:
+	}
+	/* Only now: a close may have finished (or not) in the meantime, and
+	 * its answer must have been handled before the listener goes. */
+	for (i = 0; i < n; i++) {
+		s = listener_state(all[i]);
+		if (all[i]->ops > 0 || (s != WS_LISTENER_STATE_CREATED &&
+		    s != WS_LISTENER_STATE_CLOSED))
 			busy = true;
-			break;
-		default:
-			break;
-		}
 	}
 	if (!busy)
 		for (i = 0; i < n; i++)
