@@ -67,6 +67,7 @@ static TAILQ_HEAD(, ctl_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct event_base *base;
 static struct event *listen_ev;
 static int listen_fd = -1;
+static bool stopping;               /* the daemon is going down */
 static char listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void conn_update(struct ctl_conn *);
@@ -104,7 +105,8 @@ conn_free(struct ctl_conn *c)
 	free(c);
 }
 
-/* The client is gone: cancel what it waits for, drop what it was sent. */
+/* The client is gone: cancel what it waits for, drop what it was sent.
+ * Never frees the connection (see conn_update). */
 static void
 conn_gone(struct ctl_conn *c)
 {
@@ -120,7 +122,8 @@ conn_gone(struct ctl_conn *c)
 	c->out_bytes = 0;
 	if (c->busy != NULL && c->busy->cancel != NULL)
 		c->busy->cancel(c->busy);
-	conn_update(c);
+	/* The caller's event callback ends with conn_update(), which frees
+	 * the connection once nothing refers to it any more. */
 }
 
 static void
@@ -232,6 +235,11 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 		return;
 	}
 	log_debug("control: '%s' %s", wsl_cmds[req->cmd].name, req->actor);
+	if (stopping) {
+		ctl_reply(req, WSL_HR_WS_E_ENDPOINT_NOT_AVAILABLE,
+		    "wsld is shutting down", NULL);
+		return;
+	}
 	cmd_dispatch(req);
 }
 
@@ -315,8 +323,10 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->eof) {
 		/* Edge-triggered watch for the client going away. */
-		if (hung_up(fd))
+		if (hung_up(fd)) {
 			conn_gone(c);
+			conn_update(c);
+		}
 		return;
 	}
 	n = read(fd, buf, sizeof(buf));
@@ -324,12 +334,14 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		if (errno == EAGAIN || errno == EINTR)
 			return;
 		conn_gone(c);
+		conn_update(c);
 		return;
 	}
 	if (n == 0) {
 		c->eof = true;
 		if (hung_up(fd)) {
 			conn_gone(c);
+			conn_update(c);
 			return;
 		}
 		event_del(c->rev);
@@ -337,43 +349,53 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		    read_cb, c);
 	} else if (wsl_lines_append(&c->in, buf, (size_t)n) < 0) {
 		conn_gone(c);
+		conn_update(c);
 		return;
 	}
 	process(c);
 }
 
+/* Send what the output queue holds, as far as the socket takes it. */
 static void
-write_cb(evutil_socket_t fd, short what, void *arg)
+flush(struct ctl_conn *c)
 {
-	struct ctl_conn *c = arg;
 	struct ctl_out *o;
 	ssize_t n;
 
-	(void)what;
 	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
 		if (o->off == 0 && o->fd >= 0) {
-			n = wsl_send_fd(fd, o->buf, o->len, o->fd);
+			n = wsl_send_fd(c->fd, o->buf, o->len, o->fd);
 			if (n > 0) {
 				close(o->fd); /* the client has its own copy */
 				o->fd = -1;
 				atomic_fetch_add(&o->l->delivered, 1);
 			}
 		} else
-			n = send(fd, o->buf + o->off, o->len - o->off,
+			n = send(c->fd, o->buf + o->off, o->len - o->off,
 			    MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
-				break;
+				return;
 			conn_gone(c);
 			return;
 		}
 		o->off += (size_t)n;
 		c->out_bytes -= (size_t)n;
 		if (o->off < o->len)
-			break;
+			return;
 		TAILQ_REMOVE(&c->out, o, entry);
 		out_free(o);
 	}
+}
+
+static void
+write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	flush(c);
 	conn_update(c);
 }
 
@@ -591,6 +613,7 @@ control_listen(struct event_base *b, const char *path)
 void
 control_shutdown(void)
 {
+	stopping = true;
 	if (listen_ev != NULL) {
 		event_free(listen_ev);
 		listen_ev = NULL;
@@ -612,6 +635,11 @@ control_free(void)
 	control_shutdown();
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
+		/* Replies queued by the shutdown itself (aborted accepts,
+		 * waits on freed listeners) still go out; the socket is
+		 * non-blocking, so a client that does not read loses them. */
+		if (!c->gone)
+			flush(c);
 		if (c->busy != NULL) {
 			c->busy->conn = NULL;
 			if (c->busy->cancel != NULL)

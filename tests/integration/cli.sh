@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# wslctl's conventions: usage errors, an unreachable daemon, -q, -j, the
+# socket from -s or WSLCTL_SOCKET, call, and the error line format.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+
+run "$WSLCTL" status web
+expect "no daemon: exit 3" 3 "$RC"
+expect_match "... saying where it looked" "cannot reach wsld at $SOCK" "$ERR"
+wsld_start
+run "$WSLCTL"
+expect "no command: exit 2" 2 "$RC"
+run "$WSLCTL" frobnicate
+expect "an unknown verb: exit 2" 2 "$RC"
+run "$WSLCTL" abort
+expect "a missing NAME: exit 2" 2 "$RC"
+expect_match "... with the verb's usage" 'usage: wslctl abort NAME' "$ERR"
+run "$WSLCTL" create web net.tcp://127.0.0.1:0/ --property nonsense
+expect "--property without =: exit 2" 2 "$RC"
+run "$WSLCTL" -t soon list
+expect "-t needs seconds: exit 2" 2 "$RC"
+
+run "$WSLCTL" -q create web net.tcp://127.0.0.1:0/ --open -p listen-backlog=32
+expect "-q prints nothing on stdout" "" "$OUT"
+expect "... and exits 0" 0 "$RC"
+run "$WSLCTL" -q open web
+expect "-q: errors still go to stderr" "4" "$RC"
+expect_match "... in the documented format" \
+    '^wslctl: open web: WS_E_INVALID_OPERATION \(0x803D0003\): open is not allowed when the listener is OPEN$' "$ERR"
+run "$WSLCTL" -j status web
+expect_match "-j prints the daemon's reply as it came" \
+    '^\{"id":null,"result":0,"hresult":"0x00000000","text":"[^"]*","arguments":\{"name":"web","url":"net\.tcp://127\.0\.0\.1:0/",' "$OUT"
+expect_match "... with the port as an integer" '"port":[1-9][0-9]*,' "$OUT"
+run "$WSLCTL" get web listen-backlog
+expect "create -p sets a property" 32 "$OUT"
+run "$WSLCTL" set web listen-backlog 64
+expect "set of a create-time property: exit 2" 2 "$RC"
+expect_match "... E_INVALIDARG saying why" "can only be given when the listener is created" "$ERR"
+run "$WSLCTL" call status '{"name":"web"}'
+expect_match "call sends any command with JSON arguments" '"name":"web"' "$OUT"
+run env WSLCTL_SOCKET=/nonexistent "$WSLCTL" -s "$SOCK" status web
+expect "-s wins over WSLCTL_SOCKET" 0 "$RC"
+run "$WSLCTL" -s "$T/nothing.sock" list
+expect "-s to nowhere: exit 3" 3 "$RC"
+run "$WSLCTL" commands
+expect_match "commands lists every command with its level" '^abort +operate ' "$OUT"
+run "$WSLCTL" version
+expect_match "version names both sides" "^wslctl [0-9.]+ wsld [0-9.]+ \(control protocol 1\)$" "$(oneline "$OUT" | sed 's/ $//')"
+finish
