@@ -79,6 +79,10 @@ cat >"$T/all.json" <<JSON
 }
 JSON
 wsld_start -c "$T/all.json"
+# The control socket answers before the start-time opens have finished.
+for l in tcp http udp pipe; do
+	"$WSLCTL" -t 10 wait $l OPEN >/dev/null
+done
 run "$WSLCTL" list
 expect "every listener is there, opened as configured" \
     "http OPEN http://127.0.0.1:0/|later CREATED net.tcp://127.0.0.1:0/|pipe OPEN net.pipe://localhost/p.sock|tcp OPEN net.tcp://127.0.0.1:0/|udp OPEN soap.udp://127.0.0.1:0/|" \
