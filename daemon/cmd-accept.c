@@ -29,8 +29,8 @@ struct accept_op {
 	struct wsld_listener *l;        /* a reference */
 	WS_CHANNEL *ch;
 	WS_ERROR *error;
-	HRESULT hr;                     /* written on the loop, read after ev */
-	struct event *ev, *timer;
+	struct completion c;
+	struct event *timer;
 	long long timeout_ms;
 	bool timed_out;
 };
@@ -43,8 +43,7 @@ op_free(struct accept_op *op)
 	if (op->ch != NULL)
 		(void)WsFreeChannel(op->ch);
 	WsFreeError(op->error);
-	if (op->ev != NULL)
-		event_free(op->ev);
+	completion_clear(&op->c);
 	if (op->timer != NULL)
 		event_free(op->timer);
 	l = op->l;
@@ -98,7 +97,7 @@ done(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (SUCCEEDED(op->hr)) {
+	if (SUCCEEDED(op->c.hr)) {
 		channel = describe_peer(op->ch);
 		cfd = WslDetachChannelFd(op->ch);
 		snprintf(text, sizeof(text), "accepted a channel from %s",
@@ -114,20 +113,9 @@ done(evutil_socket_t fd, short what, void *arg)
 		snprintf(text, sizeof(text), "%s", WslErrorText(op->error));
 		if (text[0] == '\0')
 			snprintf(text, sizeof(text), "the accept failed");
-		reply_listener(req, l, op->hr, text, -1);
+		reply_listener(req, l, op->c.hr, text, -1);
 	}
 	op_free(op);
-}
-
-/* On the listener's loop: hand the result to the control thread. */
-static void
-accepted(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
-{
-	struct accept_op *op = arg;
-
-	(void)model;
-	op->hr = hr;
-	event_active(op->ev, EV_READ, 0);
 }
 
 static void
@@ -179,7 +167,7 @@ cmd_accept(struct ctl_request *req)
 	op->l = l;
 	op->req = req;
 	op->timeout_ms = ms;
-	if ((op->ev = event_new(control_base, -1, 0, done, op)) == NULL ||
+	if (completion_init(&op->c, done, op) < 0 ||
 	    (ms >= 0 && (op->timer = evtimer_new(control_base, timeout,
 		op)) == NULL) ||
 	    WsCreateError(NULL, 0, &op->error) != S_OK ||
@@ -188,8 +176,7 @@ cmd_accept(struct ctl_request *req)
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
 	}
-	ctx.callback = accepted;
-	ctx.callbackState = op;
+	ctx = completion_context(&op->c);
 	/* Set up everything the completion may touch before the call: with
 	 * WS_S_ASYNC it may already have run on the loop when this returns. */
 	req->data = op;
@@ -198,7 +185,7 @@ cmd_accept(struct ctl_request *req)
 	if (hr != WS_S_ASYNC) {
 		/* Refused at once: not open, or faulted (WS_E_OBJECT_FAULTED). */
 		req->cancel = NULL;
-		op->hr = hr;
+		op->c.hr = hr;
 		done(-1, 0, op);
 		return;
 	}

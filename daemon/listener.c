@@ -22,10 +22,9 @@ static char pipe_dir[PATH_MAX] = WSL_RUNSTATEDIR "/wsld";
 struct op {
 	struct wsld_listener *l;         /* a reference */
 	WS_ERROR *error;
-	HRESULT hr;
+	struct completion c;
 	WS_LISTENER_STATE previous;
 	bool opening;
-	struct event *ev;
 	listener_done_fn *done;
 	void *arg;
 	char actor[96];
@@ -115,25 +114,62 @@ listener_create(struct listener_spec *s, struct wsl_err *err,
 	return (l);
 }
 
+/* The loop thread's half of a completion: record and hand over. */
+static void
+completed(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
+{
+	struct completion *c = arg;
+
+	(void)model;
+	c->hr = hr;
+	event_active(c->ev, EV_READ, 0);
+}
+
+int
+completion_init(struct completion *c, void (*fn)(evutil_socket_t, short,
+    void *), void *arg)
+{
+	c->hr = S_OK;
+	c->ev = event_new(control_base, -1, 0, fn, arg);
+	return (c->ev != NULL ? 0 : -1);
+}
+
+WS_ASYNC_CONTEXT
+completion_context(struct completion *c)
+{
+	WS_ASYNC_CONTEXT ctx = { completed, c };
+
+	return (ctx);
+}
+
+void
+completion_clear(struct completion *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	c->ev = NULL;
+}
+
 static void
 op_finish(struct op *op)
 {
 	struct wsld_listener *l = op->l;
 	const char *text = NULL;
+	HRESULT hr = op->c.hr;
 
-	if (FAILED(op->hr)) {
+	if (FAILED(hr)) {
 		text = WslErrorText(op->error);
 		log_listener(LOG_WARNING, l->name, "%s failed: %s (%s)",
 		    op->opening ? "open" : "close", text,
-		    wsl_hr_name(op->hr) != NULL ? wsl_hr_name(op->hr) : "?");
+		    wsl_hr_name(hr) != NULL ? wsl_hr_name(hr) : "?");
 	}
 	log_change(l, op->previous, op->opening ? "open" : "close", op->actor);
-	if (op->opening && SUCCEEDED(op->hr) &&
+	if (op->opening && SUCCEEDED(hr) &&
 	    listener_state(l) == WS_LISTENER_STATE_OPEN)
 		l->handler->start(l);
-	op->done(l, op->hr, text, op->previous, op->arg);
-	if (op->ev != NULL)
-		event_free(op->ev);
+	if (op->done != NULL)
+		op->done(l, hr, text, op->previous, op->arg);
+	completion_clear(&op->c);
 	WsFreeError(op->error);
 	free(op);
 	listener_op_end(l);
@@ -148,17 +184,6 @@ op_event(evutil_socket_t fd, short what, void *arg)
 	op_finish(arg);
 }
 
-/* The loop thread's half: record and hand over. */
-static void
-op_callback(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
-{
-	struct op *op = arg;
-
-	(void)model;
-	op->hr = hr;
-	event_active(op->ev, EV_READ, 0);
-}
-
 static struct op *
 op_new(struct wsld_listener *l, bool opening, listener_done_fn *done,
     void *arg, const char *actor)
@@ -167,10 +192,9 @@ op_new(struct wsld_listener *l, bool opening, listener_done_fn *done,
 
 	if ((op = calloc(1, sizeof(*op))) == NULL)
 		return (NULL);
-	if ((op->ev = event_new(control_base, -1, 0, op_event, op)) == NULL ||
+	if (completion_init(&op->c, op_event, op) < 0 ||
 	    WsCreateError(NULL, 0, &op->error) != S_OK) {
-		if (op->ev != NULL)
-			event_free(op->ev);
+		completion_clear(&op->c);
 		free(op);
 		return (NULL);
 	}
@@ -194,14 +218,14 @@ start(struct wsld_listener *l, bool opening, listener_done_fn *done,
 	HRESULT hr;
 
 	if ((op = op_new(l, opening, done, arg, actor)) == NULL) {
-		done(l, WSL_HR_E_OUTOFMEMORY, "out of memory", listener_state(l),
-		    arg);
+		if (done != NULL)
+			done(l, WSL_HR_E_OUTOFMEMORY, "out of memory",
+			    listener_state(l), arg);
 		return;
 	}
-	ctx.callback = op_callback;
-	ctx.callbackState = op;
-	/* Not op->hr: with WS_S_ASYNC the loop may have completed (and
-	 * written op->hr) before the call returns here. */
+	ctx = completion_context(&op->c);
+	/* Not op->c.hr: with WS_S_ASYNC the loop may have completed (and
+	 * written op->c.hr) before the call returns here. */
 	if (opening) {
 		url.chars = l->url;
 		url.length = (ULONG)strlen(l->url);
@@ -209,7 +233,7 @@ start(struct wsld_listener *l, bool opening, listener_done_fn *done,
 	} else
 		hr = WsCloseListener(l->ws, &ctx, op->error);
 	if (hr != WS_S_ASYNC) {
-		op->hr = hr; /* completed (or refused) synchronously */
+		op->c.hr = hr; /* completed (or refused) synchronously */
 		op_finish(op);
 	}
 }

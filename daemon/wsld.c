@@ -212,17 +212,6 @@ open_at_start(void)
  * them all and leave the loop.  Runs again at every state change.
  */
 static void
-closed_at_shutdown(struct wsld_listener *l, HRESULT hr, const char *text,
-    WS_LISTENER_STATE previous, void *arg)
-{
-	(void)l;
-	(void)hr;
-	(void)text;
-	(void)previous;
-	(void)arg;
-}
-
-static void
 shutdown_step(void)
 {
 	struct wsld_listener **all;
@@ -240,8 +229,7 @@ shutdown_step(void)
 			(void)listener_abort(all[i], &r, "at shutdown");
 		else if (s == WS_LISTENER_STATE_OPEN ||
 		    s == WS_LISTENER_STATE_FAULTED)
-			listener_close(all[i], closed_at_shutdown, NULL,
-			    "at shutdown");
+			listener_close(all[i], NULL, NULL, "at shutdown");
 	}
 	/* Only now: a close may have finished (or not) in the meantime, and
 	 * its answer must have been handled before the listener goes. */
