@@ -60,6 +60,31 @@ expect "net.pipe echoes" "connected eof piped" "$(oneline "$OUT")"
 "$WSLCTL" close pipe >/dev/null
 expect "close removes the socket file" "gone" "$([ -e "$PIPES/echo.sock" ] && echo there || echo gone)"
 
+# An echo listener aborted: new connections refused, an already accepted
+# channel carries on; after close, reset, open it echoes again.
+"$WSLCTL" create again net.tcp://127.0.0.1:0/ --echo --open >/dev/null
+PORT=$(field again port)
+"$WSL_PROBE" -w "$T/go" tcp "$PORT" "still here" >"$T/live" &
+LIVE=$!
+until_true file_has "$T/live" connected
+until_true pending_accepts_are again 1 # the echo loop accepted it
+"$WSLCTL" abort again >/dev/null
+touch "$T/go"
+wait $LIVE
+expect "a channel accepted before the abort carries on" \
+    "connected eof still here" "$(oneline "$(cat "$T/live")")"
+run "$WSL_PROBE" tcp "$PORT" "x"
+expect "the aborted echo listener refuses new connections" "refused" "$OUT"
+expect_match "the echo handler stopped on WS_E_OBJECT_FAULTED" \
+    "listener 'again': echo: the listener is faulted, stopped accepting" \
+    "$(cat "$T/wsld.log")"
+"$WSLCTL" close again >/dev/null
+"$WSLCTL" reset again >/dev/null
+"$WSLCTL" open again >/dev/null
+run "$WSL_PROBE" tcp "$(field again port)" "again"
+expect "after close, reset, open the echo handler serves again" \
+    "connected eof again" "$(oneline "$OUT")"
+
 # Bind errors.
 PORT=$(field tcp4 port)
 "$WSLCTL" create taken "net.tcp://127.0.0.1:$PORT/" >/dev/null

@@ -3,13 +3,14 @@
  * wsl-probe: a raw client for the integration tests, so they can check
  * what a real peer sees, byte for byte.
  *
- *   wsl-probe [-t ms] [-6] tcp PORT [MESSAGE]    connect to 127.0.0.1/[::1]
- *   wsl-probe [-t ms] unix PATH [MESSAGE]
+ *   wsl-probe [-t ms] [-6] [-w FILE] tcp PORT [MESSAGE]  127.0.0.1/[::1]
+ *   wsl-probe [-t ms] [-w FILE] unix PATH [MESSAGE]
  *   wsl-probe [-t ms] [-6] udp PORT MESSAGE      one datagram, one reply
  *   wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET requests come from stdin
  *
  * Stream modes print "connected" as soon as the connection is up (tests
- * wait for it), send MESSAGE and half-close, then print how it ended:
+ * wait for it), wait until FILE exists when -w is given (so a test can act
+ * in between), send MESSAGE and half-close, then print how it ended:
  * "eof DATA", "reset DATA", "timeout DATA" (DATA: what was read, with
  * newlines as \n), or just "refused" when the connection was refused.
  * ctl mode sends stdin to the control socket in writes of at most -c bytes
@@ -33,6 +34,19 @@
 
 static int timeout_ms = 10000;
 static int ipv6;
+static const char *go_file;
+
+/* Until the test says go (the file exists), or the timeout. */
+static void
+wait_for_go(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; go_file != NULL && access(go_file, F_OK) < 0 &&
+	    i < timeout_ms / 10; i++)
+		nanosleep(&ts, NULL);
+}
 
 static long long
 now_ms(void)
@@ -46,8 +60,9 @@ now_ms(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wsl-probe [-t ms] [-6] tcp|udp PORT [MESSAGE]\n"
-	    "       wsl-probe [-t ms] unix PATH [MESSAGE]\n"
+	fprintf(stderr, "usage: wsl-probe [-t ms] [-6] [-w file] tcp|udp PORT "
+	    "[MESSAGE]\n"
+	    "       wsl-probe [-t ms] [-w file] unix PATH [MESSAGE]\n"
 	    "       wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET\n");
 	exit(2);
 }
@@ -117,6 +132,7 @@ stream(const char *mode, const char *target, const char *message)
 	}
 	printf("connected\n");
 	fflush(stdout);
+	wait_for_go();
 	if (message != NULL) {
 		if (send(fd, message, strlen(message), MSG_NOSIGNAL) < 0) {
 			print_escaped(errno == ECONNRESET || errno == EPIPE ?
@@ -269,8 +285,11 @@ main(int argc, char **argv)
 	int ch, keep_open = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "t:6c:k")) != -1) {
+	while ((ch = getopt(argc, argv, "t:6c:kw:")) != -1) {
 		switch (ch) {
+		case 'w':
+			go_file = optarg;
+			break;
 		case 't':
 			timeout_ms = atoi(optarg);
 			break;
