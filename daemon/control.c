@@ -56,6 +56,7 @@ struct ctl_conn {
 	bool gone;                     /* the client closed completely */
 	bool last_done;                /* the unterminated tail was handled */
 	bool closing;                  /* close once the output is sent */
+	bool processing;               /* inside process(): it goes on itself */
 	pid_t pid;
 	uid_t uid;
 	TAILQ_ENTRY(ctl_conn) entry;
@@ -196,8 +197,10 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 	}
 	if (c != NULL && c->busy == req) {
 		c->busy = NULL;
-		/* Go on from a fresh stack, not from inside the handler. */
-		event_active(c->resume, EV_READ, 0);
+		/* A later answer goes on from a fresh stack, not from inside
+		 * the completion; an immediate one lets process() go on. */
+		if (!c->processing)
+			event_active(c->resume, EV_READ, 0);
 	}
 	request_free(req);
 }
@@ -276,6 +279,7 @@ process(struct ctl_conn *c)
 	char *line;
 	int r;
 
+	c->processing = true;
 	while (c->busy == NULL && !c->gone && !c->closing) {
 		r = wsl_lines_next(&c->in, &line, &len);
 		if (r == WSL_LINES_TOO_LONG) {
@@ -301,6 +305,7 @@ process(struct ctl_conn *c)
 			wsl_lines_consume(&c->in, len);
 		}
 	}
+	c->processing = false;
 	conn_update(c);
 }
 
@@ -413,6 +418,10 @@ conn_update(struct ctl_conn *c)
 {
 	bool finished, want_read;
 
+	/* Most replies fit the socket's buffer: send now, not a loop
+	 * iteration later. */
+	if (!c->gone && !TAILQ_EMPTY(&c->out))
+		flush(c);
 	if (c->gone) {
 		if (c->busy == NULL)
 			conn_free(c);
