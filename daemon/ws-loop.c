@@ -6,13 +6,14 @@
  * completes aborted accepts, finishes a pending close, takes the socket
  * away from a faulted listener, performs a pending open, watches the
  * listening socket only while accepts are pending, and then runs the
- * tasks posted before it began.  Every
- * completion callback therefore runs here, on the loop thread.
+ * tasks posted before it began.  Every completion callback therefore runs
+ * here, on the loop thread.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
