@@ -76,7 +76,8 @@ copy(int fd)
 				    strerror(errno));
 				return (1);
 			}
-			if (n == 0)
+			/* On a UDP channel, 0 bytes can be an empty datagram. */
+			if (n == 0 && wsl_hung_up(fd, true))
 				return (0);
 			if (!write_all(1, buf, (size_t)n))
 				return (errno == EPIPE ? 0 : 1);

@@ -309,15 +309,6 @@ process(struct ctl_conn *c)
 	conn_update(c);
 }
 
-/* After EOF: has the client closed completely, or only its sending side? */
-static bool
-hung_up(int fd)
-{
-	struct pollfd p = { fd, 0, 0 };
-
-	return (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)));
-}
-
 static void
 read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -328,7 +319,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->eof) {
 		/* Edge-triggered watch for the client going away. */
-		if (hung_up(fd)) {
+		if (wsl_hung_up(fd, false)) {
 			conn_gone(c);
 			conn_update(c);
 		}
@@ -344,7 +335,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n == 0) {
 		c->eof = true;
-		if (hung_up(fd)) {
+		if (wsl_hung_up(fd, false)) {
 			conn_gone(c);
 			conn_update(c);
 			return;
@@ -545,7 +536,9 @@ claim(const struct sockaddr_un *sun)
 		errno = EEXIST;
 		return (-1);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	/* Non-blocking: a live daemon with a full backlog says EAGAIN. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0)
 		return (-1);
 	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	e = errno;

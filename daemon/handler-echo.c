@@ -139,11 +139,11 @@ datagram_read(evutil_socket_t fd, short what, void *arg)
 	n = recv(fd, c->echo->packet, DATAGRAM_MAX, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0) {
+	if (n < 0 || (n == 0 && wsl_hung_up(fd, true))) {
 		conn_free(c);
 		return;
 	}
-	(void)send(fd, c->echo->packet, (size_t)n, MSG_DONTWAIT);
+	(void)send(fd, c->echo->packet, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static void

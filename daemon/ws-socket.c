@@ -153,13 +153,15 @@ fail_bind:
 	return (sys_fail(error, e, "bind", where));
 }
 
-/* Is something answering on this socket path? */
+/* Is something answering on this socket path?  Without blocking: a busy
+ * listener with a full backlog answers EAGAIN, which means yes. */
 static bool
 in_use(const struct sockaddr_un *sun)
 {
 	int fd, r;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0)
 		return (true);
 	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	close(fd);

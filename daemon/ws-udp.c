@@ -82,7 +82,8 @@ session_cb(evutil_socket_t fd, short what, void *arg)
 	n = recv(fd, l->udp_buf, DATAGRAM_MAX, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0 || sock < 0) {
+	/* 0 bytes: the owner closed, or sent an empty datagram. */
+	if (n < 0 || sock < 0 || (n == 0 && wsl_hung_up(fd, true))) {
 		session_free(s);
 		return;
 	}
@@ -126,7 +127,7 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
 	s->peerlen = peerlen;
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	event_add(s->ev, NULL);
-	(void)send(sv[0], l->udp_buf, n, MSG_DONTWAIT);
+	(void)send(sv[0], l->udp_buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	pthread_mutex_lock(&l->mu);
 	l->n_udp_sessions++;
 	l->counters.accepted++;
@@ -164,7 +165,8 @@ ws_udp_readable(WS_LISTENER *l)
 		}
 		peer_key(&peer, key, sizeof(key));
 		if ((s = strmap_get(l->udp_sessions, key)) != NULL) {
-			(void)send(s->fd, l->udp_buf, (size_t)n, MSG_DONTWAIT);
+			(void)send(s->fd, l->udp_buf, (size_t)n,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
 			continue;
 		}
 		pthread_mutex_lock(&l->mu);

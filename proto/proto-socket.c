@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,15 @@ wsl_recv_fd(int sock, void *buf, size_t len, int *fd)
 		}
 	}
 	return (n);
+}
+
+bool
+wsl_hung_up(int fd, bool half)
+{
+	struct pollfd p = { fd, POLLRDHUP, 0 };
+	short mask = POLLHUP | POLLERR | (half ? POLLRDHUP : 0);
+
+	return (poll(&p, 1, 0) == 1 && (p.revents & mask));
 }
 
 /*

@@ -118,6 +118,15 @@ size_t wsl_lines_pending(const struct wsl_lines *);
 ssize_t wsl_send_fd(int sock, const void *, size_t, int fd);
 ssize_t wsl_recv_fd(int sock, void *, size_t, int *fd);
 
+/*
+ * After a read of 0 bytes: has the peer closed?  On a stream socket, 0 is
+ * always the end of what the peer sends, and this tells a full close
+ * (true) from a half-close (false) unless half counts as well.  On a
+ * SOCK_SEQPACKET socket, 0 may also be an empty packet: pass half = true,
+ * and false means it was a packet.
+ */
+bool wsl_hung_up(int fd, bool half);
+
 /* Where the control socket lives unless -s / WSLCTL_SOCKET say otherwise. */
 int wsl_default_socket_path(char *, size_t);
 
