@@ -143,6 +143,20 @@ listener_new(WS_CHANNEL_BINDING b)
 	return (l);
 }
 
+/* Close (if open or faulted) and free, checking each step succeeds. */
+void
+listener_finish(WS_LISTENER *l)
+{
+	WS_LISTENER_STATE s = state_of(l);
+
+	if (s == WS_LISTENER_STATE_OPEN || s == WS_LISTENER_STATE_FAULTED)
+		assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
+	s = state_of(l);
+	assert_true(s == WS_LISTENER_STATE_CREATED ||
+	    s == WS_LISTENER_STATE_CLOSED);
+	assert_int_equal(WsFreeListener(l), S_OK);
+}
+
 WS_STRING
 url_of(const char *s)
 {

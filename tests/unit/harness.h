@@ -46,6 +46,7 @@ void gate_open(struct gate *);                 /* lets the loop go on */
 void loop_sync(WS_LISTENER *);
 
 WS_LISTENER *listener_new(WS_CHANNEL_BINDING);
+void listener_finish(WS_LISTENER *); /* close if open or faulted, free */
 WS_STRING url_of(const char *);
 const char *url_for(WS_CHANNEL_BINDING); /* loopback, port 0 */
 WS_LISTENER_STATE state_of(WS_LISTENER *);

@@ -79,16 +79,6 @@ open_tcp(void)
 	return (l);
 }
 
-static void
-close_and_free(WS_LISTENER *l)
-{
-	WS_LISTENER_STATE s = state_of(l);
-
-	if (s == WS_LISTENER_STATE_OPEN || s == WS_LISTENER_STATE_FAULTED)
-		assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
-	assert_int_equal(WsFreeListener(l), S_OK);
-}
-
 static ULONG
 pending_accepts(WS_LISTENER *l)
 {
@@ -184,7 +174,7 @@ abort_completes_every_pending_accept_once(void **state)
 	assert_int_equal(WsFreeChannel(late), S_OK);
 	done_destroy(&late_done);
 	free_channels(ch, d, NACCEPTS);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 static void
@@ -204,7 +194,7 @@ abort_does_not_wait_for_pending_io(void **state)
 	gate_open(&g);
 	expect_aborted(ch, d, 2);
 	free_channels(ch, d, 2);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /* The lowest descriptor number not in use: with the limit there, no new
@@ -255,7 +245,7 @@ abort_needs_no_memory_and_no_descriptor(void **state)
 	atomic_store(&failing, false);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
 	free_channels(ch, d, 4);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 static void
@@ -280,7 +270,7 @@ abort_before_open_sticks_until_reset(void **state)
 	assert_int_equal(info.lastError, WS_E_OPERATION_ABORTED);
 	assert_int_equal(WsResetListener(l, NULL), S_OK);
 	assert_int_equal(WsOpenListener(l, &url, NULL, NULL), S_OK);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 static int
@@ -326,7 +316,7 @@ abort_resets_the_tcp_queue_and_refuses_at_once(void **state)
 	assert_int_equal(WslGetListenerInfo(l, &info), S_OK);
 	assert_int_equal(info.counters.resetOnAbort, 3);
 	assert_int_equal(info.counters.accepted, 0);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 static void
@@ -361,7 +351,7 @@ abort_pipe_refuses_new_and_ends_queued_cleanly(void **state)
 	assert_int_equal(info.counters.accepted, 2);
 	assert_int_equal(info.counters.closedOnAbort, 2);
 	assert_string_equal(info.path, ""); /* socket file removed */
-	close_and_free(l);
+	listener_finish(l);
 	assert_int_equal(rmdir(dir), 0);
 	set_pipe_dir("/tmp");
 }
@@ -397,7 +387,7 @@ accept_delivers_connections_in_order(void **state)
 		close(c[i]);
 	}
 	free_channels(ch, d, 3);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 static void
@@ -418,7 +408,7 @@ abort_channel_cancels_only_its_accept(void **state)
 	assert_int_equal(done_wait(&d[1], 1), S_OK);
 	close(c);
 	free_channels(ch, d, 2);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 static void
@@ -472,7 +462,7 @@ blocked_sync_accept_returns_aborted(void **state)
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(a.hr, WS_E_OPERATION_ABORTED);
 	assert_int_equal(WsFreeChannel(a.ch), S_OK);
-	close_and_free(a.l);
+	listener_finish(a.l);
 }
 
 static void
@@ -499,7 +489,7 @@ recovers_by_close_reset_open(void **state)
 	assert_int_equal(done_wait(&d[0], 1), S_OK);
 	close(c);
 	free_channels(ch, d, 1);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 static void
@@ -518,7 +508,7 @@ abort_of_udp_listener_completes_accepts(void **state)
 	loop_sync(l);
 	assert_int_equal(port_of(l), -1);
 	free_channels(ch, d, 2);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 int

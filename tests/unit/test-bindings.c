@@ -193,19 +193,6 @@ tcp_listener_with_ip_version(WS_IP_VERSION v)
 	return (l);
 }
 
-static void
-close_and_free(WS_LISTENER *l)
-{
-	WS_LISTENER_STATE s = state_of(l);
-
-	if (s == WS_LISTENER_STATE_OPEN || s == WS_LISTENER_STATE_FAULTED)
-		assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
-	s = state_of(l);
-	assert_true(s == WS_LISTENER_STATE_CREATED ||
-	    s == WS_LISTENER_STATE_CLOSED);
-	assert_int_equal(WsFreeListener(l), S_OK);
-}
-
 static WS_CHANNEL_STATE
 channel_state(WS_CHANNEL *ch)
 {
@@ -363,7 +350,7 @@ tcp_ipv4_round_trip_peer_detach_and_close(void **state)
 	assert_int_equal(info.counters.accepted, 3);
 	assert_int_equal(info.counters.completed, 3);
 	assert_int_equal(info.pendingAccepts, 0);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /* 2. net.tcp on [::1]. */
@@ -393,7 +380,7 @@ tcp_ipv6_loopback_round_trip(void **state)
 	close_and_free_channel(ch, &d);
 	expect_eof(c);
 	close(c);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /*
@@ -458,7 +445,7 @@ tcp_wildcard_auto_is_dual_stack(void **state)
 		close(c6);
 	}
 	assert_int_equal(info_of(l).counters.completed, v6 ? 2 : 1);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /*
@@ -491,7 +478,7 @@ tcp_ip_version_4_binds_ipv4_only(void **state)
 	if (ipv6_loopback_works())
 		assert_int_equal(connect_ip(AF_INET6, "::1", info.port),
 		    -ECONNREFUSED);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /*
@@ -526,7 +513,7 @@ tcp_ip_version_6_binds_ipv6_only(void **state)
 	expect_peer_is(ch, c);
 	close_and_free_channel(ch, &d);
 	close(c);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /* 5. http: a REPLY listener on TCP, accepting like net.tcp. */
@@ -569,7 +556,7 @@ http_listener_is_reply_and_accepts(void **state)
 	close_and_free_channel(ch, &d);
 	expect_eof(c);
 	close(c);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /* A UDP client socket on 127.0.0.1, not connected. */
@@ -733,7 +720,7 @@ udp_channel_relays_datagrams_per_peer(void **state)
 	done_destroy(&d);
 	close(c1);
 	close(c2);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /* 6b. WsAbortListener ends every UDP channel: its descriptor reads EOF. */
@@ -770,7 +757,7 @@ udp_abort_ends_channels(void **state)
 		close_and_free_channel(ch[i], &d[i]);
 		close(c[i]);
 	}
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /*
@@ -818,7 +805,7 @@ udp_empty_packet_is_an_empty_datagram(void **state)
 	assert_int_equal(WsFreeChannel(ch), S_OK);
 	done_destroy(&d);
 	close(c);
-	close_and_free(l);
+	listener_finish(l);
 	assert_false(ended);
 	assert_int_equal(first, 0);
 	assert_int_equal(second, 5);
@@ -1016,7 +1003,7 @@ pipe_stale_socket_is_replaced(void **state)
 	open_ok(l, "net.pipe://localhost/" PIPE_NAME);
 	expect_socket_file(path, 0666); /* a new file, made by the open */
 	pipe_accept_round_trip(l);
-	close_and_free(l);
+	listener_finish(l);
 	expect_no_file(path);
 	expect_empty_dir(f->dir);
 }
@@ -1273,13 +1260,13 @@ url_of_another_binding_or_malformed_fails(void **state)
 	for (i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
 		open_fails(l, malformed[i], WS_E_INVALID_FORMAT);
 	open_ok(l, "net.tcp://127.0.0.1:0/");
-	close_and_free(l);
+	listener_finish(l);
 
 	u = listener_new(WS_UDP_CHANNEL_BINDING);
 	open_fails(u, "net.tcp://127.0.0.1:0/", WS_E_INVALID_ENDPOINT_URL);
 	open_fails(u, "http://127.0.0.1:0/", WS_E_INVALID_ENDPOINT_URL);
 	open_ok(u, "soap.udp://127.0.0.1:0/");
-	close_and_free(u);
+	listener_finish(u);
 }
 
 /*
@@ -1320,7 +1307,7 @@ tcp_reopen_binds_the_same_port(void **state)
 	round_trip(c, fd);
 	close_and_free_channel(ch, &d);
 	close(c);
-	close_and_free(l);
+	listener_finish(l);
 }
 
 /* 9b. A port another listener holds: WS_E_ADDRESS_IN_USE (TCP and UDP). */
@@ -1362,7 +1349,7 @@ second_listener_on_a_port_in_use_fails(void **state)
 			close_and_free_channel(ch, &d);
 			close(c);
 		}
-		close_and_free(first);
+		listener_finish(first);
 	}
 }
 
@@ -1431,7 +1418,7 @@ many_accepts_give_distinct_channels(void **state)
 		close_and_free_channel(ch[i], &d[i]);
 		close(c[i]);
 	}
-	close_and_free(l);
+	listener_finish(l);
 }
 
 int

@@ -104,16 +104,6 @@ add_string(WS_ERROR *e, const char *s)
 	assert_int_equal(WsAddErrorString(e, &w), S_OK);
 }
 
-static void
-free_listener(WS_LISTENER *l)
-{
-	WS_LISTENER_STATE s = state_of(l);
-
-	if (s == WS_LISTENER_STATE_OPEN || s == WS_LISTENER_STATE_FAULTED)
-		assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
-	assert_int_equal(WsFreeListener(l), S_OK);
-}
-
 /* 46 */
 static void
 test_create_error_with_null_out_pointer_is_invalidarg(void **state)
@@ -514,7 +504,7 @@ test_listener_failures_append_to_the_error(void **state)
 	assert_string_at(e, 2, "the caller's own");
 	free(again);
 	free(first);
-	free_listener(l);
+	listener_finish(l);
 	WsFreeError(e);
 }
 
@@ -557,13 +547,13 @@ test_open_on_a_taken_port_fills_the_error(void **state)
 
 	/* A failed open leaves CREATED: the same listener opens once the
 	 * port is free. */
-	free_listener(first);
+	listener_finish(first);
 	assert_int_equal(WsResetError(e), S_OK);
 	assert_int_equal(WsOpenListener(second, &url, NULL, e), S_OK);
 	assert_int_equal(state_of(second), WS_LISTENER_STATE_OPEN);
 	assert_int_equal(port_of(second), port);
 	assert_int_equal(string_count(e), 0);
-	free_listener(second);
+	listener_finish(second);
 	WsFreeError(e);
 }
 
@@ -620,8 +610,8 @@ test_async_open_failure_fills_the_error_before_the_callback(void **state)
 	assert_int_equal(s.d.count, 1);
 	assert_int_equal(state_of(second), WS_LISTENER_STATE_CREATED);
 
-	free_listener(first);
-	free_listener(second);
+	listener_finish(first);
+	listener_finish(second);
 	done_destroy(&s.d);
 	WsFreeError(s.e);
 }
@@ -694,7 +684,7 @@ test_accept_on_a_never_opened_listener_adds_a_string(void **state)
 	    &cs, sizeof(cs), NULL), S_OK);
 	assert_int_equal(cs, WS_CHANNEL_STATE_CREATED);
 	assert_int_equal(WsFreeChannel(ch), S_OK);
-	free_listener(l);
+	listener_finish(l);
 	WsFreeError(e);
 }
 

@@ -86,16 +86,6 @@ get_ulong(WS_LISTENER *l, WS_LISTENER_PROPERTY_ID id)
 	return (v);
 }
 
-static void
-free_listener(WS_LISTENER *l)
-{
-	WS_LISTENER_STATE s = state_of(l);
-
-	if (s == WS_LISTENER_STATE_OPEN || s == WS_LISTENER_STATE_FAULTED)
-		assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
-	assert_int_equal(WsFreeListener(l), S_OK);
-}
-
 /* Open on loopback, port 0, and return the port the kernel chose. */
 static int
 open_any_port(WS_LISTENER *l)
@@ -116,7 +106,7 @@ free_port(void)
 	WS_LISTENER *l = listener_new(WS_TCP_CHANNEL_BINDING);
 	int port = open_any_port(l);
 
-	free_listener(l);
+	listener_finish(l);
 	return (port);
 }
 
@@ -198,7 +188,7 @@ test_create_tcp_without_properties_is_created(void **state)
 	    WS_TCP_CHANNEL_BINDING, NULL, 0, NULL, &l, NULL), S_OK);
 	assert_non_null(l);
 	assert_int_equal(state_of(l), WS_LISTENER_STATE_CREATED);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 3 */
@@ -214,7 +204,7 @@ test_set_listen_backlog_is_invalidarg(void **state)
 	    E_INVALIDARG);
 	assert_int_equal(get_ulong(l, WS_LISTENER_PROPERTY_LISTEN_BACKLOG),
 	    SOMAXCONN);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 4 */
@@ -229,7 +219,7 @@ test_set_ip_version_is_invalidarg(void **state)
 	    WS_LISTENER_PROPERTY_IP_VERSION, &v, sizeof(v), NULL), E_INVALIDARG);
 	assert_int_equal(get_ulong(l, WS_LISTENER_PROPERTY_IP_VERSION),
 	    WS_IP_VERSION_AUTO);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 5, 6, for every binding */
@@ -266,7 +256,7 @@ test_channel_type_and_binding_read_back(void **state)
 		    WS_LISTENER_PROPERTY_CHANNEL_BINDING, &b, sizeof(b), NULL),
 		    S_OK);
 		assert_int_equal(b, pairs[i].binding);
-		free_listener(l);
+		listener_finish(l);
 	}
 }
 
@@ -282,7 +272,7 @@ test_ip_version_defaults_to_auto(void **state)
 	    WS_LISTENER_PROPERTY_IP_VERSION, &v, sizeof(v), NULL), S_OK);
 	assert_int_equal(v, WS_IP_VERSION_AUTO);
 	assert_int_equal(v, 3);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 9 */
@@ -296,7 +286,7 @@ test_set_state_is_invalidarg(void **state)
 	assert_int_equal(WsSetListenerProperty(l, WS_LISTENER_PROPERTY_STATE,
 	    &v, sizeof(v), NULL), E_INVALIDARG);
 	assert_int_equal(state_of(l), WS_LISTENER_STATE_CREATED);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 10 */
@@ -309,7 +299,7 @@ test_create_with_connect_timeout(void **state)
 	l = create_tcp_with_ulong(WS_LISTENER_PROPERTY_CONNECT_TIMEOUT, 1000);
 	assert_int_equal(get_ulong(l, WS_LISTENER_PROPERTY_CONNECT_TIMEOUT),
 	    1000);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -342,7 +332,7 @@ test_property_defaults(void **state)
 	    WS_LISTENER_PROPERTY_IS_MULTICAST, &multicast, sizeof(multicast),
 	    NULL), S_OK);
 	assert_int_equal(multicast, FALSE);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* Every create-time property given reads back as given. */
@@ -382,7 +372,7 @@ test_create_time_properties_read_back(void **state)
 	assert_int_equal(s.transport_url, 0x80);
 	assert_int_equal(s.multicast, FALSE);
 	assert_string_equal(s.pipe_dir, pipe_dir);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* The last of several values given for one id wins. */
@@ -400,7 +390,7 @@ test_create_with_a_repeated_property_keeps_the_last(void **state)
 	l = create_with(WS_TCP_CHANNEL_BINDING, p, 2);
 	assert_int_equal(get_ulong(l, WS_LISTENER_PROPERTY_CONNECT_TIMEOUT),
 	    2000);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static const struct {
@@ -468,7 +458,7 @@ test_get_with_wrong_size_or_null_buffer_is_invalidarg(void **state)
 	    &n, sizeof(n)), S_OK);
 	assert_int_equal(n, sizeof(gettable) / sizeof(gettable[0]) * 5 + 2);
 	WsFreeError(e);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -491,7 +481,7 @@ test_get_unsupported_property_is_invalidarg(void **state)
 		for (j = 0; j < sizeof(buf); j++)
 			assert_int_equal(buf[j], 0xa5);
 	}
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -588,7 +578,7 @@ test_set_any_property_is_invalidarg_when_created(void **state)
 
 	(void)state;
 	assert_nothing_settable(l);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -610,7 +600,7 @@ test_set_any_property_is_invalidarg_when_opening(void **state)
 	gate_open(&g);
 	assert_int_equal(done_wait(&d, 1), S_OK);
 	done_destroy(&d);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -621,7 +611,7 @@ test_set_any_property_is_invalidarg_when_open(void **state)
 	(void)state;
 	(void)open_any_port(l);
 	assert_nothing_settable(l);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -634,7 +624,7 @@ test_set_any_property_is_invalidarg_when_faulted(void **state)
 	assert_int_equal(WsAbortListener(l, NULL), S_OK);
 	assert_int_equal(state_of(l), WS_LISTENER_STATE_FAULTED);
 	assert_nothing_settable(l);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -656,7 +646,7 @@ test_set_any_property_is_invalidarg_when_closing(void **state)
 	gate_open(&g);
 	assert_int_equal(done_wait(&d, 1), S_OK);
 	done_destroy(&d);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -668,7 +658,7 @@ test_set_any_property_is_invalidarg_when_closed(void **state)
 	(void)open_any_port(l);
 	assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
 	assert_nothing_settable(l);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /*
@@ -728,7 +718,7 @@ test_create_with_multicast_is_invalidarg(void **state)
 	/* FALSE is the default, and may be said. */
 	p.value = &off;
 	l = create_with(WS_UDP_CHANNEL_BINDING, &p, 1);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -844,7 +834,7 @@ test_channel_type_must_fit_the_binding(void **state)
 			l = NULL;
 			assert_int_equal(WsCreateListener(t, b, NULL, 0, NULL,
 			    &l, NULL), S_OK);
-			free_listener(l);
+			listener_finish(l);
 		}
 	}
 }
@@ -956,16 +946,16 @@ test_listen_backlog_reaches_listen(void **state)
 	l = create_tcp_with_ulong(WS_LISTENER_PROPERTY_LISTEN_BACKLOG, 2);
 	got = kernel_backlog(open_any_port(l));
 	if (got == -1) {
-		free_listener(l);
+		listener_finish(l);
 		skip();
 	}
 	assert_int_equal(got, 2);
-	free_listener(l);
+	listener_finish(l);
 
 	/* A different value, so that 2 cannot be a coincidence. */
 	l = create_tcp_with_ulong(WS_LISTENER_PROPERTY_LISTEN_BACKLOG, 7);
 	assert_int_equal(kernel_backlog(open_any_port(l)), 7);
-	free_listener(l);
+	listener_finish(l);
 
 	/* The default asks for SOMAXCONN, which the kernel clamps to
 	 * net.core.somaxconn. */
@@ -980,7 +970,7 @@ test_listen_backlog_reaches_listen(void **state)
 		assert_int_equal(got, limit < SOMAXCONN ? limit : SOMAXCONN);
 	else
 		assert_true(got >= 1 && got <= SOMAXCONN);
-	free_listener(d);
+	listener_finish(d);
 }
 
 /*
@@ -1013,7 +1003,7 @@ test_ip_version_4_refuses_an_ipv6_literal(void **state)
 	assert_int_equal(WslGetListenerInfo(l, &info), S_OK);
 	assert_int_equal(info.family, AF_INET);
 	WsFreeError(e);
-	free_listener(l);
+	listener_finish(l);
 }
 
 static void
@@ -1033,7 +1023,7 @@ test_ip_version_6_refuses_an_ipv4_literal(void **state)
 	assert_int_equal(WsOpenListener(l, &v6, NULL, NULL), S_OK);
 	assert_int_equal(WslGetListenerInfo(l, &info), S_OK);
 	assert_int_equal(info.family, AF_INET6);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /*
@@ -1056,7 +1046,7 @@ test_open_with_null_listener_or_url_is_invalidarg(void **state)
 	assert_int_equal(state_of(l), WS_LISTENER_STATE_CREATED);
 	/* Nothing was spoilt. */
 	assert_int_equal(WsOpenListener(l, &url, NULL, NULL), S_OK);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 12 */
@@ -1093,7 +1083,7 @@ test_open_wildcard_host_with_path(void **state)
 	assert_int_equal(WsOpenListener(l, &url, NULL, NULL), S_OK);
 	assert_int_equal(state_of(l), WS_LISTENER_STATE_OPEN);
 	assert_int_equal(port_of(l), port);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 17 */
@@ -1118,7 +1108,7 @@ test_reopen_same_port_after_close_and_free(void **state)
 		assert_int_equal(WsOpenListener(l, &url, NULL, NULL), S_OK);
 		assert_int_equal(port_of(l), port);
 	}
-	free_listener(l);
+	listener_finish(l);
 }
 
 /*
@@ -1151,7 +1141,7 @@ test_reset_rules(void **state)
 	assert_int_equal(state_of(l), WS_LISTENER_STATE_CREATED);    /* 24 */
 	/* And it opens again. */
 	(void)open_any_port(l);
-	free_listener(l);
+	listener_finish(l);
 }
 
 /* 25 */
@@ -1182,7 +1172,7 @@ test_create_time_properties_survive_open_close_reset(void **state)
 	    1000);
 	snapshot(l, &after);
 	assert_same_snapshot(&before, &after);
-	free_listener(l);
+	listener_finish(l);
 }
 
 int
