@@ -80,7 +80,7 @@ out_free(struct ctl_out *o)
 		/* Never reached its client: the hand-off failed. */
 		close(o->fd);
 		if (o->l != NULL)
-			atomic_fetch_add(&o->l->failed, 1);
+			listener_count(o->l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
 	}
 	if (o->l != NULL)
 		listener_unref(o->l);
@@ -137,7 +137,7 @@ queue(struct ctl_conn *c, char *buf, size_t len, int fd,
 		free(buf);
 		if (fd >= 0) {
 			close(fd);
-			atomic_fetch_add(&l->failed, 1);
+			listener_count(l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
 		}
 		conn_gone(c);
 		return;
@@ -162,7 +162,7 @@ send_reply(struct ctl_conn *c, json_t *reply, int fd, struct wsld_listener *l)
 		json_decref(reply);
 		if (fd >= 0) {
 			close(fd);
-			atomic_fetch_add(&l->failed, 1);
+			listener_count(l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
 		}
 		conn_gone(c); /* cannot answer: do not leave it waiting */
 		return;
@@ -189,7 +189,7 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 		json_decref(args);
 		if (fd >= 0) {
 			close(fd);
-			atomic_fetch_add(&l->failed, 1);
+			listener_count(l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
 		}
 	} else {
 		reply = wsl_reply_new(req->id, hr, text, args);
@@ -364,7 +364,7 @@ flush(struct ctl_conn *c)
 			if (n > 0) {
 				close(o->fd); /* the client has its own copy */
 				o->fd = -1;
-				atomic_fetch_add(&o->l->delivered, 1);
+				listener_count(o->l, WSL_CHANNEL_PASSED_ON, 0);
 			}
 		} else
 			n = send(c->fd, o->buf + o->off, o->len - o->off,

@@ -12,22 +12,62 @@
 static const char *const scheme_names[] = { "http", "net.tcp", "soap.udp",
 	"custom", "net.pipe" };
 
-static json_t *
-counters(const WSL_LISTENER_COUNTERS *c, uint64_t delivered, uint64_t failed)
-{
-	uint64_t in_flight = c->completed - delivered - failed;
+static const char *const failure_names[WSL_FAIL__COUNT] = {
+	[WSL_FAIL_HANDOFF] = "hand-off",
+	[WSL_FAIL_UPSTREAM_REFUSED] = "upstream-refused",
+	[WSL_FAIL_UPSTREAM_TIMEOUT] = "upstream-timeout",
+	[WSL_FAIL_UPSTREAM_ERROR] = "upstream-error",
+	[WSL_FAIL_SPAWN] = "spawn",
+	[WSL_FAIL_RESOURCES] = "resources",
+	[WSL_FAIL_LISTENER_CLOSED] = "listener-closed",
+};
 
-	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+static const char *const accept_error_names[WSL_ACCEPT__COUNT] = {
+	[WSL_ACCEPT_EMFILE] = "EMFILE",
+	[WSL_ACCEPT_ENFILE] = "ENFILE",
+	[WSL_ACCEPT_ENOBUFS] = "ENOBUFS",
+	[WSL_ACCEPT_ENOMEM] = "ENOMEM",
+	[WSL_ACCEPT_ECONNABORTED] = "ECONNABORTED",
+	[WSL_ACCEPT_OTHER] = "other",
+};
+
+/* The counters, all from one snapshot: the equation holds exactly. */
+static json_t *
+counters(const WSL_LISTENER_INFO *info)
+{
+	const WSL_LISTENER_COUNTERS *c = &info->counters;
+	json_t *o, *reasons, *errors, *queue;
+	uint64_t errs = 0;
+	int i;
+
+	reasons = json_object();
+	for (i = 0; i < WSL_FAIL__COUNT; i++)
+		json_object_set_new(reasons, failure_names[i],
+		    json_integer((json_int_t)c->failed[i]));
+	errors = json_object();
+	for (i = 0; i < WSL_ACCEPT__COUNT; i++) {
+		errs += c->acceptErrors[i];
+		json_object_set_new(errors, accept_error_names[i],
+		    json_integer((json_int_t)c->acceptErrors[i]));
+	}
+	queue = info->queueDepth < 0 ? json_null() : json_pack("{s:i,s:i}",
+	    "depth", info->queueDepth, "limit", info->queueLimit);
+	o = json_pack("{s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:o}",
 	    "accepted", (json_int_t)c->accepted,
-	    "delivered", (json_int_t)delivered,
-	    "failed", (json_int_t)failed,
+	    "delivered", (json_int_t)c->delivered,
+	    "failed", (json_int_t)WslFailed(c),
+	    "failed-by-reason", reasons,
 	    "closed-on-abort", (json_int_t)c->closedOnAbort,
-	    "closed-on-close", (json_int_t)c->closedOnClose,
-	    "in-flight", (json_int_t)in_flight,
+	    "in-flight", (json_int_t)WslInFlight(c),
+	    "active", (json_int_t)c->active,
+	    "refused", (json_int_t)c->refused,
 	    "reset-on-abort", (json_int_t)c->resetOnAbort,
 	    "aborted-accepts", (json_int_t)c->abortedAccepts,
-	    "accept-errors", (json_int_t)c->acceptErrors,
-	    "datagrams-dropped", (json_int_t)c->datagramsDropped));
+	    "accept-errors", (json_int_t)errs,
+	    "accept-errors-by-errno", errors,
+	    "datagrams-dropped", (json_int_t)c->datagramsDropped,
+	    "kernel-queue", queue);
+	return (o);
 }
 
 json_t *
@@ -35,17 +75,12 @@ describe_listener(struct wsld_listener *l)
 {
 	WSL_LISTENER_INFO info;
 	WSL_URL_INFO url;
-	uint64_t delivered, failed;
 	char hex[11], why[8], path[PATH_MAX + 256];
 	json_t *o;
 
 	o = json_pack("{s:s,s:s}", "name", l->name, "url", l->url);
 	if (o == NULL || l->ws == NULL)
 		return (o);
-	/* Daemon counters first: the core's completed count only grows, so
-	 * in-flight can never come out negative. */
-	delivered = atomic_load(&l->delivered);
-	failed = atomic_load(&l->failed);
 	if (WslGetListenerInfo(l->ws, &info) != S_OK ||
 	    WslParseUrl(l->url, &url, why, sizeof(why)) != S_OK)
 		return (o);
@@ -83,7 +118,6 @@ describe_listener(struct wsld_listener *l)
 		    "text", info.lastErrorText,
 		    "operation", info.lastErrorOperation));
 	}
-	json_object_set_new(o, "counters", counters(&info.counters,
-	    delivered, failed));
+	json_object_set_new(o, "counters", counters(&info));
 	return (o);
 }

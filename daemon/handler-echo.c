@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The echo handler: accepts in a loop on the listener's own event loop and
- * sends every byte (or datagram) back.  It is the API's model application:
- * it keeps one accept pending, and stops when WsAcceptChannel says the
- * listener is faulted (WS_E_OBJECT_FAULTED) or no longer open.  Channels
- * already accepted carry on after an abort; they are independent.  A slow
+ * The echo handler: sends every byte (or datagram) back.  It accepts with
+ * the shared accept loop (handler-loop.c), so it stops when the listener
+ * is aborted, while the channels it already serves carry on.  A slow
  * reader never makes it buffer more than ECHO_HIGH_WATER bytes.
  */
 #include <sys/queue.h>
@@ -20,11 +18,12 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "handler-loop.h"
 #include "handler.h"
-#include "log.h"
 #include "registry.h"
 
 #define ECHO_HIGH_WATER (64 * 1024)
+#define ECHO_MAX_CHANNELS 1024
 #define DATAGRAM_MAX 65536
 
 struct echo_conn {
@@ -36,48 +35,18 @@ struct echo_conn {
 	LIST_ENTRY(echo_conn) entry;
 };
 
-/* Per listener; every field but the tasks belongs to the loop thread. */
+/* Per listener; every field but the loop's tasks belongs to the loop. */
 struct echo {
-	struct wsld_listener *l;
-	WS_LISTENER *ws;
-	WS_CHANNEL *ch;               /* the pending accept's channel */
-	bool running;
-	bool datagrams;
-	WSL_TASK start_task, release_task;
+	struct accept_loop loop;
 	unsigned char *packet;        /* DATAGRAM_MAX, datagram channels */
 	LIST_HEAD(, echo_conn) conns;
 };
 
-static void accept_next(struct echo *);
-
-static int
-echo_configure(const json_t *conf, void **state, struct wsl_err *err,
-    char *where, size_t wherelen)
-{
-	const char *key;
-	json_t *v;
-	struct echo *e;
-
-	json_object_foreach((json_t *)conf, key, v) {
-		if (strcmp(key, "type") != 0) {
-			snprintf(where, wherelen, "/%s", key);
-			wsl_err_set(err, WSL_HR_E_INVALIDARG,
-			    "unknown key '%s' for the echo handler", key);
-			return (-1);
-		}
-	}
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
-		return (-1);
-	}
-	LIST_INIT(&e->conns);
-	*state = e;
-	return (0);
-}
-
 static void
 conn_free(struct echo_conn *c)
 {
+	struct accept_loop *a = &c->echo->loop;
+
 	LIST_REMOVE(c, entry);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev); /* closes the descriptor */
@@ -86,6 +55,7 @@ conn_free(struct echo_conn *c)
 		close(c->fd);
 	}
 	free(c);
+	accept_loop_ended(a);
 }
 
 static void
@@ -147,20 +117,21 @@ datagram_read(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-serve(struct echo *e, int fd)
+serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
+    socklen_t len)
 {
-	struct event_base *base = WslGetListenerEventBase(e->ws);
+	struct echo *e = a->owner;
+	struct event_base *base = WslGetListenerEventBase(a->ws);
 	struct echo_conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		close(fd);
-		atomic_fetch_add(&e->l->failed, 1);
-		return;
-	}
+	(void)peer;
+	(void)len;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail;
 	c->echo = e;
 	c->fd = fd;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (e->datagrams) {
+	if (a->datagrams) {
 		c->ev = event_new(base, fd, EV_READ | EV_PERSIST, datagram_read, c);
 		if (c->ev == NULL || event_add(c->ev, NULL) < 0)
 			goto fail;
@@ -173,111 +144,73 @@ serve(struct echo *e, int fd)
 		bufferevent_enable(c->bev, EV_READ);
 	}
 	LIST_INSERT_HEAD(&e->conns, c, entry);
-	atomic_fetch_add(&e->l->delivered, 1);
+	accept_loop_served(a);
 	return;
 fail:
-	if (c->ev != NULL)
+	if (c != NULL && c->ev != NULL)
 		event_free(c->ev);
-	close(fd);
 	free(c);
-	atomic_fetch_add(&e->l->failed, 1);
+	close(fd);
+	accept_loop_failed(a, WSL_FAIL_RESOURCES);
 }
 
-/* Completion of our pending accept, on the listener's loop. */
-static void
-accepted(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
+static bool
+prepare(struct accept_loop *a)
 {
-	struct echo *e = arg;
-	int fd;
+	struct echo *e = a->owner;
 
-	(void)model;
-	if (SUCCEEDED(hr) && (fd = WslDetachChannelFd(e->ch)) >= 0)
-		serve(e, fd);
-	(void)WsResetChannel(e->ch, NULL);
-	accept_next(e);
-}
-
-/* Keep one accept pending until the listener faults or stops being open. */
-static void
-accept_next(struct echo *e)
-{
-	WS_ASYNC_CONTEXT ctx = { accepted, e };
-	HRESULT hr;
-
-	hr = WsAcceptChannel(e->ws, e->ch, &ctx, NULL);
-	if (hr == WS_S_ASYNC)
-		return;
-	e->running = false;
-	if (hr == WS_E_OBJECT_FAULTED)
-		log_listener(LOG_INFO, e->l->name,
-		    "echo: the listener is faulted, stopped accepting");
-}
-
-static void
-start_on_loop(void *arg)
-{
-	struct echo *e = arg;
-
-	if (e->running)
-		return;
-	if (e->ch == NULL &&
-	    WsCreateChannelForListener(e->ws, NULL, 0, &e->ch, NULL) != S_OK)
-		return;
-	if (e->datagrams && e->packet == NULL &&
+	if (a->datagrams && e->packet == NULL &&
 	    (e->packet = malloc(DATAGRAM_MAX)) == NULL)
-		return;
-	e->running = true;
-	accept_next(e);
+		return (false);
+	return (true);
 }
 
 static void
-release_on_loop(void *arg)
+release_all(struct accept_loop *a)
 {
-	struct echo *e = arg;
+	struct echo *e = a->owner;
 
 	while (!LIST_EMPTY(&e->conns))
 		conn_free(LIST_FIRST(&e->conns));
-	if (e->ch != NULL && WsFreeChannel(e->ch) == S_OK)
-		e->ch = NULL;
 	free(e->packet);
 	e->packet = NULL;
-	e->running = false;
+}
+
+static const struct accept_loop_ops echo_ops = { prepare, serve,
+	release_all };
+
+static int
+echo_configure(const json_t *conf, void **state, struct wsl_err *err,
+    char *where, size_t wherelen)
+{
+	static const char *const keys[] = { "max-channels", NULL };
+	struct echo *e;
+	unsigned max;
+
+	if (handler_check_keys(conf, "echo", keys, err, where, wherelen) < 0 ||
+	    handler_max_channels(conf, ECHO_MAX_CHANNELS, &max, err, where,
+		wherelen) < 0)
+		return (-1);
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
+		return (-1);
+	}
+	accept_loop_init(&e->loop, &echo_ops, e, max);
+	LIST_INIT(&e->conns);
+	*state = e;
+	return (0);
 }
 
 static void
 echo_start(struct wsld_listener *l)
 {
-	struct echo *e = l->handler_state;
-	WS_CHANNEL_BINDING b = WS_TCP_CHANNEL_BINDING;
-
-	if (e->l == NULL) {
-		/* First start: the loop has never seen this state yet. */
-		(void)WsGetListenerProperty(l->ws,
-		    WS_LISTENER_PROPERTY_CHANNEL_BINDING, &b, sizeof(b), NULL);
-		e->l = l;
-		e->ws = l->ws;
-		e->datagrams = b == WS_UDP_CHANNEL_BINDING;
-		e->start_task.run = start_on_loop;
-		e->start_task.arg = e;
-		e->release_task.run = release_on_loop;
-		e->release_task.arg = e;
-	}
-	(void)WslPostTask(l->ws, &e->start_task);
+	accept_loop_start(&((struct echo *)l->handler_state)->loop, l);
 }
 
 static void
 echo_release(struct wsld_listener *l)
 {
-	struct echo *e = l->handler_state;
-
-	if (e->l != NULL) /* it never ran otherwise: nothing on the loop */
-		(void)WslPostTask(l->ws, &e->release_task);
-}
-
-static void
-echo_destroy(void *state)
-{
-	free(state);
+	accept_loop_release(&((struct echo *)l->handler_state)->loop, l);
 }
 
 const struct handler_type handler_echo = {
@@ -286,5 +219,5 @@ const struct handler_type handler_echo = {
 	.configure = echo_configure,
 	.start = echo_start,
 	.release = echo_release,
-	.destroy = echo_destroy,
+	.destroy = free,
 };

@@ -105,6 +105,14 @@ listener_op_end(struct wsld_listener *l)
 }
 
 void
+listener_count(struct wsld_listener *l, WSL_CHANNEL_OUTCOME outcome,
+    WSL_FAILURE reason)
+{
+	if (l != NULL && l->ws != NULL)
+		(void)WslCountChannel(l->ws, outcome, reason);
+}
+
+void
 listener_ref(struct wsld_listener *l)
 {
 	l->refs++;

@@ -35,9 +35,6 @@ struct wsld_listener {
 	int ops;                         /* async operations not finished */
 	struct event *state_ev;          /* activated by the core's state hook */
 	TAILQ_HEAD(, waiter) waiters;    /* `wait` requests */
-	/* Channels the daemon was given by the core: */
-	atomic_uint_fast64_t delivered;  /* handed to a client or a handler */
-	atomic_uint_fast64_t failed;     /* could not be handed over */
 	TAILQ_ENTRY(wsld_listener) entry;
 };
 
@@ -55,6 +52,9 @@ void registry_free_sorted(struct wsld_listener **, size_t);
  * frees the listener only after the operation has answered. */
 void listener_op_begin(struct wsld_listener *);
 void listener_op_end(struct wsld_listener *);
+/* Report a channel's fate to the core's counters (see WslCountChannel);
+ * nothing once the listener is freed. */
+void listener_count(struct wsld_listener *, WSL_CHANNEL_OUTCOME, WSL_FAILURE);
 void listener_ref(struct wsld_listener *);
 void listener_unref(struct wsld_listener *);
 /* changed: called on the control thread after a listener's state changed. */

@@ -261,17 +261,65 @@ int WslIsListenerThread(WS_LISTENER *);
 typedef void (*WSL_STATE_HOOK)(WS_LISTENER *, void *);
 void WslSetListenerStateHook(WS_LISTENER *, WSL_STATE_HOOK, void *);
 
-/* A consistent snapshot for status displays. */
+/*
+ * What became of every channel, counted under the listener's mutex so that
+ * one snapshot always satisfies
+ *   accepted == delivered + failed + closedOnAbort + inFlight
+ * where failed is the sum of failed[] and inFlight = completed - delivered
+ * - (failed - failed[WSL_FAIL_LISTENER_CLOSED]): channels handed to an
+ * accept caller whose fate it has not reported yet (WslCountChannel).
+ */
+typedef enum {
+	WSL_FAIL_HANDOFF,            /* could not be handed to a client */
+	WSL_FAIL_UPSTREAM_REFUSED,   /* forward: the upstream refused */
+	WSL_FAIL_UPSTREAM_TIMEOUT,   /* forward: no connection in time */
+	WSL_FAIL_UPSTREAM_ERROR,     /* forward: any other connect error */
+	WSL_FAIL_SPAWN,              /* exec: the command could not start */
+	WSL_FAIL_RESOURCES,          /* no memory or descriptor to serve it */
+	WSL_FAIL_LISTENER_CLOSED,    /* accepted while closing, then closed */
+	WSL_FAIL__COUNT
+} WSL_FAILURE;
+
+typedef enum {
+	WSL_ACCEPT_EMFILE,
+	WSL_ACCEPT_ENFILE,
+	WSL_ACCEPT_ENOBUFS,
+	WSL_ACCEPT_ENOMEM,
+	WSL_ACCEPT_ECONNABORTED,
+	WSL_ACCEPT_OTHER,
+	WSL_ACCEPT__COUNT
+} WSL_ACCEPT_ERROR;
+
 typedef struct {
-	uint64_t accepted;        /* connections accept()ed, channels opened */
+	uint64_t accepted;        /* connections accept()ed, UDP peers taken */
 	uint64_t completed;       /* handed to a pending accept (S_OK) */
-	uint64_t abortedAccepts;  /* accepts completed with ABORTED */
-	uint64_t closedOnAbort;   /* accepted after an abort, closed (FIN) */
-	uint64_t closedOnClose;   /* drained from the queue by close (FIN) */
+	uint64_t delivered;       /* ... and served or passed on (reported) */
+	uint64_t failed[WSL_FAIL__COUNT];
+	uint64_t closedOnAbort;   /* accepted after an abort, closed (EOF) */
+	uint64_t active;          /* delivered, still being served */
+	uint64_t refused;         /* turned away by a limit (reported) */
 	uint64_t resetOnAbort;    /* reset (RST) in the kernel queue by abort */
-	uint64_t acceptErrors;    /* accept() failures other than EAGAIN */
+	uint64_t abortedAccepts;  /* accepts completed with ABORTED */
+	uint64_t acceptErrors[WSL_ACCEPT__COUNT];
 	uint64_t datagramsDropped; /* UDP: from a new peer, no accept pending */
 } WSL_LISTENER_COUNTERS;
+
+/* What a handler reports about a channel its accept completed. */
+typedef enum {
+	WSL_CHANNEL_SERVED,      /* delivered, and served here (active) */
+	WSL_CHANNEL_PASSED_ON,   /* delivered, to someone else (not active) */
+	WSL_CHANNEL_FAILED,      /* not delivered: reason says why */
+	WSL_CHANNEL_ENDED,       /* a served channel is finished (active--) */
+	WSL_CHANNEL_REFUSED,     /* turned away by a limit */
+} WSL_CHANNEL_OUTCOME;
+HRESULT WslCountChannel(WS_LISTENER *, WSL_CHANNEL_OUTCOME, WSL_FAILURE);
+uint64_t WslInFlight(const WSL_LISTENER_COUNTERS *);
+uint64_t WslFailed(const WSL_LISTENER_COUNTERS *);
+
+/* A descriptor was freed: retry accepting now if it was paused for lack
+ * of descriptors (EMFILE), instead of at the end of the back-off. */
+void WslResumeAccepting(WS_LISTENER *);
+
 typedef struct {
 	WS_LISTENER_STATE state;
 	WS_CHANNEL_BINDING binding;
@@ -282,6 +330,8 @@ typedef struct {
 	int port;                 /* bound port, -1 if none */
 	char address[64];         /* bound address, "" if none */
 	char path[108];           /* net.pipe socket path, "" if none */
+	int queueDepth;           /* the kernel's accept queue (ss Recv-Q), */
+	int queueLimit;           /* and its limit (Send-Q); -1 if unknown */
 	HRESULT lastError;        /* S_OK when none */
 	char lastErrorText[256];
 	char lastErrorOperation[16];

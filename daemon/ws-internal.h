@@ -90,6 +90,7 @@ struct ws_bound {
 HRESULT ws_socket_open(const struct ws_url *, WS_CHANNEL_BINDING,
     const struct ws_props *, struct ws_bound *, struct ws_fail *);
 void ws_socket_close(struct ws_bound *);
+void ws_socket_queue(const struct ws_bound *, int *depth, int *limit);
 
 /* An asynchronous operation waiting for its completion. */
 struct ws_op {
@@ -164,6 +165,7 @@ struct WS_LISTENER {
 	struct event *retry_ev;            /* (loop) accept back-off timer */
 	bool io_enabled;                   /* (loop) */
 	bool paused;                       /* (loop) accept back-off running */
+	bool resume;                       /* (mu) a descriptor was freed */
 	unsigned backoff_ms;               /* (loop) */
 	struct strmap *udp_sessions;       /* (loop) peer string -> session */
 	ULONG n_udp_sessions;              /* (mu) for status */
@@ -179,6 +181,8 @@ void ws_complete(struct ws_op *, HRESULT, WS_CALLBACK_MODEL);
 void ws_notify_state(WS_LISTENER *);
 void ws_record_error(WS_LISTENER *, const char *, HRESULT, const char *);
 void ws_complete_accept(WS_LISTENER *, WS_CHANNEL *, HRESULT);
+
+void ws_count_accept_error(WS_LISTENER *, int); /* (mu) */
 
 /* ws-udp.c (loop thread only) */
 void ws_udp_readable(WS_LISTENER *);

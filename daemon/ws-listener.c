@@ -451,6 +451,7 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 	info->port = l->sock.fd >= 0 ? l->sock.port : -1;
 	snprintf(info->address, sizeof(info->address), "%s", l->sock.address);
 	snprintf(info->path, sizeof(info->path), "%s", l->sock.path);
+	ws_socket_queue(&l->sock, &info->queueDepth, &info->queueLimit);
 	info->lastError = l->last_error;
 	snprintf(info->lastErrorText, sizeof(info->lastErrorText), "%s",
 	    l->last_error_text);
@@ -459,4 +460,56 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 	info->counters = l->counters;
 	pthread_mutex_unlock(&l->mu);
 	return (S_OK);
+}
+
+HRESULT
+WslCountChannel(WS_LISTENER *l, WSL_CHANNEL_OUTCOME outcome,
+    WSL_FAILURE reason)
+{
+	/* LISTENER_CLOSED is the core's own: never reported by a handler. */
+	if (!ws_listener_valid(l) || (unsigned int)reason >= WSL_FAIL__COUNT ||
+	    (outcome == WSL_CHANNEL_FAILED &&
+		reason == WSL_FAIL_LISTENER_CLOSED))
+		return (E_INVALIDARG);
+	pthread_mutex_lock(&l->mu);
+	switch (outcome) {
+	case WSL_CHANNEL_SERVED:
+		l->counters.delivered++;
+		l->counters.active++;
+		break;
+	case WSL_CHANNEL_PASSED_ON:
+		l->counters.delivered++;
+		break;
+	case WSL_CHANNEL_FAILED:
+		l->counters.failed[reason]++;
+		break;
+	case WSL_CHANNEL_ENDED:
+		if (l->counters.active > 0)
+			l->counters.active--;
+		break;
+	case WSL_CHANNEL_REFUSED:
+		l->counters.refused++;
+		break;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return (S_OK);
+}
+
+uint64_t
+WslFailed(const WSL_LISTENER_COUNTERS *c)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < WSL_FAIL__COUNT; i++)
+		n += c->failed[i];
+	return (n);
+}
+
+/* Handed to an accept caller, fate not reported yet. */
+uint64_t
+WslInFlight(const WSL_LISTENER_COUNTERS *c)
+{
+	return (c->completed - c->delivered -
+	    (WslFailed(c) - c->failed[WSL_FAIL_LISTENER_CLOSED]));
 }

@@ -196,7 +196,7 @@ release_socket(WS_LISTENER *l)
 	if (aborted)
 		l->counters.closedOnAbort += n;
 	else
-		l->counters.closedOnClose += n;
+		l->counters.failed[WSL_FAIL_LISTENER_CLOSED] += n;
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -334,6 +334,59 @@ update_io(WS_LISTENER *l)
 	}
 }
 
+/* Accept errors, by errno.  (mu) */
+void
+ws_count_accept_error(WS_LISTENER *l, int e)
+{
+	switch (e) {
+	case EMFILE:
+		l->counters.acceptErrors[WSL_ACCEPT_EMFILE]++;
+		break;
+	case ENFILE:
+		l->counters.acceptErrors[WSL_ACCEPT_ENFILE]++;
+		break;
+	case ENOBUFS:
+		l->counters.acceptErrors[WSL_ACCEPT_ENOBUFS]++;
+		break;
+	case ENOMEM:
+		l->counters.acceptErrors[WSL_ACCEPT_ENOMEM]++;
+		break;
+	case ECONNABORTED:
+		l->counters.acceptErrors[WSL_ACCEPT_ECONNABORTED]++;
+		break;
+	default:
+		l->counters.acceptErrors[WSL_ACCEPT_OTHER]++;
+		break;
+	}
+}
+
+void
+WslResumeAccepting(WS_LISTENER *l)
+{
+	if (!ws_listener_valid(l))
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->resume = true;
+	pthread_mutex_unlock(&l->mu);
+	ws_loop_wake(l);
+}
+
+/* In the wake-up: end a back-off early if a descriptor was freed. */
+static void
+resume_if_freed(WS_LISTENER *l)
+{
+	bool resume;
+
+	pthread_mutex_lock(&l->mu);
+	resume = l->resume;
+	l->resume = false;
+	pthread_mutex_unlock(&l->mu);
+	if (resume && l->paused) {
+		evtimer_del(l->retry_ev);
+		l->paused = false;
+	}
+}
+
 static void
 retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -366,7 +419,7 @@ accept_stream(WS_LISTENER *l, int fd)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	WS_CHANNEL *ch;
-	int c, i;
+	int c, i, e;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		pthread_mutex_lock(&l->mu);
@@ -382,11 +435,11 @@ accept_stream(WS_LISTENER *l, int fd)
 				break; /* EINVAL: shut down by an abort */
 			if (errno == EINTR)
 				continue;
+			e = errno;
 			pthread_mutex_lock(&l->mu);
-			l->counters.acceptErrors++;
+			ws_count_accept_error(l, e);
 			pthread_mutex_unlock(&l->mu);
-			if (errno == ECONNABORTED || errno == EPROTO ||
-			    errno == EPERM)
+			if (e == ECONNABORTED || e == EPROTO || e == EPERM)
 				continue;
 			back_off(l);
 			break;
@@ -398,7 +451,7 @@ accept_stream(WS_LISTENER *l, int fd)
 		    (ch = TAILQ_FIRST(&l->accepts)) == NULL) {
 			/* Aborted or closing since the check above. */
 			if (l->state == WS_LISTENER_STATE_CLOSING)
-				l->counters.closedOnClose++;
+				l->counters.failed[WSL_FAIL_LISTENER_CLOSED]++;
 			else
 				l->counters.closedOnAbort++;
 			pthread_mutex_unlock(&l->mu);
@@ -448,6 +501,7 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 	do_close(l);
 	release_if_faulted(l);
 	do_open(l);
+	resume_if_freed(l);
 	update_io(l);
 	run_tasks(tasks);
 	pthread_mutex_lock(&l->mu);

@@ -10,7 +10,13 @@
 #include <sys/un.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -249,4 +255,76 @@ ws_socket_close(struct ws_bound *b)
 	b->family = 0;
 	b->address[0] = '\0';
 	b->path[0] = '\0';
+}
+
+/* A listening Unix socket's queue, from the kernel's sock_diag (what
+ * `ss -lx` shows): -1 when it cannot tell. */
+static void
+unix_queue(int fd, int *depth, int *limit)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q;
+	union {
+		struct nlmsghdr nlh;
+		char buf[1024];
+	} a;
+	struct unix_diag_msg *m;
+	struct unix_diag_rqlen *rq;
+	struct rtattr *rta;
+	struct stat st;
+	ssize_t n;
+	int len, nl;
+
+	if (fstat(fd, &st) < 0 ||
+	    (nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+		NETLINK_SOCK_DIAG)) < 0)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.nlh.nlmsg_len = sizeof(q);
+	q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST;
+	q.req.sdiag_family = AF_UNIX;
+	q.req.udiag_states = 1 << 10; /* TCP_LISTEN */
+	q.req.udiag_ino = (unsigned int)st.st_ino;
+	q.req.udiag_show = UDIAG_SHOW_RQLEN;
+	q.req.udiag_cookie[0] = q.req.udiag_cookie[1] = ~0u;
+	if (send(nl, &q, sizeof(q), 0) < 0 ||
+	    (n = recv(nl, &a, sizeof(a), 0)) < 0 ||
+	    !NLMSG_OK(&a.nlh, (unsigned int)n) ||
+	    a.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY) {
+		close(nl);
+		return;
+	}
+	close(nl);
+	m = NLMSG_DATA(&a.nlh);
+	len = (int)(a.nlh.nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	for (rta = (struct rtattr *)(m + 1); RTA_OK(rta, len);
+	    rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == UNIX_DIAG_RQLEN) {
+			rq = RTA_DATA(rta);
+			*depth = (int)rq->udiag_rqueue;
+			*limit = (int)rq->udiag_wqueue;
+		}
+}
+
+/* The kernel's accept queue: its depth and limit, as `ss -l` shows them. */
+void
+ws_socket_queue(const struct ws_bound *b, int *depth, int *limit)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	*depth = *limit = -1;
+	if (b->fd < 0 || b->socktype != SOCK_STREAM)
+		return;
+	if (b->family == AF_UNIX) {
+		unix_queue(b->fd, depth, limit);
+		return;
+	}
+	if (getsockopt(b->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+		*depth = (int)ti.tcpi_unacked;
+		*limit = (int)ti.tcpi_sacked;
+	}
 }

@@ -97,15 +97,16 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
     socklen_t peerlen, const char *key, size_t n)
 {
 	struct ws_udp_session *s = NULL;
-	int sv[2] = { -1, -1 };
+	int sv[2] = { -1, -1 }, e = 0;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	if ((e = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) < 0 ||
 	    fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
 	    (s = ws_calloc(1, sizeof(*s))) == NULL ||
 	    (s->ev = event_new(l->base, sv[0], EV_READ | EV_PERSIST, session_cb,
 		s)) == NULL ||
 	    strmap_put(l->udp_sessions, key, s) < 0) {
 		/* Out of resources: the datagram is lost, the accept waits. */
+		e = e < 0 ? errno : ENOMEM;
 		if (s != NULL && s->ev != NULL)
 			event_free(s->ev);
 		ws_free(s);
@@ -114,7 +115,7 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
 			close(sv[1]);
 		}
 		pthread_mutex_lock(&l->mu);
-		l->counters.acceptErrors++;
+		ws_count_accept_error(l, e);
 		l->counters.datagramsDropped++;
 		TAILQ_INSERT_HEAD(&l->accepts, ch, entry);
 		l->n_accepts++;

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The accept loop that echo, forward and exec share: the application
+ * calling WsAcceptChannel in a loop on the listener's own event loop.  It
+ * keeps one accept pending while it holds fewer than max channels (at the
+ * limit it defers accepting, as tcpserver -c does, so new clients wait in
+ * the kernel's queue), stops when the listener faults or stops being open,
+ * and starts again when the listener is opened again.  It reports every
+ * channel's fate to the listener's counters.
+ */
+#ifndef WSL_HANDLER_LOOP_H
+#define WSL_HANDLER_LOOP_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "webservices.h"
+
+struct accept_loop;
+struct wsld_listener;
+
+struct accept_loop_ops {
+	/* On the loop, when the listener opens; false if it cannot serve
+	 * (logged by the handler). */
+	bool (*prepare)(struct accept_loop *);
+	/* Serve a channel: fd is the handler's now.  Report the outcome with
+	 * accept_loop_served() or accept_loop_failed(), now or later. */
+	void (*serve)(struct accept_loop *, int fd,
+	    const struct sockaddr_storage *peer, socklen_t);
+	/* The listener is going away: drop every channel (loop thread). */
+	void (*release_all)(struct accept_loop *);
+};
+
+/* Owned by the listener's loop thread once started. */
+struct accept_loop {
+	const struct accept_loop_ops *ops;
+	void *owner;                  /* the handler's own state */
+	struct wsld_listener *l;
+	WS_LISTENER *ws;
+	WS_CHANNEL *ch;               /* the pending accept's channel */
+	bool datagrams;               /* UDP relay channels */
+	bool running;                 /* accepting in a loop */
+	bool pending;                 /* an accept is pending now */
+	unsigned held;                /* channels in hand (served or about to) */
+	unsigned max;                 /* 0: no limit */
+	WSL_TASK start_task, release_task;
+};
+
+void accept_loop_init(struct accept_loop *, const struct accept_loop_ops *,
+    void *owner, unsigned max);
+/* Control thread: the listener is OPEN / about to be freed. */
+void accept_loop_start(struct accept_loop *, struct wsld_listener *);
+void accept_loop_release(struct accept_loop *, struct wsld_listener *);
+/* Loop thread: the channel is served; could not be; has ended. */
+void accept_loop_served(struct accept_loop *);
+void accept_loop_failed(struct accept_loop *, WSL_FAILURE);
+void accept_loop_ended(struct accept_loop *);
+
+/* For configure(): "max-channels" (0 or absent: the default). */
+int handler_max_channels(const json_t *, unsigned def, unsigned *,
+    struct wsl_err *, char *where, size_t wherelen);
+/* For configure(): refuse keys outside allowed (NULL-terminated). */
+int handler_check_keys(const json_t *, const char *handler,
+    const char *const *allowed, struct wsl_err *, char *where, size_t);
+
+#endif
