@@ -180,13 +180,14 @@ static const struct accept_loop_ops echo_ops = { prepare, serve,
 	release_all };
 
 static int
-echo_configure(const json_t *conf, void **state, struct wsl_err *err,
-    char *where, size_t wherelen)
+echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
+    struct wsl_err *err, char *where, size_t wherelen)
 {
 	static const char *const keys[] = { "max-channels", NULL };
 	struct echo *e;
 	unsigned max;
 
+	(void)binding;
 	if (handler_check_keys(conf, "echo", keys, err, where, wherelen) < 0 ||
 	    handler_max_channels(conf, ECHO_MAX_CHANNELS, &max, err, where,
 		wherelen) < 0)

@@ -6,25 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "handler-loop.h"
 #include "handler.h"
 
 static int
-accept_configure(const json_t *conf, void **state, struct wsl_err *err,
-    char *where, size_t wherelen)
+accept_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
+    void **state, struct wsl_err *err, char *where, size_t wherelen)
 {
-	const char *key;
-	json_t *v;
+	static const char *const keys[] = { NULL };
 
-	json_object_foreach((json_t *)conf, key, v) {
-		if (strcmp(key, "type") != 0) {
-			snprintf(where, wherelen, "/%s", key);
-			wsl_err_set(err, WSL_HR_E_INVALIDARG,
-			    "unknown key '%s' for the accept handler", key);
-			return (-1);
-		}
-	}
+	(void)binding;
 	*state = NULL;
-	return (0);
+	return (handler_check_keys(conf, "accept", keys, err, where, wherelen));
 }
 
 static void
@@ -51,6 +44,8 @@ const struct handler_type handler_accept = {
 static const struct handler_type *const handlers[] = {
 	&handler_accept,
 	&handler_echo,
+	&handler_forward,
+	&handler_exec,
 };
 
 const struct handler_type *

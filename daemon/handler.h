@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "wsl-proto.h"
+#include "webservices.h"
 
 struct wsld_listener;
 
@@ -21,11 +21,12 @@ struct handler_type {
 	const char *name;
 	/* Channels go to `accept` requests (no accept loop of its own). */
 	bool serves_accept_requests;
-	/* Check the handler object (its "type" is already known) and make
-	 * per-listener state; 0, or fills err and *where (a JSON pointer
-	 * below the handler object) and returns -1. */
-	int (*configure)(const json_t *, void **, struct wsl_err *,
-	    char *where, size_t wherelen);
+	/* Check the handler object (its "type" is already known) for a
+	 * listener of this binding and make per-listener state; 0, or fills
+	 * err and *where (a JSON pointer below the handler object) and
+	 * returns -1. */
+	int (*configure)(const json_t *, WS_CHANNEL_BINDING, void **,
+	    struct wsl_err *, char *where, size_t wherelen);
 	/* The listener is OPEN: start accepting (control thread). */
 	void (*start)(struct wsld_listener *);
 	/* The listener is about to be freed: drop everything that lives on
@@ -36,9 +37,12 @@ struct handler_type {
 };
 
 const struct handler_type *handler_lookup(const char *);
+void handler_exec_cleanup(void); /* at exit */
 const char *handler_names(void); /* "accept, echo" for messages */
 
 extern const struct handler_type handler_accept;
 extern const struct handler_type handler_echo;
+extern const struct handler_type handler_forward;
+extern const struct handler_type handler_exec;
 
 #endif

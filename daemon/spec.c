@@ -51,7 +51,7 @@ handler_parse(const json_t *h, struct listener_spec *s, struct wsl_err *err,
 	if (h == NULL) {
 		s->handler = &handler_accept;
 		s->handler_conf = json_pack("{s:s}", "type", "accept");
-		return (s->handler->configure(s->handler_conf,
+		return (s->handler->configure(s->handler_conf, s->binding,
 		    &s->handler_state, err, sub, sizeof(sub)));
 	}
 	snprintf(where, wherelen, "/handler");
@@ -75,7 +75,7 @@ handler_parse(const json_t *h, struct listener_spec *s, struct wsl_err *err,
 		return (-1);
 	}
 	s->handler_conf = json_incref((json_t *)h);
-	if (s->handler->configure(h, &s->handler_state, err, sub,
+	if (s->handler->configure(h, s->binding, &s->handler_state, err, sub,
 	    sizeof(sub)) < 0) {
 		snprintf(where, wherelen, "/handler%s", sub);
 		return (-1);

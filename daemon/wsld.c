@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
 #include "conf.h"
 #include "control.h"
+#include "handler.h"
 #include "listener.h"
 #include "log.h"
 #include "registry.h"
@@ -331,6 +333,9 @@ main(int argc, char **argv)
 	size_t i;
 
 	parse_args(argc, argv);
+	/* Descriptors inherited from whoever started wsld must not reach
+	 * the commands it runs: close-on-exec for all but stdio. */
+	(void)close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 	config = opt.config;
 	if (config == NULL && access(WSL_SYSCONFDIR "/wsld/wsld.json", F_OK) == 0)
 		config = WSL_SYSCONFDIR "/wsld/wsld.json";
@@ -391,6 +396,7 @@ main(int argc, char **argv)
 	event_base_dispatch(control_base);
 
 	control_free();
+	handler_exec_cleanup();
 	for (i = 0; i < 3; i++)
 		event_free(sigev[i]);
 	if (grace_ev != NULL)

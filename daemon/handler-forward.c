@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The forward handler: every channel is proxied to an upstream, on the
+ * listener's own loop.
+ *
+ *   {"type": "forward", "upstream": "tcp://127.0.0.1:9000"}
+ *   (or tcp://[::1]:9000, unix:///run/app.sock; udp://HOST:PORT for a
+ *   soap.udp listener), with "connect-timeout-ms" (default: the
+ *   listener's connect-timeout property), "max-channels" (default 1024)
+ *   and, for UDP, "idle-timeout-ms" (default 60000).
+ *
+ * Streams: bytes flow both ways through bufferevents; a side that reads
+ * faster than the other writes stops being read once FORWARD_HIGH_WATER
+ * bytes wait (so a slow peer never makes wsld buffer without bound); an
+ * end of input is passed on as a half-close (shutdown SHUT_WR) once
+ * everything before it is written.  A channel counts as served when the
+ * upstream connection is up; an upstream that refuses, fails or does not
+ * answer in time is counted by reason, and the client gets an orderly
+ * end (what it sent meanwhile is read and dropped, so no reset).
+ * Datagrams: each UDP channel gets its own socket connected to the
+ * upstream; packets go one way, replies the other, until the channel has
+ * been idle for idle-timeout-ms.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "handler-loop.h"
+#include "handler.h"
+#include "log.h"
+#include "registry.h"
+
+#define FORWARD_HIGH_WATER (256 * 1024)
+#define FORWARD_MAX_CHANNELS 1024
+#define FORWARD_IDLE_MS 60000
+#define DATAGRAM_MAX 65536
+
+struct fwd_conn {
+	struct forward *f;
+	struct bufferevent *side[2];  /* CLIENT, UPSTREAM */
+	bool eof[2];                  /* that side sent its end of input */
+	bool shut[2];                 /* its end was passed on to the other */
+	bool connected;
+	bool discarding;              /* upstream failed: let the client go */
+	/* UDP */
+	int fd, up;
+	struct event *ev[2], *idle;
+	LIST_ENTRY(fwd_conn) entry;
+};
+enum { CLIENT, UPSTREAM };
+
+struct forward {
+	struct accept_loop loop;
+	char upstream[300];           /* as configured, for messages */
+	char host[256], port[8];      /* tcp:// and udp:// */
+	char path[108];               /* unix:// */
+	int socktype;
+	long long connect_timeout_ms; /* -1: the listener's property */
+	long long idle_ms;
+	struct sockaddr_storage addr; /* resolved when the listener opens */
+	socklen_t addrlen;
+	struct timeval connect_tv, idle_tv;
+	unsigned char *packet;
+	LIST_HEAD(, fwd_conn) conns;
+};
+
+static void
+conn_free(struct fwd_conn *c, bool served)
+{
+	struct accept_loop *a = &c->f->loop;
+	int i;
+
+	LIST_REMOVE(c, entry);
+	for (i = 0; i < 2; i++) {
+		if (c->side[i] != NULL)
+			bufferevent_free(c->side[i]);
+		if (c->ev[i] != NULL)
+			event_free(c->ev[i]);
+	}
+	if (c->idle != NULL)
+		event_free(c->idle);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->up >= 0)
+		close(c->up);
+	free(c);
+	if (served)
+		accept_loop_ended(a);
+}
+
+/* Both ends passed on and nothing left to write: the channel is done. */
+static void
+maybe_done(struct fwd_conn *c)
+{
+	if (c->shut[CLIENT] && c->shut[UPSTREAM])
+		conn_free(c, true);
+}
+
+/* Pass side i's end of input on once everything before it is written. */
+static void
+pass_eof(struct fwd_conn *c, int i)
+{
+	struct bufferevent *to = c->side[!i];
+
+	if (!c->eof[i] || c->shut[i] ||
+	    evbuffer_get_length(bufferevent_get_output(to)) > 0)
+		return;
+	(void)shutdown(bufferevent_getfd(to), SHUT_WR);
+	c->shut[i] = true;
+	maybe_done(c);
+}
+
+static int
+side_of(struct fwd_conn *c, struct bufferevent *bev)
+{
+	return (bev == c->side[CLIENT] ? CLIENT : UPSTREAM);
+}
+
+static void
+relay_read(struct bufferevent *bev, void *arg)
+{
+	struct fwd_conn *c = arg;
+	int i = side_of(c, bev);
+	struct evbuffer *out;
+
+	if (c->discarding) {
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	out = bufferevent_get_output(c->side[!i]);
+	evbuffer_add_buffer(out, bufferevent_get_input(bev));
+	if (evbuffer_get_length(out) >= FORWARD_HIGH_WATER)
+		bufferevent_disable(bev, EV_READ); /* until the other drains */
+}
+
+/* Side i's output drained: read the other side again, or pass its EOF. */
+static void
+relay_write(struct bufferevent *bev, void *arg)
+{
+	struct fwd_conn *c = arg;
+	int i = side_of(c, bev);
+
+	if (c->discarding)
+		return;
+	if (!c->eof[!i])
+		bufferevent_enable(c->side[!i], EV_READ);
+	pass_eof(c, !i);
+}
+
+/* The upstream failed before the channel was served: end the client
+ * cleanly.  Send it our end now and drop what it sends until it closes. */
+static void
+give_up(struct fwd_conn *c, WSL_FAILURE why)
+{
+	struct accept_loop *a = &c->f->loop;
+
+	log_listener(LOG_DEBUG, a->l->name, "forward to %s failed: %s",
+	    c->f->upstream, why == WSL_FAIL_UPSTREAM_REFUSED ? "refused" :
+	    why == WSL_FAIL_UPSTREAM_TIMEOUT ? "timed out" : strerror(errno));
+	bufferevent_free(c->side[UPSTREAM]);
+	c->side[UPSTREAM] = NULL;
+	accept_loop_failed(a, why); /* counted now; the descriptor goes soon */
+	c->discarding = true;
+	(void)shutdown(bufferevent_getfd(c->side[CLIENT]), SHUT_WR);
+	bufferevent_set_timeouts(c->side[CLIENT], &c->f->connect_tv, NULL);
+	bufferevent_enable(c->side[CLIENT], EV_READ);
+}
+
+static void
+relay_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct fwd_conn *c = arg;
+	int i = side_of(c, bev);
+
+	if (c->discarding) { /* the client's end, or our patience's */
+		conn_free(c, false);
+		return;
+	}
+	if (i == UPSTREAM && !c->connected) {
+		if (what & BEV_EVENT_CONNECTED) {
+			c->connected = true;
+			bufferevent_set_timeouts(bev, NULL, NULL);
+			bufferevent_enable(c->side[CLIENT], EV_READ);
+			bufferevent_enable(bev, EV_READ);
+			accept_loop_served(&c->f->loop);
+			return;
+		}
+		give_up(c, (what & BEV_EVENT_TIMEOUT) ?
+		    WSL_FAIL_UPSTREAM_TIMEOUT : errno == ECONNREFUSED ||
+		    errno == ENOENT ? WSL_FAIL_UPSTREAM_REFUSED :
+		    WSL_FAIL_UPSTREAM_ERROR);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		/* Move what is left, then pass the end on. */
+		relay_read(bev, c);
+		bufferevent_disable(bev, EV_READ);
+		c->eof[i] = true;
+		pass_eof(c, i);
+		return;
+	}
+	conn_free(c, true); /* a reset or an error: both sides end */
+}
+
+static void
+serve_stream(struct forward *f, struct fwd_conn *c, int fd)
+{
+	struct event_base *base = WslGetListenerEventBase(f->loop.ws);
+	int i;
+
+	c->side[CLIENT] = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->side[UPSTREAM] = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->side[CLIENT] == NULL || c->side[UPSTREAM] == NULL) {
+		if (c->side[CLIENT] == NULL)
+			close(fd);
+		conn_free(c, false);
+		accept_loop_failed(&f->loop, WSL_FAIL_RESOURCES);
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		bufferevent_setcb(c->side[i], relay_read, relay_write,
+		    relay_event, c);
+	/* Nothing is read from the client until the upstream is there. */
+	bufferevent_set_timeouts(c->side[UPSTREAM], NULL, &f->connect_tv);
+	if (bufferevent_socket_connect(c->side[UPSTREAM],
+	    (struct sockaddr *)&f->addr, (int)f->addrlen) < 0)
+		give_up(c, errno == ECONNREFUSED || errno == ENOENT ?
+		    WSL_FAIL_UPSTREAM_REFUSED : errno == EMFILE ||
+		    errno == ENFILE || errno == ENOBUFS ?
+		    WSL_FAIL_RESOURCES : WSL_FAIL_UPSTREAM_ERROR);
+}
+
+static void
+dgram_idle(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_free(arg, true);
+}
+
+/* A packet from side i (the channel or the upstream) to the other. */
+static void
+dgram_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct fwd_conn *c = arg;
+	struct forward *f = c->f;
+	ssize_t n;
+	int to = fd == c->fd ? c->up : c->fd;
+
+	(void)what;
+	n = recv(fd, f->packet, DATAGRAM_MAX, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR ||
+	    errno == ECONNREFUSED))
+		return; /* ECONNREFUSED: an ICMP error from the upstream */
+	if (fd == c->fd && (n < 0 || (n == 0 && wsl_hung_up(fd, true)))) {
+		conn_free(c, true); /* the channel ended */
+		return;
+	}
+	if (n >= 0)
+		(void)send(to, f->packet, (size_t)n, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+	evtimer_add(c->idle, &f->idle_tv);
+}
+
+static void
+serve_datagrams(struct forward *f, struct fwd_conn *c, int fd)
+{
+	struct event_base *base = WslGetListenerEventBase(f->loop.ws);
+
+	c->fd = fd;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	c->up = socket(f->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (c->up < 0 || connect(c->up, (struct sockaddr *)&f->addr,
+	    f->addrlen) < 0 ||
+	    (c->ev[0] = event_new(base, c->fd, EV_READ | EV_PERSIST,
+		dgram_read, c)) == NULL ||
+	    (c->ev[1] = event_new(base, c->up, EV_READ | EV_PERSIST,
+		dgram_read, c)) == NULL ||
+	    (c->idle = evtimer_new(base, dgram_idle, c)) == NULL ||
+	    event_add(c->ev[0], NULL) < 0 || event_add(c->ev[1], NULL) < 0 ||
+	    evtimer_add(c->idle, &f->idle_tv) < 0) {
+		conn_free(c, false);
+		accept_loop_failed(&f->loop, WSL_FAIL_RESOURCES);
+		return;
+	}
+	accept_loop_served(&f->loop);
+}
+
+static void
+serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
+    socklen_t len)
+{
+	struct forward *f = a->owner;
+	struct fwd_conn *c;
+
+	(void)peer;
+	(void)len;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		accept_loop_failed(a, WSL_FAIL_RESOURCES);
+		return;
+	}
+	c->f = f;
+	c->fd = c->up = -1;
+	LIST_INSERT_HEAD(&f->conns, c, entry);
+	if (a->datagrams)
+		serve_datagrams(f, c, fd);
+	else
+		serve_stream(f, c, fd);
+}
+
+static void
+ms_to_tv(long long ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+}
+
+/* When the listener opens: resolve the upstream (names too, once). */
+static bool
+prepare(struct accept_loop *a)
+{
+	struct forward *f = a->owner;
+	struct addrinfo hints, *res;
+	ULONG timeout = 15000;
+	int r;
+
+	if (a->datagrams && f->packet == NULL &&
+	    (f->packet = malloc(DATAGRAM_MAX)) == NULL)
+		return (false);
+	if (f->connect_timeout_ms < 0) {
+		(void)WsGetListenerProperty(a->ws,
+		    WS_LISTENER_PROPERTY_CONNECT_TIMEOUT, &timeout,
+		    sizeof(timeout), NULL);
+		ms_to_tv(timeout == INFINITE ? 86400000LL * 365 : timeout,
+		    &f->connect_tv);
+	} else
+		ms_to_tv(f->connect_timeout_ms, &f->connect_tv);
+	ms_to_tv(f->idle_ms, &f->idle_tv);
+	if (f->path[0] != '\0') {
+		struct sockaddr_un *sun = (void *)&f->addr;
+		memset(&f->addr, 0, sizeof(f->addr));
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", f->path);
+		f->addrlen = sizeof(*sun);
+		return (true);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = f->socktype;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(f->host, f->port, &hints, &res)) != 0) {
+		log_listener(LOG_ERR, a->l->name, "forward: cannot resolve "
+		    "upstream %s: %s; not accepting", f->upstream,
+		    gai_strerror(r));
+		return (false);
+	}
+	memcpy(&f->addr, res->ai_addr, res->ai_addrlen);
+	f->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (true);
+}
+
+static void
+release_all(struct accept_loop *a)
+{
+	struct forward *f = a->owner;
+	struct fwd_conn *c;
+
+	while ((c = LIST_FIRST(&f->conns)) != NULL)
+		conn_free(c, c->connected || a->datagrams);
+	free(f->packet);
+	f->packet = NULL;
+}
+
+static const struct accept_loop_ops forward_ops = { prepare, serve,
+	release_all };
+
+/* "tcp://HOST:PORT", "tcp://[V6]:PORT", "udp://...", "unix:///PATH". */
+static int
+parse_upstream(struct forward *f, const char *s, WS_CHANNEL_BINDING b,
+    struct wsl_err *err)
+{
+	const char *host, *colon, *end;
+	bool udp = b == WS_UDP_CHANNEL_BINDING;
+	long port;
+
+	snprintf(f->upstream, sizeof(f->upstream), "%s", s);
+	if (strncmp(s, "unix://", 7) == 0 && !udp) {
+		if (s[7] != '/' || strlen(s + 7) >= sizeof(f->path))
+			goto bad;
+		snprintf(f->path, sizeof(f->path), "%s", s + 7);
+		f->socktype = SOCK_STREAM;
+		return (0);
+	}
+	if (strncmp(s, udp ? "udp://" : "tcp://", 6) != 0)
+		goto bad;
+	host = s + 6;
+	if (*host == '[') {
+		if ((end = strchr(host, ']')) == NULL || end[1] != ':')
+			goto bad;
+		snprintf(f->host, sizeof(f->host), "%.*s",
+		    (int)(end - host - 1), host + 1);
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(host, ':')) == NULL || colon == host)
+			goto bad;
+		snprintf(f->host, sizeof(f->host), "%.*s", (int)(colon - host),
+		    host);
+	}
+	port = strtol(colon + 1, (char **)&end, 10);
+	if (*end != '\0' && strcmp(end, "/") != 0)
+		goto bad;
+	if (end == colon + 1 || port < 1 || port > 65535)
+		goto bad;
+	snprintf(f->port, sizeof(f->port), "%ld", port);
+	f->socktype = udp ? SOCK_DGRAM : SOCK_STREAM;
+	return (0);
+bad:
+	wsl_err_set(err, WSL_HR_E_INVALIDARG, "bad upstream '%.200s': expected "
+	    "%s", s, udp ? "udp://HOST:PORT (this is a soap.udp listener)" :
+	    "tcp://HOST:PORT, tcp://[IPV6]:PORT or unix:///PATH");
+	return (-1);
+}
+
+static int
+ms_option(const json_t *conf, const char *key, long long *out,
+    struct wsl_err *err, char *where, size_t wherelen)
+{
+	json_t *v = json_object_get(conf, key);
+
+	if (v == NULL)
+		return (0);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 86400000) {
+		snprintf(where, wherelen, "/%s", key);
+		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" must be a number "
+		    "of milliseconds from 1 to 86400000", key);
+		return (-1);
+	}
+	*out = json_integer_value(v);
+	return (0);
+}
+
+static int
+forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
+    void **state, struct wsl_err *err, char *where, size_t wherelen)
+{
+	static const char *const keys[] = { "upstream", "connect-timeout-ms",
+		"idle-timeout-ms", "max-channels", NULL };
+	struct forward *f;
+	json_t *up;
+	unsigned max;
+
+	if (handler_check_keys(conf, "forward", keys, err, where, wherelen) < 0 ||
+	    handler_max_channels(conf, FORWARD_MAX_CHANNELS, &max, err, where,
+		wherelen) < 0)
+		return (-1);
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
+		return (-1);
+	}
+	f->connect_timeout_ms = -1;
+	f->idle_ms = FORWARD_IDLE_MS;
+	up = json_object_get(conf, "upstream");
+	snprintf(where, wherelen, "/upstream");
+	if (!json_is_string(up)) {
+		wsl_err_set(err, WSL_HR_E_INVALIDARG, "the forward handler needs "
+		    "an \"upstream\" string such as \"tcp://127.0.0.1:9000\"");
+		free(f);
+		return (-1);
+	}
+	if (parse_upstream(f, json_string_value(up), binding, err) < 0 ||
+	    ms_option(conf, "connect-timeout-ms", &f->connect_timeout_ms, err,
+		where, wherelen) < 0 ||
+	    ms_option(conf, "idle-timeout-ms", &f->idle_ms, err, where,
+		wherelen) < 0) {
+		free(f);
+		return (-1);
+	}
+	where[0] = '\0';
+	accept_loop_init(&f->loop, &forward_ops, f, max);
+	LIST_INIT(&f->conns);
+	*state = f;
+	return (0);
+}
+
+static void
+forward_start(struct wsld_listener *l)
+{
+	accept_loop_start(&((struct forward *)l->handler_state)->loop, l);
+}
+
+static void
+forward_release(struct wsld_listener *l)
+{
+	accept_loop_release(&((struct forward *)l->handler_state)->loop, l);
+}
+
+const struct handler_type handler_forward = {
+	.name = "forward",
+	.serves_accept_requests = false,
+	.configure = forward_configure,
+	.start = forward_start,
+	.release = forward_release,
+	.destroy = free,
+};
