@@ -197,6 +197,19 @@ abort_does_not_wait_for_pending_io(void **state)
 	listener_finish(l);
 }
 
+static struct rlimit saved;
+
+/* Teardown: whatever failed, later tests get memory and descriptors. */
+static int
+restore_resources(void **state)
+{
+	(void)state;
+	atomic_store(&failing, false);
+	if (saved.rlim_max != 0)
+		(void)setrlimit(RLIMIT_NOFILE, &saved);
+	return (0);
+}
+
 /* The lowest descriptor number not in use: with the limit there, no new
  * descriptor can be made. */
 static rlim_t
@@ -215,12 +228,13 @@ abort_needs_no_memory_and_no_descriptor(void **state)
 	WS_LISTENER *l = open_tcp();
 	WS_CHANNEL *ch[4];
 	struct done d[4];
-	struct rlimit saved, tight;
+	struct rlimit tight;
 	WSL_ABORT_RESULT r;
 	int probe;
 
 	(void)state;
 	start_accepts(l, ch, d, 4);
+	loop_sync(l); /* the loop has set itself up for them */
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
 	tight = saved;
 	tight.rlim_cur = next_fd();
@@ -242,8 +256,7 @@ abort_needs_no_memory_and_no_descriptor(void **state)
 	loop_sync(l);
 	assert_int_equal(atomic_load(&attempts), 0);
 
-	atomic_store(&failing, false);
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	restore_resources(NULL);
 	free_channels(ch, d, 4);
 	listener_finish(l);
 }
@@ -517,7 +530,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(abort_completes_every_pending_accept_once),
 		cmocka_unit_test(abort_does_not_wait_for_pending_io),
-		cmocka_unit_test(abort_needs_no_memory_and_no_descriptor),
+		cmocka_unit_test_teardown(abort_needs_no_memory_and_no_descriptor,
+		    restore_resources),
 		cmocka_unit_test(abort_before_open_sticks_until_reset),
 		cmocka_unit_test(abort_resets_the_tcp_queue_and_refuses_at_once),
 		cmocka_unit_test(abort_pipe_refuses_new_and_ends_queued_cleanly),
