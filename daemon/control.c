@@ -36,6 +36,8 @@
 
 #define READ_CHUNK 65536
 #define OUTPUT_HIGH_WATER (1024 * 1024)
+#define RESERVE 4                 /* descriptors kept for operators */
+#define PAUSE_MS 250              /* accept back-off when none is left */
 
 struct ctl_out {
 	TAILQ_ENTRY(ctl_out) entry;
@@ -69,9 +71,20 @@ static struct event_base *base;
 static struct event *listen_ev;
 static int listen_fd = -1;
 static bool stopping;               /* the daemon is going down */
+/*
+ * When listeners have used every descriptor (EMFILE), an operator must
+ * still get in: the control socket holds a few spare descriptors and gives
+ * one up to accept a connection, taking it back when a connection closes.
+ * With none left it pauses accepting instead of spinning.
+ */
+static int reserve[RESERVE] = { -1, -1, -1, -1 };
+static struct event *pause_ev;
 static char listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void conn_update(struct ctl_conn *);
+static void refill_reserve(void);
+static bool release_reserve(void);
+static void pause_accepting(void);
 
 static void
 out_free(struct ctl_out *o)
@@ -104,6 +117,7 @@ conn_free(struct ctl_conn *c)
 	wsl_lines_free(&c->in);
 	close(c->fd);
 	free(c);
+	refill_reserve();
 }
 
 /* The client is gone: cancel what it waits for, drop what it was sent.
@@ -454,8 +468,15 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	(void)arg;
-	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+		if ((errno == EMFILE || errno == ENFILE) && release_reserve())
+			continue; /* one spare descriptor given up: again */
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warnx("control: out of descriptors; pausing "
+			    "accept for %d ms", PAUSE_MS);
+			pause_accepting();
+		} else if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
 			log_warn("control: accept");
 		return;
 	}
@@ -491,6 +512,55 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	event_add(c->rev, NULL);
+}
+
+static bool
+release_reserve(void)
+{
+	int i;
+
+	for (i = 0; i < RESERVE; i++)
+		if (reserve[i] >= 0) {
+			close(reserve[i]);
+			reserve[i] = -1;
+			return (true);
+		}
+	return (false);
+}
+
+static void
+refill_reserve(void)
+{
+	int i;
+
+	for (i = 0; i < RESERVE; i++)
+		if (reserve[i] < 0)
+			reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* A descriptor is free again: accept now, not after the pause. */
+	if (pause_ev != NULL && evtimer_pending(pause_ev, NULL)) {
+		evtimer_del(pause_ev);
+		if (listen_ev != NULL)
+			event_add(listen_ev, NULL);
+	}
+}
+
+static void
+pause_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (listen_ev != NULL)
+		event_add(listen_ev, NULL);
+}
+
+static void
+pause_accepting(void)
+{
+	struct timeval tv = { 0, PAUSE_MS * 1000 };
+
+	event_del(listen_ev);
+	evtimer_add(pause_ev, &tv);
 }
 
 /*
@@ -600,7 +670,8 @@ control_listen(struct event_base *b, const char *path)
 	umask(old);
 	if (listen(fd, 128) < 0 ||
 	    (listen_ev = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
-		NULL)) == NULL || event_add(listen_ev, NULL) < 0) {
+		NULL)) == NULL || event_add(listen_ev, NULL) < 0 ||
+	    (pause_ev = evtimer_new(base, pause_cb, NULL)) == NULL) {
 		log_warn("control: listen %s", path);
 		close(fd);
 		unlink(path);
@@ -608,6 +679,7 @@ control_listen(struct event_base *b, const char *path)
 	}
 	listen_fd = fd;
 	snprintf(listen_path, sizeof(listen_path), "%s", path);
+	refill_reserve();
 	return (0);
 }
 
@@ -619,6 +691,10 @@ control_shutdown(void)
 	if (listen_ev != NULL) {
 		event_free(listen_ev);
 		listen_ev = NULL;
+	}
+	if (pause_ev != NULL) {
+		event_free(pause_ev);
+		pause_ev = NULL;
 	}
 	if (listen_fd >= 0) {
 		close(listen_fd);
@@ -633,6 +709,7 @@ void
 control_free(void)
 {
 	struct ctl_conn *c, *next;
+	int i;
 
 	control_shutdown();
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
@@ -651,4 +728,9 @@ control_free(void)
 		c->gone = true;
 		conn_free(c);
 	}
+	for (i = 0; i < RESERVE; i++)
+		if (reserve[i] >= 0) {
+			close(reserve[i]);
+			reserve[i] = -1;
+		}
 }

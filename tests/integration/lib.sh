@@ -82,6 +82,35 @@ field() { # field NAME KEY: a line of `wslctl status` ("port 8808")
 	"$WSLCTL" status "$1" | awk -v k="$2" '$1 == k { print $2 }'
 }
 
+# counter NAME KEY: one of the listener's counters (from the JSON reply)
+counter() {
+	"$WSLCTL" -j status "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
+}
+
+# The accounting equation, from one reply (one snapshot).
+equation_holds() {
+	_j=$("$WSLCTL" -j status "$1")
+	_v() { printf '%s' "$_j" | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
+	_a=$(_v accepted) _d=$(_v delivered) _f=$(_v failed)
+	_c=$(_v closed-on-abort) _i=$(_v in-flight)
+	EQUATION="accepted $_a = delivered $_d + failed $_f + closed-on-abort $_c + in-flight $_i"
+	[ "$_a" -eq $((_d + _f + _c + _i)) ]
+}
+
+# expect_equation NAME: the equation holds, and say it in the output
+expect_equation() {
+	if equation_holds "$1"; then
+		ok "$1: $EQUATION"
+	else
+		not_ok "$1: the accounting equation holds"
+		diag "$EQUATION"
+	fi
+}
+
+fd_count() { ls "/proc/$WSLD_PID/fd" | wc -l; }
+zombies() { ps --ppid "$WSLD_PID" -o stat= | grep -c '^Z' || true; }
+counter_is() { [ "$(counter "$1" "$2")" = "$3" ]; }
+
 pending_accepts_are() { [ "$(field "$1" pending-accepts)" = "$2" ]; }
 state_is() { [ "$("$WSLCTL" status "$1" | awk 'NR == 1 { print $2 }')" = "$2" ]; }
 file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
@@ -100,10 +129,10 @@ finish() {
 	else
 		ok "no sanitizer report in wsld's log"
 	fi
-	rm -rf "$T"
+	[ -n "${WSL_KEEP_TMP:-}" ] || rm -rf "$T"
 	echo "1..$_n"
 	exit $_failed
 }
 
 # Whatever happens, no daemon outlives its test.
-trap '[ -n "$WSLD_PID" ] && kill -KILL "$WSLD_PID" 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+trap '[ -n "$WSLD_PID" ] && kill -KILL "$WSLD_PID" 2>/dev/null; [ -n "${WSL_KEEP_TMP:-}" ] || rm -rf "$T"' EXIT INT TERM

@@ -7,12 +7,20 @@
  *   wsl-probe [-t ms] [-w FILE] unix PATH [MESSAGE]
  *   wsl-probe [-t ms] [-6] udp PORT MESSAGE      one datagram, one reply
  *   wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET requests come from stdin
+ *   wsl-probe [-t ms] -n BYTES tcp|unix TARGET    send BYTES, check the echo
+ *   wsl-probe [-t ms] [-j workers] load PORT COUNT [MESSAGE]
  *
  * Stream modes print "connected" as soon as the connection is up (tests
  * wait for it), wait until FILE exists when -w is given (so a test can act
  * in between), send MESSAGE and half-close, then print how it ended:
  * "eof DATA", "reset DATA", "timeout DATA" (DATA: what was read, with
  * newlines as \n), or just "refused" when the connection was refused.
+ * With -n, stream modes send BYTES of a pattern while reading, half-close,
+ * and print "sent N received M match|mismatch|timeout|reset".
+ * load makes COUNT connections to 127.0.0.1:PORT from -j workers (each
+ * sends MESSAGE, or "x", half-closes and reads to the end) and prints the
+ * tally: "ok=N refused=N reset=N empty=N timeout=N other=N", where ok
+ * means the bytes came back, empty an orderly end with nothing.
  * ctl mode sends stdin to the control socket in writes of at most -c bytes
  * (1 byte at a time with -c 1), half-closes unless -k, and prints every
  * reply line prefixed with the number of descriptors that came with it:
@@ -26,6 +34,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +44,7 @@
 
 static int timeout_ms = 10000;
 static int ipv6;
+static long long nbytes = -1;
 static const char *go_file;
 
 /* Until the test says go (the file exists), or the timeout. */
@@ -104,6 +115,8 @@ inet_target(const char *port, struct sockaddr_storage *ss)
 	return (sizeof(*sin));
 }
 
+static int bulk(int);
+
 static int
 stream(const char *mode, const char *target, const char *message)
 {
@@ -133,6 +146,8 @@ stream(const char *mode, const char *target, const char *message)
 	printf("connected\n");
 	fflush(stdout);
 	wait_for_go();
+	if (nbytes >= 0)
+		return (bulk(fd));
 	if (message != NULL) {
 		if (send(fd, message, strlen(message), MSG_NOSIGNAL) < 0) {
 			print_escaped(errno == ECONNRESET || errno == EPIPE ?
@@ -165,6 +180,67 @@ stream(const char *mode, const char *target, const char *message)
 	}
 }
 
+/* Byte i of the pattern: every offset is checked, not just the length. */
+static char
+pattern(long long i)
+{
+	return ((char)('a' + (i * 7 + i / 253) % 26));
+}
+
+/* Send nbytes while reading the echo back; compare. */
+static int
+bulk(int fd)
+{
+	char buf[65536];
+	long long sent = 0, got = 0, deadline = now_ms() + timeout_ms, i;
+	bool match = true, shut = false;
+	struct pollfd p;
+	ssize_t n;
+	size_t k;
+
+	for (;;) {
+		p.fd = fd;
+		p.events = POLLIN | (sent < nbytes ? POLLOUT : 0);
+		if (sent == nbytes && !shut) {
+			shutdown(fd, SHUT_WR);
+			shut = true;
+		}
+		if (poll(&p, 1, (int)(deadline - now_ms() > 0 ?
+		    deadline - now_ms() : 0)) == 0) {
+			printf("sent %lld received %lld timeout\n", sent, got);
+			return (0);
+		}
+		if (p.revents & POLLOUT) {
+			k = nbytes - sent < (long long)sizeof(buf) ?
+			    (size_t)(nbytes - sent) : sizeof(buf);
+			for (i = 0; i < (long long)k; i++)
+				buf[i] = pattern(sent + i);
+			if ((n = send(fd, buf, k, MSG_NOSIGNAL)) < 0) {
+				printf("sent %lld received %lld reset\n", sent,
+				    got);
+				return (0);
+			}
+			sent += n;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			if ((n = read(fd, buf, sizeof(buf))) < 0) {
+				printf("sent %lld received %lld reset\n", sent,
+				    got);
+				return (0);
+			}
+			if (n == 0)
+				break;
+			for (i = 0; i < n; i++)
+				if (buf[i] != pattern(got + i))
+					match = false;
+			got += n;
+		}
+	}
+	printf("sent %lld received %lld %s\n", sent, got,
+	    match && got == sent ? "match" : "mismatch");
+	return (0);
+}
+
 static int
 datagram(const char *port, const char *message)
 {
@@ -193,6 +269,101 @@ datagram(const char *port, const char *message)
 		return (0);
 	}
 	print_escaped("reply", buf, (size_t)n);
+	return (0);
+}
+
+struct tally {
+	pthread_mutex_t mu;
+	int next, count;
+	int ok, refused, reset, empty, timeout, other;
+	const char *port, *message;
+};
+
+/* One worker of load: connect, send, half-close, read to the end. */
+static void *
+load_worker(void *arg)
+{
+	struct tally *t = arg;
+	struct sockaddr_storage ss;
+	socklen_t len = inet_target(t->port, &ss);
+	char buf[4096];
+	size_t have;
+	ssize_t n;
+	int fd, *slot;
+	struct pollfd p;
+
+	for (;;) {
+		pthread_mutex_lock(&t->mu);
+		if (t->next == t->count) {
+			pthread_mutex_unlock(&t->mu);
+			return (NULL);
+		}
+		t->next++;
+		pthread_mutex_unlock(&t->mu);
+		slot = &t->other;
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+			slot = errno == ECONNREFUSED ? &t->refused :
+			    errno == ECONNRESET ? &t->reset : &t->other;
+			goto done;
+		}
+		if (send(fd, t->message, strlen(t->message), MSG_NOSIGNAL) < 0) {
+			slot = errno == ECONNRESET || errno == EPIPE ?
+			    &t->reset : &t->other;
+			goto done;
+		}
+		shutdown(fd, SHUT_WR);
+		for (have = 0;;) {
+			p.fd = fd;
+			p.events = POLLIN;
+			if (poll(&p, 1, timeout_ms) == 0) {
+				slot = &t->timeout;
+				break;
+			}
+			if ((n = read(fd, buf + have, sizeof(buf) - have)) < 0) {
+				slot = errno == ECONNRESET ? &t->reset :
+				    &t->other;
+				break;
+			}
+			if (n == 0) {
+				slot = have == 0 ? &t->empty :
+				    have == strlen(t->message) &&
+				    memcmp(buf, t->message, have) == 0 ?
+				    &t->ok : &t->other;
+				break;
+			}
+			have += (size_t)n;
+			if (have == sizeof(buf))
+				break;
+		}
+done:
+		close(fd);
+		pthread_mutex_lock(&t->mu);
+		(*slot)++;
+		pthread_mutex_unlock(&t->mu);
+	}
+}
+
+static int
+load(const char *port, int count, int workers, const char *message)
+{
+	struct tally t;
+	pthread_t th[64];
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	pthread_mutex_init(&t.mu, NULL);
+	t.count = count;
+	t.port = port;
+	t.message = message;
+	if (workers > 64)
+		workers = 64;
+	for (i = 0; i < workers; i++)
+		pthread_create(&th[i], NULL, load_worker, &t);
+	for (i = 0; i < workers; i++)
+		pthread_join(th[i], NULL);
+	printf("ok=%d refused=%d reset=%d empty=%d timeout=%d other=%d\n",
+	    t.ok, t.refused, t.reset, t.empty, t.timeout, t.other);
 	return (0);
 }
 
@@ -282,11 +453,17 @@ int
 main(int argc, char **argv)
 {
 	size_t chunk = 65536;
-	int ch, keep_open = 0;
+	int ch, keep_open = 0, workers = 4;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "t:6c:kw:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:")) != -1) {
 		switch (ch) {
+		case 'n':
+			nbytes = atoll(optarg);
+			break;
+		case 'j':
+			workers = atoi(optarg);
+			break;
 		case 'w':
 			go_file = optarg;
 			break;
@@ -318,6 +495,9 @@ main(int argc, char **argv)
 		return (datagram(argv[1], argv[2]));
 	if (strcmp(argv[0], "ctl") == 0)
 		return (control(argv[1], chunk, keep_open));
+	if (strcmp(argv[0], "load") == 0 && argc >= 3)
+		return (load(argv[1], atoi(argv[2]), workers,
+		    argc > 3 ? argv[3] : "x"));
 	usage();
 	return (2);
 }
