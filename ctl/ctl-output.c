@@ -4,6 +4,7 @@
  * commands that change a state, "key value" lines for status.  Scripts
  * that want every field use -j, which prints the daemon's reply as is.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,20 +52,37 @@ print_list(const struct wsl_reply *r)
 		    str(l, "state"), str(l, "url"));
 }
 
+/* "label k=v k=v": numbers only; nested objects on lines of their own,
+ * with only their non-zero entries. */
 static void
-print_object_line(const char *label, json_t *o)
+print_counters(json_t *c)
 {
-	const char *key;
-	json_t *v;
-	char *s;
+	const char *key, *k2;
+	json_t *v, *v2;
+	bool any;
 
-	printf("%s", label);
-	json_object_foreach(o, key, v) {
-		s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		printf(" %s=%s", key, s != NULL ? s : "?");
-		free(s);
-	}
+	printf("counters");
+	json_object_foreach(c, key, v)
+		if (json_is_integer(v))
+			printf(" %s=%lld", key, (long long)json_integer_value(v));
 	putchar('\n');
+	json_object_foreach(c, key, v) {
+		if (!json_is_object(v) || strcmp(key, "kernel-queue") == 0)
+			continue;
+		any = false;
+		json_object_foreach(v, k2, v2)
+			if (json_integer_value(v2) != 0) {
+				printf("%s%s%s=%lld", any ? "" : key, " ", k2,
+				    (long long)json_integer_value(v2));
+				any = true;
+			}
+		if (any)
+			putchar('\n');
+	}
+	if ((v = json_object_get(c, "kernel-queue")) != NULL && json_is_object(v))
+		printf("kernel-queue %lld/%lld\n",
+		    (long long)json_integer_value(json_object_get(v, "depth")),
+		    (long long)json_integer_value(json_object_get(v, "limit")));
 }
 
 void
@@ -90,7 +108,7 @@ print_status(const struct wsl_reply *r)
 		printf("last-error %s (%s) in %s: %s\n", str(e, "error"),
 		    str(e, "hresult"), str(e, "operation"), str(e, "text"));
 	if ((v = json_object_get(a, "counters")) != NULL)
-		print_object_line("counters", v);
+		print_counters(v);
 }
 
 /* A property value as a shell wants it: strings without quotes. */
