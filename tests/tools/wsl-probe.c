@@ -21,6 +21,8 @@
  * sends MESSAGE, or "x", half-closes and reads to the end) and prints the
  * tally: "ok=N refused=N reset=N empty=N timeout=N other=N", where ok
  * means the bytes came back, empty an orderly end with nothing.
+ * With -e, -n and load do not half-close: they read until the whole echo
+ * is back, then close (for peers that end a connection on a half-close).
  * ctl mode sends stdin to the control socket in writes of at most -c bytes
  * (1 byte at a time with -c 1), half-closes unless -k, and prints every
  * reply line prefixed with the number of descriptors that came with it:
@@ -45,6 +47,7 @@
 static int timeout_ms = 10000;
 static int ipv6;
 static long long nbytes = -1;
+static bool no_half_close;   /* -e: read the whole echo, then close */
 static const char *go_file;
 
 /* Until the test says go (the file exists), or the timeout. */
@@ -202,9 +205,12 @@ bulk(int fd)
 		p.fd = fd;
 		p.events = POLLIN | (sent < nbytes ? POLLOUT : 0);
 		if (sent == nbytes && !shut) {
-			shutdown(fd, SHUT_WR);
+			if (!no_half_close)
+				shutdown(fd, SHUT_WR);
 			shut = true;
 		}
+		if (no_half_close && got == nbytes)
+			break;
 		if (poll(&p, 1, (int)(deadline - now_ms() > 0 ?
 		    deadline - now_ms() : 0)) == 0) {
 			printf("sent %lld received %lld timeout\n", sent, got);
@@ -312,8 +318,14 @@ load_worker(void *arg)
 			    &t->reset : &t->other;
 			goto done;
 		}
-		shutdown(fd, SHUT_WR);
+		if (!no_half_close)
+			shutdown(fd, SHUT_WR);
 		for (have = 0;;) {
+			if (no_half_close && have == strlen(t->message)) {
+				slot = memcmp(buf, t->message, have) == 0 ?
+				    &t->ok : &t->other;
+				break;
+			}
 			p.fd = fd;
 			p.events = POLLIN;
 			if (poll(&p, 1, timeout_ms) == 0) {
@@ -456,8 +468,11 @@ main(int argc, char **argv)
 	int ch, keep_open = 0, workers = 4;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:e")) != -1) {
 		switch (ch) {
+		case 'e':
+			no_half_close = true;
+			break;
 		case 'n':
 			nbytes = atoll(optarg);
 			break;
