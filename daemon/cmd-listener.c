@@ -47,7 +47,7 @@ finished(struct wsld_listener *l, HRESULT hr, const char *text,
 	struct ctl_request *req = arg;
 	char ok[160];
 
-	if (SUCCEEDED(hr)) {
+	if (SUCCEEDED(hr) && text == NULL) {
 		snprintf(ok, sizeof(ok), "listener '%s' is %s", l->name,
 		    wsl_state_name((int)listener_state(l)));
 		text = ok;

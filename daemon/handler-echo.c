@@ -202,23 +202,14 @@ echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 	return (0);
 }
 
-static void
-echo_start(struct wsld_listener *l)
-{
-	accept_loop_start(&((struct echo *)l->handler_state)->loop, l);
-}
 
-static void
-echo_release(struct wsld_listener *l)
-{
-	accept_loop_release(&((struct echo *)l->handler_state)->loop, l);
-}
 
 const struct handler_type handler_echo = {
 	.name = "echo",
 	.serves_accept_requests = false,
 	.configure = echo_configure,
-	.start = echo_start,
-	.release = echo_release,
-	.destroy = free,
+	.start = handler_loop_start,
+	.drain = handler_loop_drain,
+	.release = handler_loop_release,
+	.destroy = handler_loop_destroy,
 };

@@ -335,7 +335,19 @@ release_all(struct accept_loop *a)
 	}
 }
 
-static const struct accept_loop_ops exec_ops = { NULL, serve, release_all };
+/* At the close timeout: ask every child to stop; each is reaped as usual. */
+static void
+cut_all(struct accept_loop *a)
+{
+	struct exec *x = a->owner;
+	struct child *c;
+
+	LIST_FOREACH(c, &x->children, entry)
+		(void)kill(c->pid, SIGTERM); /* not reaped yet: still ours */
+}
+
+static const struct accept_loop_ops exec_ops = { NULL, serve, release_all,
+	cut_all };
 
 static void
 exec_free(void *state)
@@ -345,6 +357,7 @@ exec_free(void *state)
 
 	if (x == NULL)
 		return;
+	accept_loop_destroy(&x->loop);
 	for (i = 0; x->argv != NULL && x->argv[i] != NULL; i++)
 		free(x->argv[i]);
 	free(x->argv);
@@ -411,23 +424,14 @@ nomem:
 	return (-1);
 }
 
-static void
-exec_start(struct wsld_listener *l)
-{
-	accept_loop_start(&((struct exec *)l->handler_state)->loop, l);
-}
 
-static void
-exec_release(struct wsld_listener *l)
-{
-	accept_loop_release(&((struct exec *)l->handler_state)->loop, l);
-}
 
 const struct handler_type handler_exec = {
 	.name = "exec",
 	.serves_accept_requests = false,
 	.configure = exec_configure,
-	.start = exec_start,
-	.release = exec_release,
+	.start = handler_loop_start,
+	.drain = handler_loop_drain,
+	.release = handler_loop_release,
 	.destroy = exec_free,
 };

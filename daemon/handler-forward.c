@@ -508,23 +508,14 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 	return (0);
 }
 
-static void
-forward_start(struct wsld_listener *l)
-{
-	accept_loop_start(&((struct forward *)l->handler_state)->loop, l);
-}
 
-static void
-forward_release(struct wsld_listener *l)
-{
-	accept_loop_release(&((struct forward *)l->handler_state)->loop, l);
-}
 
 const struct handler_type handler_forward = {
 	.name = "forward",
 	.serves_accept_requests = false,
 	.configure = forward_configure,
-	.start = forward_start,
-	.release = forward_release,
-	.destroy = free,
+	.start = handler_loop_start,
+	.drain = handler_loop_drain,
+	.release = handler_loop_release,
+	.destroy = handler_loop_destroy,
 };

@@ -3,15 +3,20 @@
  * The shared accept loop (see handler-loop.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "control.h"
 #include "handler-loop.h"
 #include "handler.h"
 #include "log.h"
 #include "registry.h"
 
 static void accept_next(struct accept_loop *);
+static void drain_check(struct accept_loop *);
 
 void
 accept_loop_init(struct accept_loop *a, const struct accept_loop_ops *ops,
@@ -78,8 +83,9 @@ accept_loop_failed(struct accept_loop *a, WSL_FAILURE why)
 {
 	listener_count(a->l, WSL_CHANNEL_FAILED, why);
 	a->held--;
-	(void)WslResumeAccepting(a->ws); /* its descriptor is free again */
+	WslResumeAccepting(a->ws); /* its descriptor is free again */
 	accept_next(a);
+	drain_check(a);
 }
 
 void
@@ -89,6 +95,93 @@ accept_loop_ended(struct accept_loop *a)
 	a->held--;
 	WslResumeAccepting(a->ws);
 	accept_next(a);
+	drain_check(a);
+}
+
+/*
+ * Draining after a close: the channels in hand finish by themselves, or
+ * are ended at the close timeout; then the control thread hears of it.
+ */
+static void
+drain_check(struct accept_loop *a)
+{
+	if (!a->draining || a->held > 0)
+		return;
+	a->draining = false;
+	evtimer_del(a->drain_timer);
+	event_active(a->drain_done, EV_READ, 0);
+}
+
+static void
+drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct accept_loop *a = arg;
+
+	(void)fd;
+	(void)what;
+	a->cut = a->held;
+	if (a->ops->cut_all != NULL)
+		a->ops->cut_all(a);
+	else
+		a->ops->release_all(a);
+	/* Whatever has not ended yet (a child still exiting) ends on its
+	 * own; the close does not wait for it any longer. */
+	if (a->draining) {
+		a->draining = false;
+		event_active(a->drain_done, EV_READ, 0);
+	}
+}
+
+static void
+drain_on_loop(void *arg)
+{
+	struct accept_loop *a = arg;
+	struct timeval tv = { a->drain_ms / 1000, (a->drain_ms % 1000) * 1000 };
+
+	a->drain_start = a->held;
+	a->cut = 0;
+	if (a->drain_timer == NULL)
+		a->drain_timer = evtimer_new(WslGetListenerEventBase(a->ws),
+		    drain_timeout, a);
+	a->draining = true;
+	if (a->drain_ms == INFINITE)
+		; /* wait as long as they take */
+	else if (a->drain_timer != NULL && a->held > 0)
+		evtimer_add(a->drain_timer, &tv);
+	else if (a->held > 0)
+		drain_timeout(-1, 0, a); /* no timer: end them now */
+	drain_check(a);
+}
+
+/* On the control thread: report the drain's outcome. */
+static void
+drained(evutil_socket_t fd, short what, void *arg)
+{
+	struct accept_loop *a = arg;
+	unsigned cut = a->cut, all = a->drain_start;
+
+	(void)fd;
+	(void)what;
+	a->done(a->l, all - cut, cut, a->done_arg);
+}
+
+void
+accept_loop_drain(struct accept_loop *a, struct wsld_listener *l,
+    unsigned timeout_ms, drain_done_fn *done, void *arg)
+{
+	if (a->l == NULL || (a->drain_done == NULL &&
+	    (a->drain_done = event_new(control_base, -1, 0, drained,
+		a)) == NULL)) {
+		done(l, 0, 0, arg); /* it never served anything */
+		return;
+	}
+	a->drain_ms = timeout_ms;
+	a->done = done;
+	a->done_arg = arg;
+	a->drain_task.run = drain_on_loop;
+	a->drain_task.arg = a;
+	if (WslPostTask(l->ws, &a->drain_task) != S_OK)
+		done(l, 0, 0, arg);
 }
 
 static void
@@ -133,7 +226,20 @@ release_on_loop(void *arg)
 	a->ops->release_all(a);
 	if (a->ch != NULL && WsFreeChannel(a->ch) == S_OK)
 		a->ch = NULL;
+	if (a->drain_timer != NULL) {
+		event_free(a->drain_timer);
+		a->drain_timer = NULL;
+	}
 	a->running = false;
+}
+
+/* The loop is gone: free what lived on the control loop. */
+void
+accept_loop_destroy(struct accept_loop *a)
+{
+	if (a->drain_done != NULL)
+		event_free(a->drain_done);
+	a->drain_done = NULL;
 }
 
 void
@@ -187,4 +293,30 @@ handler_max_channels(const json_t *conf, unsigned def, unsigned *out,
 	}
 	*out = (unsigned)json_integer_value(v);
 	return (0);
+}
+
+void
+handler_loop_start(struct wsld_listener *l)
+{
+	accept_loop_start(l->handler_state, l);
+}
+
+void
+handler_loop_drain(struct wsld_listener *l, unsigned ms, drain_done_fn *done,
+    void *arg)
+{
+	accept_loop_drain(l->handler_state, l, ms, done, arg);
+}
+
+void
+handler_loop_release(struct wsld_listener *l)
+{
+	accept_loop_release(l->handler_state, l);
+}
+
+void
+handler_loop_destroy(void *state)
+{
+	accept_loop_destroy(state);
+	free(state);
 }

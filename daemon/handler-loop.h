@@ -30,9 +30,15 @@ struct accept_loop_ops {
 	 * accept_loop_served() or accept_loop_failed(), now or later. */
 	void (*serve)(struct accept_loop *, int fd,
 	    const struct sockaddr_storage *peer, socklen_t);
-	/* The listener is going away: drop every channel (loop thread). */
+	/* End every channel now (loop thread), when the listener is freed;
+	 * also at the close timeout unless cut_all is given. */
 	void (*release_all)(struct accept_loop *);
+	/* At the close timeout, if ending is not immediate (exec: SIGTERM). */
+	void (*cut_all)(struct accept_loop *);
 };
+
+typedef void drain_done_fn(struct wsld_listener *, unsigned drained,
+    unsigned cut, void *);
 
 /* Owned by the listener's loop thread once started. */
 struct accept_loop {
@@ -47,6 +53,14 @@ struct accept_loop {
 	unsigned held;                /* channels in hand (served or about to) */
 	unsigned max;                 /* 0: no limit */
 	WSL_TASK start_task, release_task;
+	/* A drain after a close (one at a time): */
+	WSL_TASK drain_task;
+	bool draining;
+	unsigned drain_ms, drain_start, cut;
+	struct event *drain_timer;    /* on the listener's loop */
+	struct event *drain_done;     /* on the control loop */
+	drain_done_fn *done;
+	void *done_arg;
 };
 
 void accept_loop_init(struct accept_loop *, const struct accept_loop_ops *,
@@ -54,6 +68,17 @@ void accept_loop_init(struct accept_loop *, const struct accept_loop_ops *,
 /* Control thread: the listener is OPEN / about to be freed. */
 void accept_loop_start(struct accept_loop *, struct wsld_listener *);
 void accept_loop_release(struct accept_loop *, struct wsld_listener *);
+void accept_loop_drain(struct accept_loop *, struct wsld_listener *,
+    unsigned timeout_ms, drain_done_fn *, void *);
+void accept_loop_destroy(struct accept_loop *); /* after the loop is gone */
+
+/* The handler_type functions of a handler whose state starts with its
+ * struct accept_loop. */
+void handler_loop_start(struct wsld_listener *);
+void handler_loop_drain(struct wsld_listener *, unsigned, drain_done_fn *,
+    void *);
+void handler_loop_release(struct wsld_listener *);
+void handler_loop_destroy(void *); /* when the state is one malloc */
 /* Loop thread: the channel is served; could not be; has ended. */
 void accept_loop_served(struct accept_loop *);
 void accept_loop_failed(struct accept_loop *, WSL_FAILURE);

@@ -29,6 +29,13 @@ struct handler_type {
 	    struct wsl_err *, char *where, size_t wherelen);
 	/* The listener is OPEN: start accepting (control thread). */
 	void (*start)(struct wsld_listener *);
+	/* The listener has closed: let the channels being served finish,
+	 * end those left after timeout_ms, then call done on the control
+	 * thread with how many ended by themselves and how many were cut.
+	 * NULL when the handler serves nothing itself. */
+	void (*drain)(struct wsld_listener *, unsigned timeout_ms,
+	    void (*done)(struct wsld_listener *, unsigned, unsigned, void *),
+	    void *arg);
 	/* The listener is about to be freed: drop everything that lives on
 	 * its loop (control thread; posts work to the loop). */
 	void (*release)(struct wsld_listener *);

@@ -150,12 +150,30 @@ completion_clear(struct completion *c)
 	c->ev = NULL;
 }
 
+static void op_done(struct op *, const char *);
+
+/* After a close: the handler's channels have finished, or were cut. */
+static void
+drained(struct wsld_listener *l, unsigned finished, unsigned cut, void *arg)
+{
+	struct op *op = arg;
+	char text[200];
+
+	if (finished + cut > 0)
+		log_listener(LOG_INFO, l->name, "close: %u channels finished, "
+		    "%u ended at the close timeout", finished, cut);
+	snprintf(text, sizeof(text), "listener '%s' is CLOSED; %u channels "
+	    "finished, %u ended at the close timeout", l->name, finished, cut);
+	op_done(op, finished + cut > 0 ? text : NULL);
+}
+
 static void
 op_finish(struct op *op)
 {
 	struct wsld_listener *l = op->l;
 	const char *text = NULL;
 	HRESULT hr = op->c.hr;
+	ULONG ms = 5000;
 
 	if (FAILED(hr)) {
 		text = WslErrorText(op->error);
@@ -167,8 +185,25 @@ op_finish(struct op *op)
 	if (op->opening && SUCCEEDED(hr) &&
 	    listener_state(l) == WS_LISTENER_STATE_OPEN)
 		l->handler->start(l);
+	if (!op->opening && listener_state(l) == WS_LISTENER_STATE_CLOSED &&
+	    l->handler->drain != NULL && op->previous !=
+	    WS_LISTENER_STATE_CREATED) {
+		/* Graceful: the channels served get CLOSE_TIMEOUT to finish. */
+		(void)WsGetListenerProperty(l->ws,
+		    WS_LISTENER_PROPERTY_CLOSE_TIMEOUT, &ms, sizeof(ms), NULL);
+		l->handler->drain(l, ms, drained, op);
+		return;
+	}
+	op_done(op, text);
+}
+
+static void
+op_done(struct op *op, const char *text)
+{
+	struct wsld_listener *l = op->l;
+
 	if (op->done != NULL)
-		op->done(l, hr, text, op->previous, op->arg);
+		op->done(l, op->c.hr, text, op->previous, op->arg);
 	completion_clear(&op->c);
 	WsFreeError(op->error);
 	free(op);
@@ -298,6 +333,10 @@ listener_free(struct wsld_listener *l, struct wsl_err *err, const char *actor)
 		return (wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
 		    "free is not allowed when the listener is %s (close it "
 		    "first)", wsl_state_name((int)s)));
+	if (l->ops > 0)
+		return (wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
+		    "free is not allowed while an operation is in progress "
+		    "(a close still waiting for its channels)"));
 	l->handler->release(l);
 	if (FAILED(hr = WsFreeListener(l->ws))) {
 		/* Raced with a state change; the handler restarts on open. */

@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# close is the graceful path: the listener stops accepting at once, the
+# channels its handler serves get CLOSE_TIMEOUT to finish, and the reply
+# comes when they have (or when the rest were ended at the timeout).
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+wsld_start
+
+# A channel that finishes within the close timeout.
+"$WSLCTL" create e net.tcp://127.0.0.1:0/ --echo -p close-timeout=60000 --open >/dev/null
+"$WSL_PROBE" -w "$T/go" tcp "$(field e port)" "late bytes" >"$T/c1" &
+P=$!
+until_true counter_is e active 1
+"$WSLCTL" close e >"$T/close1" 2>&1 &
+C=$!
+until_true state_is e CLOSED
+run "$WSL_PROBE" tcp "$(field e port)"
+expect "a closing listener refuses new connections at once" "refused" "$OUT"
+expect "the close has not answered while its channel is served" "" "$(cat "$T/close1")"
+run "$WSLCTL" free e
+expect "free waits for the close too: exit 4" 4 "$RC"
+touch "$T/go"
+wait $P $C
+expect "the channel finished its work" "connected eof late bytes" "$(oneline "$(cat "$T/c1")")"
+expect "then the close answered" "e CLOSED" "$(cat "$T/close1")"
+expect_equation e
+
+# Channels still there at the close timeout are ended.
+"$WSLCTL" create slow net.tcp://127.0.0.1:0/ --echo -p close-timeout=200 --open >/dev/null
+"$WSL_PROBE" -w "$T/never" -t 20000 tcp "$(field slow port)" "x" >"$T/c2" &
+P=$!
+until_true counter_is slow active 1
+run "$WSLCTL" -j close slow
+expect_match "at the close timeout the channel is ended, and the reply says so" \
+    '"text":"listener .slow. is CLOSED; 0 channels finished, 1 ended at the close timeout"' "$OUT"
+touch "$T/never"
+wait $P
+expect_match "... its client sees the end" "^connected (eof|reset)" "$(oneline "$(cat "$T/c2")")"
+expect "no channel is active afterwards" 0 "$(counter slow active)"
+expect_equation slow
+
+# An exec child at the close timeout is asked to stop (SIGTERM) and reaped.
+"$WSLCTL" create kids net.tcp://127.0.0.1:0/ -p close-timeout=200 --handler \
+    '{"type":"exec","command":["/bin/sleep","600"]}' --open >/dev/null
+"$WSL_PROBE" -t 20000 tcp "$(field kids port)" >"$T/c3" &
+P=$!
+until_true counter_is kids active 1
+run "$WSLCTL" close kids
+expect_match "the close ends the child at the timeout" "1 ended at the close timeout" \
+    "$(cat "$T/wsld.log")"
+wait $P
+until_true counter_is kids active 0
+expect "the child is reaped: none active, no zombie" "0 0" "$(counter kids active) $(zombies)"
+finish
