@@ -297,11 +297,12 @@ typedef struct {
 	uint64_t failed[WSL_FAIL__COUNT];
 	uint64_t closedOnAbort;   /* accepted after an abort, closed (EOF) */
 	uint64_t active;          /* delivered, still being served */
-	uint64_t refused;         /* turned away by a limit (reported) */
+	uint64_t refused;         /* turned away: UDP peers while nobody
+	                           * accepts, or reported by a handler */
 	uint64_t resetOnAbort;    /* reset (RST) in the kernel queue by abort */
 	uint64_t abortedAccepts;  /* accepts completed with ABORTED */
 	uint64_t acceptErrors[WSL_ACCEPT__COUNT];
-	uint64_t datagramsDropped; /* UDP: from a new peer, no accept pending */
+	uint64_t datagramsDropped; /* UDP: lost for lack of resources */
 } WSL_LISTENER_COUNTERS;
 
 /* What a handler reports about a channel its accept completed. */

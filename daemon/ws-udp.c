@@ -5,8 +5,9 @@
  * a channel that is one end of a SOCK_SEQPACKET pair.  The loop relays: each
  * datagram from that peer becomes one packet on the channel, each packet
  * written to the channel is sent to the peer from the listener's own
- * address.  A datagram from a new peer when no accept is pending is dropped
- * and counted.  Channels end (EOF) when their owner closes them or when the
+ * address.  A datagram from a new peer when no accept is pending is turned
+ * away and counted as refused; one lost for lack of resources is counted
+ * as dropped.  Channels end (EOF) when their owner closes them or when the
  * listener's socket goes away.  Everything here runs on the loop thread.
  */
 #include <sys/socket.h>
@@ -172,7 +173,9 @@ ws_udp_readable(WS_LISTENER *l)
 		}
 		pthread_mutex_lock(&l->mu);
 		if ((ch = TAILQ_FIRST(&l->accepts)) == NULL) {
-			l->counters.datagramsDropped++;
+			/* A new peer, and nobody accepting (the handler is
+			 * at its limit): turned away. */
+			l->counters.refused++;
 			pthread_mutex_unlock(&l->mu);
 			continue;
 		}

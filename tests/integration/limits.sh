@@ -27,6 +27,16 @@ expect "all five are served in the end" \
     "connected eof c1|connected eof c2|connected eof c3|connected eof c4|connected eof c5|" "$ALL"
 expect_equation capped
 
+# UDP at its limit: a new peer is turned away, and counted as refused.
+"$WSLCTL" create u1 soap.udp://127.0.0.1:0/ \
+    --handler '{"type":"echo","max-channels":1}' --open >/dev/null
+run "$WSL_PROBE" udp "$(field u1 port)" "first"
+expect "the first UDP peer gets a channel" "reply first" "$OUT"
+run "$WSL_PROBE" -t 300 udp "$(field u1 port)" "second"
+expect "at max-channels 1 a second peer gets no answer" "timeout" "$OUT"
+until_true counter_is u1 refused 1
+expect "... and is counted as refused" 1 "$(counter u1 refused)"
+
 # EMFILE: leave wsld two descriptors to spare, hold two channels open.
 if ! command -v prlimit >/dev/null 2>&1; then
 	skip "prlimit is not installed"
