@@ -78,7 +78,9 @@ conf_locate(const char *text, size_t len, const char *pointer, int *line,
     int *column)
 {
 	const char *p = text, *end = text + len, *seg, *q;
+	char *q2;
 	size_t seglen;
+	long idx;
 	bool found;
 
 	while (*pointer == '/') {
@@ -86,6 +88,19 @@ conf_locate(const char *text, size_t len, const char *pointer, int *line,
 		seglen = strcspn(seg, "/");
 		pointer = seg + seglen;
 		p = skip_ws(p, end);
+		if (p < end && *p == '[') {
+			/* An array: the segment is an index. */
+			idx = strtol(seg, &q2, 10);
+			if (q2 != seg + seglen || idx < 0)
+				return (-1);
+			for (p++; idx > 0; idx--) {
+				p = skip_ws(skip_value(p, end), end);
+				if (p >= end || *p != ',')
+					return (-1);
+				p++;
+			}
+			continue;
+		}
 		if (p >= end || *p != '{')
 			return (-1);
 		found = false;

@@ -3,7 +3,9 @@
  * The echo handler: sends every byte (or datagram) back.  It accepts with
  * the shared accept loop (handler-loop.c), so it stops when the listener
  * is aborted, while the channels it already serves carry on.  A slow
- * reader never makes it buffer more than ECHO_HIGH_WATER bytes.
+ * reader never makes it buffer more than ECHO_HIGH_WATER bytes.  A UDP
+ * channel (one peer) ends after "idle-timeout-ms" without a datagram
+ * (default 60000), so that a new peer can take its place.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -24,12 +26,14 @@
 
 #define ECHO_HIGH_WATER (64 * 1024)
 #define ECHO_MAX_CHANNELS 1024
+#define ECHO_IDLE_MS 60000
 #define DATAGRAM_MAX 65536
 
 struct echo_conn {
 	struct echo *echo;
 	struct bufferevent *bev;      /* stream channels */
 	struct event *ev;             /* datagram (UDP relay) channels */
+	struct event *idle;           /* ... and their idle timer */
 	int fd;
 	bool draining;                /* the peer finished; flush, then close */
 	LIST_ENTRY(echo_conn) entry;
@@ -38,6 +42,7 @@ struct echo_conn {
 /* Per listener; every field but the loop's tasks belongs to the loop. */
 struct echo {
 	struct accept_loop loop;
+	struct timeval idle;          /* UDP channels */
 	unsigned char *packet;        /* DATAGRAM_MAX, datagram channels */
 	LIST_HEAD(, echo_conn) conns;
 };
@@ -54,6 +59,8 @@ conn_free(struct echo_conn *c)
 		event_free(c->ev);
 		close(c->fd);
 	}
+	if (c->idle != NULL)
+		event_free(c->idle);
 	free(c);
 	accept_loop_ended(a);
 }
@@ -114,6 +121,15 @@ datagram_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	(void)send(fd, c->echo->packet, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	evtimer_add(c->idle, &c->echo->idle);
+}
+
+static void
+datagram_idle(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_free(arg);
 }
 
 static void
@@ -133,7 +149,10 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (a->datagrams) {
 		c->ev = event_new(base, fd, EV_READ | EV_PERSIST, datagram_read, c);
-		if (c->ev == NULL || event_add(c->ev, NULL) < 0)
+		c->idle = evtimer_new(base, datagram_idle, c);
+		if (c->ev == NULL || c->idle == NULL ||
+		    event_add(c->ev, NULL) < 0 ||
+		    evtimer_add(c->idle, &e->idle) < 0)
 			goto fail;
 	} else {
 		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -149,6 +168,8 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 fail:
 	if (c != NULL && c->ev != NULL)
 		event_free(c->ev);
+	if (c != NULL && c->idle != NULL)
+		event_free(c->idle);
 	free(c);
 	close(fd);
 	accept_loop_failed(a, WSL_FAIL_RESOURCES);
@@ -183,13 +204,17 @@ static int
 echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
     struct wsl_err *err, char *where, size_t wherelen)
 {
-	static const char *const keys[] = { "max-channels", NULL };
+	static const char *const keys[] = { "max-channels", "idle-timeout-ms",
+		NULL };
 	struct echo *e;
 	unsigned max;
+	long long idle = ECHO_IDLE_MS;
 
 	(void)binding;
 	if (handler_check_keys(conf, "echo", keys, err, where, wherelen) < 0 ||
 	    handler_max_channels(conf, ECHO_MAX_CHANNELS, &max, err, where,
+		wherelen) < 0 ||
+	    handler_ms_option(conf, "idle-timeout-ms", &idle, err, where,
 		wherelen) < 0)
 		return (-1);
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
@@ -197,6 +222,8 @@ echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 		return (-1);
 	}
 	accept_loop_init(&e->loop, &echo_ops, e, max);
+	e->idle.tv_sec = (time_t)(idle / 1000);
+	e->idle.tv_usec = (suseconds_t)((idle % 1000) * 1000);
 	LIST_INIT(&e->conns);
 	*state = e;
 	return (0);

@@ -58,10 +58,42 @@ extern char **environ;
 struct child {
 	struct exec *x;
 	pid_t pid;
-	int pidfd;
+	int pidfd;                   /* -1: polled by a timer instead */
 	struct event *ev;
 	LIST_ENTRY(child) entry;
 };
+
+#define POLL_MS 100                  /* without a pidfd (out of descriptors) */
+
+/* Reap pid if it has exited: through its pidfd, or waitpid without one. */
+static bool
+reaped(pid_t pid, int pidfd, siginfo_t *si)
+{
+	memset(si, 0, sizeof(*si));
+	if (pidfd >= 0)
+		return (waitid(P_PIDFD, (id_t)pidfd, si, WEXITED | WNOHANG) < 0 ||
+		    si->si_pid != 0);
+	return (waitid(P_PID, (id_t)pid, si, WEXITED | WNOHANG) < 0 ||
+	    si->si_pid != 0);
+}
+
+/* Watch a child for its exit on base: readable pidfd, or a polling timer. */
+static struct event *
+watch(struct event_base *base, pid_t pid, int pidfd,
+    void (*cb)(evutil_socket_t, short, void *), void *arg)
+{
+	struct timeval tv = { 0, POLL_MS * 1000 };
+	struct event *ev;
+
+	(void)pid;
+	ev = event_new(base, pidfd, pidfd >= 0 ? EV_READ | EV_PERSIST :
+	    EV_PERSIST, cb, arg);
+	if (ev != NULL && event_add(ev, pidfd >= 0 ? NULL : &tv) < 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	return (ev);
+}
 
 struct exec {
 	struct accept_loop loop;
@@ -93,6 +125,18 @@ host_port(const struct sockaddr_storage *ss, char *host, size_t hostlen,
 		snprintf(port, portlen, "%u", ntohs(sin6->sin6_port));
 		return (true);
 	}
+	return (false);
+}
+
+/* Is NAME=... one of the n variables in vars? */
+static bool
+ours(const char *var, char vars[][INET6_ADDRSTRLEN + 48], size_t n)
+{
+	size_t i, len = strcspn(var, "=");
+
+	for (i = 0; i < n; i++)
+		if (strncmp(var, vars[i], len) == 0 && vars[i][len] == '=')
+			return (true);
 	return (false);
 }
 
@@ -139,9 +183,12 @@ child_env(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 		;
 	if ((env = calloc(count + n + 1, sizeof(*env))) == NULL)
 		return (NULL);
-	*own = count;
-	for (i = 0; i < count; i++)
-		env[i] = environ[i];
+	/* wsld's own variables, but never one of ours under the same name:
+	 * the child would find wsld's value first. */
+	for (i = *own = 0; i < count; i++)
+		if (!ours(environ[i], vars, n))
+			env[(*own)++] = environ[i];
+	count = *own;
 	for (i = 0; i < n; i++)
 		if ((env[count + i] = strdup(vars[i])) == NULL)
 			break;
@@ -178,9 +225,7 @@ child_exited(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG) < 0 ||
-	    si.si_pid == 0)
+	if (!reaped(c->pid, c->pidfd, &si))
 		return;
 	log_listener(LOG_DEBUG, a->l->name, "exec: pid %d %s %d",
 	    (int)c->pid, si.si_code == CLD_EXITED ? "exited" : "killed by",
@@ -242,16 +287,14 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 	}
 	c->x = x;
 	c->pid = pid;
-	if ((c->pidfd = pidfd_open_(pid)) < 0 ||
-	    (c->ev = event_new(WslGetListenerEventBase(a->ws), c->pidfd,
-		EV_READ | EV_PERSIST, child_exited, c)) == NULL ||
-	    event_add(c->ev, NULL) < 0) {
-		/* Cannot watch it: wait for it here rather than leak it. */
+	/* Without a pidfd (out of descriptors), poll for its exit. */
+	c->pidfd = pidfd_open_(pid);
+	if ((c->ev = watch(WslGetListenerEventBase(a->ws), pid, c->pidfd,
+	    child_exited, c)) == NULL) {
+		/* Not even that: wait for it here rather than leak it. */
 		log_listener(LOG_WARNING, a->l->name, "exec: cannot watch pid "
 		    "%d; waiting for it", (int)pid);
 		(void)waitpid(pid, NULL, 0);
-		if (c->ev != NULL)
-			event_free(c->ev);
 		if (c->pidfd >= 0)
 			close(c->pidfd);
 		free(c);
@@ -269,6 +312,7 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
  * hence the lock).
  */
 struct orphan {
+	pid_t pid;
 	int pidfd;
 	struct event *ev;
 	LIST_ENTRY(orphan) entry;
@@ -281,7 +325,8 @@ orphan_free(struct orphan *o)
 {
 	LIST_REMOVE(o, entry);
 	event_free(o->ev);
-	close(o->pidfd);
+	if (o->pidfd >= 0)
+		close(o->pidfd);
 	free(o);
 }
 
@@ -291,10 +336,9 @@ orphan_exited(evutil_socket_t fd, short what, void *arg)
 	struct orphan *o = arg;
 	siginfo_t si;
 
+	(void)fd;
 	(void)what;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) < 0 ||
-	    si.si_pid != 0) {
+	if (reaped(o->pid, o->pidfd, &si)) {
 		pthread_mutex_lock(&orphans_mu);
 		orphan_free(o);
 		pthread_mutex_unlock(&orphans_mu);
@@ -319,17 +363,19 @@ release_all(struct accept_loop *a)
 	struct child *c;
 
 	while ((c = LIST_FIRST(&x->children)) != NULL) {
-		if ((o = calloc(1, sizeof(*o))) != NULL &&
-		    (o->ev = event_new(control_base, c->pidfd,
-			EV_READ | EV_PERSIST, orphan_exited, o)) != NULL) {
+		if ((o = calloc(1, sizeof(*o))) != NULL) {
+			o->pid = c->pid;
 			o->pidfd = c->pidfd;
-			c->pidfd = -1;
 			pthread_mutex_lock(&orphans_mu);
-			LIST_INSERT_HEAD(&orphans, o, entry);
+			if ((o->ev = watch(control_base, o->pid, o->pidfd,
+			    orphan_exited, o)) != NULL) {
+				LIST_INSERT_HEAD(&orphans, o, entry);
+				c->pidfd = -1; /* the orphan has it now */
+			} else {
+				free(o); /* init reaps it once we are gone */
+			}
 			pthread_mutex_unlock(&orphans_mu);
-			event_add(o->ev, NULL);
-		} else
-			free(o); /* cannot watch it: init reaps it after us */
+		}
 		child_free(c);
 		accept_loop_ended(a);
 	}
@@ -382,7 +428,7 @@ exec_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 		wherelen) < 0)
 		return (-1);
 	cmd = json_object_get(conf, "command");
-	snprintf(where, wherelen, "/command");
+	snprintf(where, wherelen, "%s", cmd != NULL ? "/command" : "");
 	if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
 		wsl_err_set(err, WSL_HR_E_INVALIDARG, "the exec handler needs a "
 		    "\"command\": an array of strings such as [\"/bin/cat\"]");

@@ -447,25 +447,6 @@ bad:
 }
 
 static int
-ms_option(const json_t *conf, const char *key, long long *out,
-    struct wsl_err *err, char *where, size_t wherelen)
-{
-	json_t *v = json_object_get(conf, key);
-
-	if (v == NULL)
-		return (0);
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > 86400000) {
-		snprintf(where, wherelen, "/%s", key);
-		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" must be a number "
-		    "of milliseconds from 1 to 86400000", key);
-		return (-1);
-	}
-	*out = json_integer_value(v);
-	return (0);
-}
-
-static int
 forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
     void **state, struct wsl_err *err, char *where, size_t wherelen)
 {
@@ -486,7 +467,8 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 	f->connect_timeout_ms = -1;
 	f->idle_ms = FORWARD_IDLE_MS;
 	up = json_object_get(conf, "upstream");
-	snprintf(where, wherelen, "/upstream");
+	/* At the value if there is one, else at the handler object. */
+	snprintf(where, wherelen, "%s", up != NULL ? "/upstream" : "");
 	if (!json_is_string(up)) {
 		wsl_err_set(err, WSL_HR_E_INVALIDARG, "the forward handler needs "
 		    "an \"upstream\" string such as \"tcp://127.0.0.1:9000\"");
@@ -494,9 +476,9 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 		return (-1);
 	}
 	if (parse_upstream(f, json_string_value(up), binding, err) < 0 ||
-	    ms_option(conf, "connect-timeout-ms", &f->connect_timeout_ms, err,
-		where, wherelen) < 0 ||
-	    ms_option(conf, "idle-timeout-ms", &f->idle_ms, err, where,
+	    handler_ms_option(conf, "connect-timeout-ms", &f->connect_timeout_ms,
+		err, where, wherelen) < 0 ||
+	    handler_ms_option(conf, "idle-timeout-ms", &f->idle_ms, err, where,
 		wherelen) < 0) {
 		free(f);
 		return (-1);

@@ -39,15 +39,19 @@ accepted(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
 
 	(void)model;
 	a->pending = false;
+	fd = -1;
 	if (SUCCEEDED(hr)) {
 		memset(&peer, 0, sizeof(peer));
 		(void)WslGetChannelPeer(a->ch, &peer, &len);
-		if ((fd = WslDetachChannelFd(a->ch)) >= 0) {
-			a->held++;
-			a->ops->serve(a, fd, &peer, len);
-		}
+		fd = WslDetachChannelFd(a->ch);
 	}
+	/* Ready for the next accept before serving: serve() may fail at once
+	 * and ask for the next accept itself. */
 	(void)WsResetChannel(a->ch, NULL);
+	if (fd >= 0) {
+		a->held++;
+		a->ops->serve(a, fd, &peer, len);
+	}
 	accept_next(a);
 }
 
@@ -319,4 +323,23 @@ handler_loop_destroy(void *state)
 {
 	accept_loop_destroy(state);
 	free(state);
+}
+
+int
+handler_ms_option(const json_t *conf, const char *key, long long *out,
+    struct wsl_err *err, char *where, size_t wherelen)
+{
+	json_t *v = json_object_get(conf, key);
+
+	if (v == NULL)
+		return (0);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 86400000) {
+		snprintf(where, wherelen, "/%s", key);
+		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" must be a number "
+		    "of milliseconds from 1 to 86400000", key);
+		return (-1);
+	}
+	*out = json_integer_value(v);
+	return (0);
 }

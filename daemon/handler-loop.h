@@ -84,8 +84,11 @@ void accept_loop_served(struct accept_loop *);
 void accept_loop_failed(struct accept_loop *, WSL_FAILURE);
 void accept_loop_ended(struct accept_loop *);
 
-/* For configure(): "max-channels" (0 or absent: the default). */
+/* For configure(): "max-channels", 1 to 1000000 (absent: def). */
 int handler_max_channels(const json_t *, unsigned def, unsigned *,
+    struct wsl_err *, char *where, size_t wherelen);
+/* For configure(): milliseconds from 1 to 86400000 (absent: unchanged). */
+int handler_ms_option(const json_t *, const char *, long long *,
     struct wsl_err *, char *where, size_t wherelen);
 /* For configure(): refuse keys outside allowed (NULL-terminated). */
 int handler_check_keys(const json_t *, const char *handler,

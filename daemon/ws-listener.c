@@ -27,6 +27,8 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -438,9 +440,12 @@ WslSetListenerStateHook(WS_LISTENER *l, WSL_STATE_HOOK hook, void *arg)
 HRESULT
 WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 {
+	struct ws_bound b;
+
 	if (!ws_listener_valid(l) || info == NULL)
 		return (E_INVALIDARG);
 	memset(info, 0, sizeof(*info));
+	info->queueDepth = info->queueLimit = -1;
 	pthread_mutex_lock(&l->mu);
 	info->state = l->state;
 	info->binding = l->binding;
@@ -451,7 +456,15 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 	info->port = l->sock.fd >= 0 ? l->sock.port : -1;
 	snprintf(info->address, sizeof(info->address), "%s", l->sock.address);
 	snprintf(info->path, sizeof(info->path), "%s", l->sock.path);
-	ws_socket_queue(&l->sock, &info->queueDepth, &info->queueLimit);
+	/* The kernel's queue: TCP_INFO is a quick getsockopt, asked here;
+	 * for a Unix socket it is a netlink round trip, asked after
+	 * unlocking on a copy of the descriptor the loop cannot close. */
+	b = l->sock;
+	b.fd = -1;
+	if (l->sock.family == AF_UNIX && l->sock.fd >= 0)
+		b.fd = fcntl(l->sock.fd, F_DUPFD_CLOEXEC, 0);
+	else
+		ws_socket_queue(&l->sock, &info->queueDepth, &info->queueLimit);
 	info->lastError = l->last_error;
 	snprintf(info->lastErrorText, sizeof(info->lastErrorText), "%s",
 	    l->last_error_text);
@@ -459,6 +472,10 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 	    "%s", l->last_error_op);
 	info->counters = l->counters;
 	pthread_mutex_unlock(&l->mu);
+	if (b.fd >= 0) {
+		ws_socket_queue(&b, &info->queueDepth, &info->queueLimit);
+		close(b.fd);
+	}
 	return (S_OK);
 }
 

@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#define WSL_PROTO_VERSION 1
+#define WSL_PROTO_VERSION 2 /* 2: counters reworked (no closed-on-close) */
 #define WSL_PROTO_MAX_REQUEST (1024 * 1024) /* bytes, newline included */
 
 /* HRESULT constants, from hresult.def. */

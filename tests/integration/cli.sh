@@ -45,5 +45,5 @@ expect "-s to nowhere: exit 3" 3 "$RC"
 run "$WSLCTL" commands
 expect_match "commands lists every command with its level" '^abort +operate ' "$OUT"
 run "$WSLCTL" version
-expect_match "version names both sides" "^wslctl [0-9.]+ wsld [0-9.]+ \(control protocol 1\)$" "$(oneline "$OUT" | sed 's/ $//')"
+expect_match "version names both sides" "^wslctl [0-9.]+ wsld [0-9.]+ \(control protocol 2\)$" "$(oneline "$OUT" | sed 's/ $//')"
 finish

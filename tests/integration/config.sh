@@ -52,6 +52,16 @@ check_config "$T/prop.json"
 expect_match "a bad property value: at its position, saying what fits" \
     "^wsld: $T/prop.json:1:88: listeners.p: property 'listen-backlog' must be an integer" "$ERR"
 
+cat >"$T/cmd.json" <<'JSON'
+{"listeners": {"x": {"url": "net.tcp://127.0.0.1:0/",
+  "handler": {"type": "exec", "command": ["/bin/cat", ""]}}}}
+JSON
+check_config "$T/cmd.json"
+expect_match "an array element is located too" "^wsld: $T/cmd.json:2:55: listeners.x: \"command\" must hold non-empty strings" "$ERR"
+printf '{"listeners": {"f": {"url": "net.tcp://127.0.0.1:0/", "handler": {"type": "forward"}}}}' >"$T/noup.json"
+check_config "$T/noup.json"
+expect_match "a missing key is reported at its object" "^wsld: $T/noup.json:1:66: listeners.f: the forward handler needs an \"upstream\"" "$ERR"
+
 printf '{"listener": {}}' >"$T/key.json"
 check_config "$T/key.json"
 expect_match "an unknown top-level key" "^wsld: $T/key.json:1:14: unknown key 'listener'" "$ERR"

@@ -5,7 +5,8 @@
 # deferred, clients wait in the kernel's queue), spawn failures counted,
 # children outliving an abort, and no zombie or descriptor left behind.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-wsld_start
+# A variable of the same name in wsld's environment must not win.
+WSL_LISTENER=stale wsld_start
 BASE=$(fd_count)
 
 exec_listener() { # NAME COMMAND-JSON [extra]
@@ -19,7 +20,7 @@ expect "a command serves the connection on stdin and stdout" \
     "connected eof through cat" "$(oneline "$OUT")"
 exec_listener env '["/bin/sh","-c","echo $WSL_LISTENER $WSL_PEER_ADDRESS $PROTO $TCPREMOTEIP $TCPLOCALPORT"]'
 run "$WSL_PROBE" tcp "$(field env port)"
-expect "the child knows its listener and peer" \
+expect "the child knows its listener and peer (wsld's stale WSL_LISTENER replaced)" \
     "connected eof env 127.0.0.1 TCP 127.0.0.1 $(field env port)\n" "$(oneline "$OUT")"
 exec_listener fds '["/bin/ls","/proc/self/fd"]'
 run "$WSL_PROBE" tcp "$(field fds port)"
@@ -55,6 +56,10 @@ exec_listener missing '["/nonexistent/command"]'
 run "$WSL_PROBE" tcp "$(field missing port)" "anyone?"
 expect_match "a command that cannot run: the client sees the end" "^connected (eof|reset)" "$(oneline "$OUT")"
 expect "counted as a spawn failure" 1 "$(counter missing spawn)"
+run "$WSL_PROBE" -t 5000 tcp "$(field missing port)" "again?"
+expect_match "the next client is accepted too (the loop goes on after a failure)" \
+    "^connected (eof|reset)" "$(oneline "$OUT")"
+expect "counted again" 2 "$(counter missing spawn)"
 expect_equation missing
 
 # Children outlive an abort of their listener.
