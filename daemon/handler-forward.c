@@ -112,16 +112,18 @@ maybe_done(struct fwd_conn *c)
 		conn_free(c, true);
 }
 
-/* Pass side i's end of input on once everything before it is written. */
+/* Pass side i's end of input on once everything before it is written
+ * (nothing to pass it to if the other side is gone). */
 static void
 pass_eof(struct fwd_conn *c, int i)
 {
 	struct bufferevent *to = c->side[!i];
 
-	if (!c->eof[i] || c->shut[i] ||
-	    evbuffer_get_length(bufferevent_get_output(to)) > 0)
+	if (!c->eof[i] || c->shut[i] || (to != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(to)) > 0))
 		return;
-	(void)shutdown(bufferevent_getfd(to), SHUT_WR);
+	if (to != NULL)
+		(void)shutdown(bufferevent_getfd(to), SHUT_WR);
 	c->shut[i] = true;
 	maybe_done(c);
 }
@@ -139,7 +141,9 @@ relay_read(struct bufferevent *bev, void *arg)
 	int i = side_of(c, bev);
 	struct evbuffer *out;
 
-	if (c->discarding) {
+	if (c->discarding || c->side[!i] == NULL) {
+		/* Nowhere to send it: the upstream failed, or that side
+		 * is gone. */
 		evbuffer_drain(bufferevent_get_input(bev),
 		    evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
@@ -159,7 +163,7 @@ relay_write(struct bufferevent *bev, void *arg)
 
 	if (c->discarding)
 		return;
-	if (!c->eof[!i])
+	if (c->side[!i] != NULL && !c->eof[!i])
 		bufferevent_enable(c->side[!i], EV_READ);
 	pass_eof(c, !i);
 }
@@ -208,15 +212,19 @@ relay_event(struct bufferevent *bev, short what, void *arg)
 		    WSL_FAIL_UPSTREAM_ERROR);
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
-		/* Move what is left, then pass the end on. */
-		relay_read(bev, c);
-		bufferevent_disable(bev, EV_READ);
-		c->eof[i] = true;
-		pass_eof(c, i);
-		return;
+	/* Move what is left, then pass the end on. */
+	relay_read(bev, c);
+	bufferevent_disable(bev, EV_READ);
+	c->eof[i] = true;
+	if (!(what & BEV_EVENT_EOF)) {
+		/* A reset or an error: this side is gone both ways.  What it
+		 * sent before still reaches the other side, then its end;
+		 * nothing more can be passed to it. */
+		bufferevent_free(c->side[i]);
+		c->side[i] = NULL;
+		c->shut[!i] = true;
 	}
-	conn_free(c, true); /* a reset or an error: both sides end */
+	pass_eof(c, i);
 }
 
 static void
