@@ -35,6 +35,7 @@ typedef uint16_t LANGID;
 #define INFINITE 0xFFFFFFFFu
 
 #define S_OK WSL_HR_S_OK
+#define S_FALSE WSL_HR_S_FALSE
 #define NO_ERROR WSL_HR_S_OK
 #define WS_S_ASYNC WSL_HR_WS_S_ASYNC
 #define WS_E_INVALID_FORMAT WSL_HR_WS_E_INVALID_FORMAT
@@ -316,6 +317,24 @@ typedef enum {
 HRESULT WslCountChannel(WS_LISTENER *, WSL_CHANNEL_OUTCOME, WSL_FAILURE);
 uint64_t WslInFlight(const WSL_LISTENER_COUNTERS *);
 uint64_t WslFailed(const WSL_LISTENER_COUNTERS *);
+
+/*
+ * Sockets that outlive a process (socket activation, the systemd fd store,
+ * a reload that replaces a listener); see ws-adopt.c.
+ * WslAdoptListenerSocket: the next open uses fd (the listener's from now
+ * on) instead of binding; it must match the URL, or the open fails with
+ * E_INVALIDARG.  Allowed in CREATED and CLOSED.
+ * WslDupListenerSocket: a copy of the listening socket, while OPEN.
+ * WslHandOverListener: the next close leaves the kernel's queue and the
+ * socket as they are, for the process that inherits the socket.
+ * WslRestoreListener: make a new, CREATED listener CREATED, FAULTED or
+ * CLOSED, with saved counters (NULL: keep), as a previous process left it.
+ */
+HRESULT WslAdoptListenerSocket(WS_LISTENER *, int fd, WS_ERROR *);
+HRESULT WslDupListenerSocket(WS_LISTENER *, int *fd);
+HRESULT WslHandOverListener(WS_LISTENER *);
+HRESULT WslRestoreListener(WS_LISTENER *, WS_LISTENER_STATE,
+    const WSL_LISTENER_COUNTERS *, WS_ERROR *);
 
 /* A descriptor was freed: retry accepting now if it was paused for lack
  * of descriptors (EMFILE), instead of at the end of the back-off. */

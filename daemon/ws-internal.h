@@ -91,6 +91,13 @@ HRESULT ws_socket_open(const struct ws_url *, WS_CHANNEL_BINDING,
     const struct ws_props *, struct ws_bound *, struct ws_fail *);
 void ws_socket_close(struct ws_bound *);
 void ws_socket_queue(const struct ws_bound *, int *depth, int *limit);
+HRESULT ws_socket_resolve(const struct ws_url *, int socktype, WS_IP_VERSION,
+    struct sockaddr_storage *, socklen_t *, struct ws_fail *);
+void ws_format_addr(const struct sockaddr *, char *, size_t, int *port);
+void ws_unix_diag(int fd, int *depth, int *limit, int *shut);
+/* ws-adopt.c: a socket given to the listener instead of a bound one */
+HRESULT ws_socket_adopt(const struct ws_url *, WS_CHANNEL_BINDING,
+    const struct ws_props *, int fd, struct ws_bound *, struct ws_fail *);
 
 /* An asynchronous operation waiting for its completion. */
 struct ws_op {
@@ -151,6 +158,9 @@ struct WS_LISTENER {
 	WSL_TASK *tasks, *tasks_tail;      /* (mu) */
 	struct ws_bound sock;              /* (mu) fd -1 when none */
 	bool sock_refusing;                /* (mu) shut down by an abort */
+	int given_fd;                      /* (mu) to adopt at the next open */
+	bool hand_over;                    /* (mu) the next release leaves the
+	                                    * kernel's queue to a successor */
 	HRESULT last_error;                /* (mu) */
 	char last_error_text[256];         /* (mu) */
 	char last_error_op[16];            /* (mu) */

@@ -104,6 +104,7 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	l->state = WS_LISTENER_STATE_CREATED;
 	l->sock.fd = -1;
 	l->sock.port = -1;
+	l->given_fd = -1;
 	TAILQ_INIT(&l->accepts);
 	TAILQ_INIT(&l->aborted);
 	pthread_mutex_init(&l->mu, NULL);
@@ -421,6 +422,8 @@ WsFreeListener(WS_LISTENER *l)
 	}
 	pthread_mutex_unlock(&l->mu);
 	ws_loop_stop(l);
+	if (l->given_fd >= 0)
+		close(l->given_fd);
 	l->magic = 0;
 	strmap_free(l->udp_sessions);
 	pthread_mutex_destroy(&l->mu);

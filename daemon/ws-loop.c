@@ -156,19 +156,24 @@ io_detach(WS_LISTENER *l)
  * Release the listening socket (the loop is its only closer).  Connections
  * still queued in the kernel are accepted and closed, so their clients see
  * an orderly end instead of hanging; after an abort of a TCP listener the
- * kernel has already reset them and there is nothing left to accept.
+ * kernel has already reset them and there is nothing left to accept.  The
+ * socket is then shut down, because another process may hold it too (the
+ * fd store, a socket unit).  A hand-over leaves queue and socket alone for
+ * the process that inherits it.
  */
 static void
 release_socket(WS_LISTENER *l)
 {
 	struct ws_bound b;
 	uint64_t n = 0;
-	bool aborted;
+	bool aborted, hand_over;
 	int c;
 
 	pthread_mutex_lock(&l->mu);
 	b = l->sock;
 	aborted = l->sock_refusing;
+	hand_over = l->hand_over;
+	l->hand_over = false;
 	l->sock.fd = -1;
 	l->sock.port = -1;
 	l->sock.family = 0;
@@ -180,7 +185,7 @@ release_socket(WS_LISTENER *l)
 	io_detach(l);
 	if (b.socktype == SOCK_DGRAM)
 		ws_udp_close_all(l);
-	else
+	else if (!hand_over) {
 		while ((c = accept4(b.fd, NULL, NULL, SOCK_CLOEXEC)) >= 0 ||
 		    errno == EINTR || errno == ECONNABORTED) {
 			if (c >= 0) {
@@ -188,6 +193,12 @@ release_socket(WS_LISTENER *l)
 				n++;
 			}
 		}
+		(void)shutdown(b.fd, SHUT_RD);
+	}
+	if (hand_over) {
+		close(b.fd); /* the file, if any, is the successor's */
+		b.fd = -1;
+	}
 	ws_socket_close(&b);
 	ws_free(l->udp_buf);
 	l->udp_buf = NULL;
@@ -250,6 +261,7 @@ do_open(WS_LISTENER *l)
 	struct ws_url url;
 	struct ws_op op;
 	HRESULT hr;
+	int given;
 
 	pthread_mutex_lock(&l->mu);
 	if (l->state != WS_LISTENER_STATE_OPENING || l->open_started) {
@@ -258,10 +270,17 @@ do_open(WS_LISTENER *l)
 	}
 	l->open_started = true;
 	url = l->url;
+	given = l->given_fd;
+	l->given_fd = -1;
 	pthread_mutex_unlock(&l->mu);
 
 	memset(&fail, 0, sizeof(fail));
-	hr = ws_socket_open(&url, l->binding, &l->props, &b, &fail);
+	hr = S_FALSE;
+	if (given >= 0)
+		hr = ws_socket_adopt(&url, l->binding, &l->props, given, &b,
+		    &fail);
+	if (hr == S_FALSE)
+		hr = ws_socket_open(&url, l->binding, &l->props, &b, &fail);
 	if (SUCCEEDED(hr) && b.socktype == SOCK_DGRAM &&
 	    (l->udp_buf = ws_malloc(65536)) == NULL) {
 		ws_socket_close(&b);

@@ -34,8 +34,8 @@ sys_fail(struct ws_fail *error, int e, const char *what, const char *where)
 	    where, strerror(e)));
 }
 
-static void
-format_addr(const struct sockaddr *sa, char *buf, size_t size, int *port)
+void
+ws_format_addr(const struct sockaddr *sa, char *buf, size_t size, int *port)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 
@@ -53,8 +53,8 @@ format_addr(const struct sockaddr *sa, char *buf, size_t size, int *port)
 }
 
 /* Where to bind: the wildcard, a literal, or the first address of a name. */
-static HRESULT
-resolve(const struct ws_url *u, int socktype, WS_IP_VERSION v,
+HRESULT
+ws_socket_resolve(const struct ws_url *u, int socktype, WS_IP_VERSION v,
     struct sockaddr_storage *ss, socklen_t *len, struct ws_fail *error)
 {
 	struct addrinfo hints, *res;
@@ -108,7 +108,7 @@ open_ip(const struct ws_url *u, WS_CHANNEL_BINDING b,
 	if (u->scheme == WS_SCHEME_HTTPS)
 		return (ws_fail_set(error, WS_E_NOT_SUPPORTED, 0,
 		    "https listeners are not supported (no TLS in wsld)"));
-	if (FAILED(hr = resolve(u, socktype, p->ip_version, &ss, &len, error)))
+	if (FAILED(hr = ws_socket_resolve(u, socktype, p->ip_version, &ss, &len, error)))
 		return (hr);
 	/* Every address of the wildcard, both families, when AUTO. */
 	v6only = !(u->wildcard && p->ip_version == WS_IP_VERSION_AUTO);
@@ -123,7 +123,7 @@ open_ip(const struct ws_url *u, WS_CHANNEL_BINDING b,
 		len = sizeof(*sin);
 		fd = socket(AF_INET, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	}
-	format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
+	ws_format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
 	    &dummy);
 	snprintf(where, sizeof(where), ss.ss_family == AF_INET6 ? "[%s]:%d" :
 	    "%s:%d", out->address, u->port);
@@ -150,7 +150,7 @@ open_ip(const struct ws_url *u, WS_CHANNEL_BINDING b,
 	out->fd = fd;
 	out->family = ss.ss_family;
 	out->socktype = socktype;
-	format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
+	ws_format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
 	    &out->port);
 	return (S_OK);
 fail_bind:
@@ -258,9 +258,9 @@ ws_socket_close(struct ws_bound *b)
 }
 
 /* A listening Unix socket's queue, from the kernel's sock_diag (what
- * `ss -lx` shows): -1 when it cannot tell. */
-static void
-unix_queue(int fd, int *depth, int *limit)
+ * `ss -lx` shows), and whether it was shut down: -1 when it cannot tell. */
+void
+ws_unix_diag(int fd, int *depth, int *limit, int *shut)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -306,7 +306,8 @@ unix_queue(int fd, int *depth, int *limit)
 			rq = RTA_DATA(rta);
 			*depth = (int)rq->udiag_rqueue;
 			*limit = (int)rq->udiag_wqueue;
-		}
+		} else if (rta->rta_type == UNIX_DIAG_SHUTDOWN)
+			*shut = *(unsigned char *)RTA_DATA(rta);
 }
 
 /* The kernel's accept queue: its depth and limit, as `ss -l` shows them. */
@@ -315,12 +316,13 @@ ws_socket_queue(const struct ws_bound *b, int *depth, int *limit)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
+	int shut;
 
 	*depth = *limit = -1;
 	if (b->fd < 0 || b->socktype != SOCK_STREAM)
 		return;
 	if (b->family == AF_UNIX) {
-		unix_queue(b->fd, depth, limit);
+		ws_unix_diag(b->fd, depth, limit, &shut);
 		return;
 	}
 	if (getsockopt(b->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {

@@ -118,9 +118,9 @@ test_hr_unknown_codes(void **state)
 	assert_null(wsl_hr_name((int32_t)0x803D0024));
 	assert_int_equal(wsl_hr_class((int32_t)0x803D0024), 1);
 	/* An unknown success code is still a success. */
-	assert_null(wsl_hr_name(0x00000001));
-	assert_int_equal(wsl_hr_class(0x00000001), 0);
-	assert_non_null(wsl_hr_text(0x00000001));
+	assert_null(wsl_hr_name(0x00000002));
+	assert_int_equal(wsl_hr_class(0x00000002), 0);
+	assert_non_null(wsl_hr_text(0x00000002));
 }
 
 static void
