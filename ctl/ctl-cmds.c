@@ -205,6 +205,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "get", "get", "get NAME [PROPERTY]", args_get, print_get, false },
 	{ "set", "set", "set NAME PROPERTY VALUE", args_set, print_set, false },
 	{ "wait", "wait", "wait NAME STATE", args_wait, print_state, true },
+	{ "reload", "reload", "reload", args_none, print_reload, true },
 	{ "version", "version", "version", args_none, print_version, false },
 	{ "commands", "commands", "commands", args_none, print_commands,
 	    false },

@@ -157,6 +157,20 @@ print_version(const struct wsl_reply *r)
 		"protocol")));
 }
 
+/* One line per listener the reload looked at, then the summary. */
+void
+print_reload(const struct wsl_reply *r)
+{
+	json_t *all = json_object_get(r->arguments, "listeners"), *o;
+	size_t i;
+
+	json_array_foreach(all, i, o)
+		printf("%-16s %-9s %s\n", str(o, "name"), str(o, "action"),
+		    json_object_get(o, "state") != NULL ? str(o, "state") : "-");
+	if (r->text != NULL)
+		printf("%s\n", r->text);
+}
+
 void
 print_commands(const struct wsl_reply *r)
 {

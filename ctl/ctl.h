@@ -49,6 +49,7 @@ void print_freed(const struct wsl_reply *);
 void print_get(const struct wsl_reply *);
 void print_set(const struct wsl_reply *);
 void print_version(const struct wsl_reply *);
+void print_reload(const struct wsl_reply *);
 void print_commands(const struct wsl_reply *);
 void print_json(const struct wsl_reply *);
 

@@ -625,6 +625,18 @@ claim(const struct sockaddr_un *sun)
 	return (unlink(sun->sun_path));
 }
 
+static int
+start_accepting(int fd)
+{
+	if ((listen_ev = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
+	    NULL)) == NULL || event_add(listen_ev, NULL) < 0 ||
+	    (pause_ev = evtimer_new(base, pause_cb, NULL)) == NULL)
+		return (-1);
+	listen_fd = fd;
+	refill_reserve();
+	return (0);
+}
+
 int
 control_listen(struct event_base *b, const char *path)
 {
@@ -668,18 +680,25 @@ control_listen(struct event_base *b, const char *path)
 		return (-1);
 	}
 	umask(old);
-	if (listen(fd, 128) < 0 ||
-	    (listen_ev = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
-		NULL)) == NULL || event_add(listen_ev, NULL) < 0 ||
-	    (pause_ev = evtimer_new(base, pause_cb, NULL)) == NULL) {
+	if (listen(fd, 128) < 0 || start_accepting(fd) < 0) {
 		log_warn("control: listen %s", path);
 		close(fd);
 		unlink(path);
 		return (-1);
 	}
-	listen_fd = fd;
 	snprintf(listen_path, sizeof(listen_path), "%s", path);
-	refill_reserve();
+	return (0);
+}
+
+/* A socket systemd made (wsld.socket): it stays systemd's, file and all. */
+int
+control_adopt(struct event_base *b, int fd)
+{
+	base = b;
+	if (evutil_make_socket_nonblocking(fd) < 0 || start_accepting(fd) < 0) {
+		log_warn("control: the socket passed by systemd");
+		return (-1);
+	}
 	return (0);
 }
 
@@ -698,7 +717,8 @@ control_shutdown(void)
 	}
 	if (listen_fd >= 0) {
 		close(listen_fd);
-		unlink(listen_path);
+		if (listen_path[0] != '\0')
+			unlink(listen_path);
 		listen_fd = -1;
 	}
 }

@@ -36,6 +36,7 @@ struct ctl_request {
 extern struct event_base *control_base;
 
 int control_listen(struct event_base *, const char *path);
+int control_adopt(struct event_base *, int fd); /* socket activation */
 void control_shutdown(void); /* stop accepting, remove the socket file */
 void control_free(void);
 

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "listener.h"
+#include "watchdog.h"
 
 static const char *const scheme_names[] = { "http", "net.tcp", "soap.udp",
 	"custom", "net.pipe" };
@@ -104,6 +105,12 @@ describe_listener(struct wsld_listener *l)
 	}
 	json_object_set_new(o, "bound", json_boolean(info.port >= 0 ||
 	    info.path[0] != '\0'));
+	if (info.port >= 0 || info.path[0] != '\0')
+		json_object_set_new(o, "socket-origin",
+		    json_string(l->socket_origin));
+	if (l->stalled_since_ms != 0)
+		json_object_set_new(o, "loop-stalled-ms", json_integer(
+		    (json_int_t)(watchdog_now_ms() - l->stalled_since_ms)));
 	json_object_set_new(o, "pending-accepts",
 	    json_integer(info.pendingAccepts));
 	json_object_set(o, "handler", l->handler_conf);

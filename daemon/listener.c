@@ -5,10 +5,12 @@
  * loop, only records the result and activates an event on the control
  * base, so the rest happens on the control thread.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -102,7 +104,7 @@ listener_create(struct listener_spec *s, struct wsl_err *err,
 	}
 	WsFreeError(error);
 	l = registry_add(s->name, s->url, ws, s->properties, s->handler_conf,
-	    s->handler, s->handler_state, s->open);
+	    s->handler, s->handler_state, s->open, s->definition);
 	if (l == NULL) {
 		(void)WsFreeListener(ws);
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
@@ -243,6 +245,26 @@ op_new(struct wsld_listener *l, bool opening, listener_done_fn *done,
 	return (op);
 }
 
+/* A socket handed to wsld goes to the core for this open. */
+static void
+give_socket(struct wsld_listener *l)
+{
+	int fd;
+
+	l->socket_origin = "bound";
+	if (l->adopt_fd < 0)
+		return;
+	fd = l->adopt_fd;
+	if (l->adopt_keep)
+		fd = fcntl(l->adopt_fd, F_DUPFD_CLOEXEC, 3);
+	else
+		l->adopt_fd = -1;
+	if (fd >= 0 && WslAdoptListenerSocket(l->ws, fd, NULL) == S_OK)
+		l->socket_origin = l->adopt_origin;
+	else if (fd >= 0)
+		close(fd); /* not CREATED: the open fails anyway */
+}
+
 static void
 start(struct wsld_listener *l, bool opening, listener_done_fn *done,
     void *arg, const char *actor)
@@ -259,6 +281,8 @@ start(struct wsld_listener *l, bool opening, listener_done_fn *done,
 		return;
 	}
 	ctx = completion_context(&op->c);
+	if (opening)
+		give_socket(l);
 	/* Not op->c.hr: with WS_S_ASYNC the loop may have completed (and
 	 * written op->c.hr) before the call returns here. */
 	if (opening) {

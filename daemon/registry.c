@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -46,7 +47,7 @@ state_hook(WS_LISTENER *ws, void *arg)
 struct wsld_listener *
 registry_add(const char *name, const char *url, WS_LISTENER *ws,
     json_t *properties, json_t *handler_conf, const struct handler_type *h,
-    void *handler_state, bool open_at_start)
+    void *handler_state, bool open_at_start, const json_t *definition)
 {
 	struct wsld_listener *l;
 
@@ -55,10 +56,15 @@ registry_add(const char *name, const char *url, WS_LISTENER *ws,
 	l->name = strdup(name);
 	l->url = strdup(url);
 	l->state_ev = event_new(base, -1, 0, state_cb, l);
+	l->definition = json_deep_copy(definition);
+	if (l->definition != NULL)
+		(void)json_object_del(l->definition, "name");
 	if (l->name == NULL || l->url == NULL || l->state_ev == NULL ||
+	    l->definition == NULL ||
 	    strmap_put(by_name, name, l) < 0) {
 		if (l->state_ev != NULL)
 			event_free(l->state_ev);
+		json_decref(l->definition);
 		free(l->name);
 		free(l->url);
 		free(l);
@@ -70,6 +76,8 @@ registry_add(const char *name, const char *url, WS_LISTENER *ws,
 	l->handler = h;
 	l->handler_state = handler_state;
 	l->open_at_start = open_at_start;
+	l->adopt_fd = -1;
+	l->socket_origin = "bound";
 	l->refs = 1;
 	TAILQ_INIT(&l->waiters);
 	WslSetListenerStateHook(ws, state_hook, l);
@@ -124,6 +132,9 @@ listener_unref(struct wsld_listener *l)
 	if (--l->refs > 0)
 		return;
 	event_free(l->state_ev);
+	if (l->adopt_fd >= 0)
+		close(l->adopt_fd);
+	json_decref(l->definition);
 	json_decref(l->properties);
 	json_decref(l->handler_conf);
 	free(l->name);
@@ -131,14 +142,32 @@ listener_unref(struct wsld_listener *l)
 	free(l);
 }
 
+void
+listener_adopt(struct wsld_listener *l, int fd, bool keep, const char *origin)
+{
+	if (l->adopt_fd >= 0)
+		close(l->adopt_fd);
+	l->adopt_fd = fd;
+	l->adopt_keep = keep;
+	l->adopt_origin = origin;
+}
+
 /* The WS_LISTENER must be freed already; waiters learn it is gone. */
 void
 registry_remove(struct wsld_listener *l)
 {
-	strmap_remove(by_name, l->name);
+	if (strmap_get(by_name, l->name) == l)
+		strmap_remove(by_name, l->name);
 	l->ws = NULL;
 	waiters_check(l);
 	listener_unref(l);
+}
+
+void
+registry_detach(struct wsld_listener *l)
+{
+	if (strmap_get(by_name, l->name) == l)
+		strmap_remove(by_name, l->name);
 }
 
 static void

@@ -31,6 +31,17 @@ struct wsld_listener {
 	const struct handler_type *handler;
 	void *handler_state;
 	bool open_at_start;
+	json_t *definition;              /* as given, without "name" */
+	bool from_config;                /* a reload may change or remove it */
+	int adopt_fd;                    /* a socket for the next open, or -1 */
+	bool adopt_keep;                 /* a socket unit's: used at every open */
+	const char *adopt_origin;        /* "socket-activation", "fd-store", ... */
+	const char *socket_origin;       /* of the socket of the last open */
+	bool stored;                     /* its socket is in the fd store */
+	WSL_TASK ping;                   /* the watchdog's, run on the loop */
+	atomic_uint pings_sent, pings_answered;
+	uint64_t stalled_since_ms;       /* 0: its loop answers */
+	WS_LISTENER_STATE state_at_stop; /* saved for the next wsld */
 	int refs;
 	int ops;                         /* async operations not finished */
 	struct event *state_ev;          /* activated by the core's state hook */
@@ -41,9 +52,16 @@ struct wsld_listener {
 /* Creates and registers; steals nothing.  NULL with *err set on failure. */
 struct wsld_listener *registry_add(const char *name, const char *url,
     WS_LISTENER *, json_t *properties, json_t *handler_conf,
-    const struct handler_type *, void *handler_state, bool open_at_start);
+    const struct handler_type *, void *handler_state, bool open_at_start,
+    const json_t *definition);
+/* Give the listener a socket to open with (see WslAdoptListenerSocket);
+ * keep: use it at every open (a socket unit's), else once. */
+void listener_adopt(struct wsld_listener *, int fd, bool keep,
+    const char *origin);
 struct wsld_listener *registry_find(const char *);
 void registry_remove(struct wsld_listener *); /* drops the registry's ref */
+/* Out of the name table (a reload replaced it), but alive until removed. */
+void registry_detach(struct wsld_listener *);
 size_t registry_count(void);
 /* Listeners sorted by name; the array and refs are the caller's. */
 struct wsld_listener **registry_sorted(size_t *);

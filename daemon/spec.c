@@ -99,6 +99,7 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 		    "name '%.64s': use 1 to 64 letters, digits, '.', '_' or "
 		    "'-', starting with a letter or digit", name), -1);
 	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->definition = obj;
 	if (!json_is_object(obj))
 		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
 		    "a listener must be an object with at least \"url\""), -1);

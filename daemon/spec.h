@@ -23,6 +23,7 @@ struct listener_spec {
 	WS_CHANNEL_TYPE type;
 	struct props_set props;
 	json_t *properties;              /* borrowed; NULL when absent */
+	const json_t *definition;        /* borrowed: the object parsed */
 	json_t *handler_conf;            /* new reference */
 	const struct handler_type *handler;
 	void *handler_state;             /* NULL once taken */

@@ -22,12 +22,20 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "activation.h"
 #include "conf.h"
+#include "config-apply.h"
 #include "control.h"
+#include "fdstore.h"
 #include "handler.h"
+#include "inject.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "registry.h"
+#include "reload.h"
+#include "saved-state.h"
+#include "watchdog.h"
 
 #define SHUTDOWN_GRACE_MS 30000
 
@@ -35,20 +43,22 @@ static struct {
 	const char *config;
 	const char *control_socket;
 	const char *pipe_dir;
-	bool foreground, check_only;
+	bool foreground, check_only, fd_store, fault_injection;
 	int verbose;
 } opt;
 
-static int starting;            /* start-time opens not finished yet */
 static int ready_fd = -1;       /* to the waiting parent, when detached */
 static bool shutting_down;
 static struct event *grace_ev;
+static struct conf conf;
+static json_t *saved;           /* what the previous wsld left, or NULL */
+static json_t *no_listeners;
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: wsld [-fnvV] [-c file] [-s control-socket] "
-	    "[-p pipe-directory]\n");
+	fprintf(f, "usage: wsld [-fnvV] [--fd-store] [-c file] "
+	    "[-s control-socket] [-p pipe-directory]\n");
 }
 
 static void
@@ -68,6 +78,8 @@ parse_args(int argc, char **argv)
 		{ "control-socket", required_argument, NULL, 's' },
 		{ "pipe-directory", required_argument, NULL, 'p' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "fd-store", no_argument, NULL, 'F' },
+		{ "fault-injection", no_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -92,6 +104,12 @@ parse_args(int argc, char **argv)
 			break;
 		case 'n':
 			opt.check_only = true;
+			break;
+		case 'F':
+			opt.fd_store = true;
+			break;
+		case 'X':
+			opt.fault_injection = true;
 			break;
 		case 'v':
 			opt.verbose++;
@@ -133,85 +151,37 @@ absolute(const char *path, char *out, size_t size)
 	}
 }
 
-/* Tell whoever waits (systemd, or the parent we detached from). */
+/* Start-up is over: tell whoever waits (systemd, or the parent we
+ * detached from).  Failures were logged with their reasons; a listener
+ * that could not open stays CREATED with its last error. */
 static void
-ready(void)
+started(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 {
-	char status[128];
+	char status[256];
 
-	snprintf(status, sizeof(status), "READY=1\nSTATUS=%zu listeners",
-	    registry_count());
-	(void)sd_notify(0, status);
+	(void)outcomes;
+	(void)arg;
+	if (FAILED(hr))
+		log_warnx("start: %s", text);
+	activation_discard_rest();
+	json_decref(saved);
+	saved = NULL;
+	notify_ready();
 	if (ready_fd >= 0) {
 		(void)write(ready_fd, "", 1);
 		close(ready_fd);
 		ready_fd = -1;
 	}
-	log_info("ready: %zu listeners", registry_count());
-}
-
-static void
-opened_at_start(struct wsld_listener *l, HRESULT hr, const char *text,
-    WS_LISTENER_STATE previous, void *arg)
-{
-	(void)l;
-	(void)hr;
-	(void)text;
-	(void)previous;
-	(void)arg;
-	/* A failure was logged with its reason; the listener stays CREATED
-	 * with its last error for `status` to show. */
-	if (--starting == 0)
-		ready();
-}
-
-static void
-create_from_config(const struct conf *c)
-{
-	struct listener_spec spec;
-	struct wsld_listener *l;
-	struct wsl_err err;
-	char where[128];
-	const char *name;
-	json_t *v;
-
-	if (c->listeners == NULL)
-		return;
-	json_object_foreach(c->listeners, name, v) {
-		if (spec_parse(name, v, NULL, &spec, &err, where,
-		    sizeof(where)) < 0)
-			fatalx("listener '%s': %s", name, err.text); /* checked */
-		if ((l = listener_create(&spec, &err, "from the configuration"))
-		    == NULL)
-			log_listener(LOG_ERR, name, "cannot create: %s",
-			    err.text);
-		spec_clear(&spec);
-	}
-}
-
-static void
-open_at_start(void)
-{
-	struct wsld_listener **all;
-	size_t n, i;
-
-	starting = 1; /* held until every open has been started */
-	if ((all = registry_sorted(&n)) == NULL)
-		fatalx("out of memory");
-	for (i = 0; i < n; i++)
-		if (all[i]->open_at_start) {
-			starting++;
-			listener_open(all[i], opened_at_start, NULL,
-			    "at start");
-		}
-	registry_free_sorted(all, n);
-	opened_at_start(NULL, S_OK, NULL, WS_LISTENER_STATE_CREATED, NULL);
+	notify_summary(status, sizeof(status));
+	log_info("ready: %s", status);
 }
 
 /*
  * Shutdown: abort what is opening, close what is open or faulted, wait
- * for what is closing; once every listener is CREATED or CLOSED, free
- * them all and leave the loop.  Runs again at every state change.
+ * for what is closing; once every listener is CREATED or CLOSED (and no
+ * reload or replaced listener is still busy), save the state for the next
+ * wsld when sockets are handed over, free them all and leave the loop.
+ * Runs again at every state change.
  */
 static void
 shutdown_step(void)
@@ -220,8 +190,9 @@ shutdown_step(void)
 	WSL_ABORT_RESULT r;
 	struct wsl_err err;
 	WS_LISTENER_STATE s;
+	json_t *doc;
 	size_t n, i;
-	bool busy = false;
+	bool busy = reload_busy() || config_apply_busy();
 
 	if ((all = registry_sorted(&n)) == NULL)
 		fatalx("out of memory");
@@ -241,6 +212,15 @@ shutdown_step(void)
 		    s != WS_LISTENER_STATE_CLOSED))
 			busy = true;
 	}
+	if (!busy && fdstore_enabled()) {
+		doc = saved_state_new();
+		for (i = 0; i < n; i++)
+			saved_state_add(doc, all[i], all[i]->state_at_stop);
+		if (fdstore_put_state(doc) == 0)
+			log_info("fd store: the state of %zu listeners saved "
+			    "for the next start", n);
+		json_decref(doc);
+	}
 	if (!busy)
 		for (i = 0; i < n; i++)
 			if (listener_free(all[i], &err, "at shutdown") != S_OK)
@@ -254,6 +234,8 @@ static void
 state_changed(struct wsld_listener *l)
 {
 	waiters_check(l);
+	fdstore_sync(l);
+	notify_status();
 	if (shutting_down)
 		shutdown_step();
 }
@@ -270,26 +252,65 @@ grace_expired(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-signal_cb(evutil_socket_t sig, short what, void *arg)
+reloaded(HRESULT hr, const char *text, json_t *result, void *arg)
+{
+	(void)hr;
+	(void)text;
+	(void)result;
+	(void)arg;
+	if (shutting_down)
+		shutdown_step();
+}
+
+/*
+ * Going down.  Sockets that outlive wsld are handed over, with the
+ * connections queued on them: those of socket units always, and with the
+ * fd store every open one.  The others close as documented: queued
+ * connections closed, channels given CLOSE_TIMEOUT.
+ */
+static void
+stop(void)
 {
 	struct timeval tv = { SHUTDOWN_GRACE_MS / 1000, 0 };
+	struct wsld_listener **all;
+	size_t n, i;
 
-	(void)what;
-	(void)arg;
-	if (sig == SIGHUP) {
-		log_info("SIGHUP: configuration reload is not implemented; "
-		    "ignored");
-		return;
+	if ((all = registry_sorted(&n)) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < n; i++) {
+		all[i]->state_at_stop = listener_state(all[i]);
+		if (all[i]->state_at_stop == WS_LISTENER_STATE_OPEN &&
+		    (fdstore_enabled() || all[i]->adopt_keep))
+			(void)WslHandOverListener(all[i]->ws);
 	}
-	if (shutting_down)
-		return;
-	log_info("%s: closing every listener", strsignal((int)sig));
-	(void)sd_notify(0, "STOPPING=1");
+	registry_free_sorted(all, n);
+	if (fdstore_enabled())
+		fdstore_hand_over();
+	notify_stopping();
 	shutting_down = true;
+	watchdog_stop();
 	control_shutdown();
 	grace_ev = evtimer_new(control_base, grace_expired, NULL);
 	evtimer_add(grace_ev, &tv);
 	shutdown_step();
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct wsl_err err;
+
+	(void)what;
+	(void)arg;
+	if (shutting_down)
+		return;
+	if (sig == SIGHUP) {
+		if (reload_start("by SIGHUP", reloaded, NULL, &err) < 0)
+			log_warnx("SIGHUP: %s", err.text);
+		return;
+	}
+	log_info("%s: closing every listener", strsignal((int)sig));
+	stop();
 }
 
 /* Detach: the parent exits once the child is ready (0) or has failed. */
@@ -328,9 +349,10 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct event *sigev[3];
 	char sockpath[PATH_MAX], pipedir[PATH_MAX], tmp[PATH_MAX], err[1024];
-	struct conf conf;
-	const char *config;
+	char confpath[PATH_MAX];
+	const char *config, *env;
 	size_t i;
+	int fd;
 
 	parse_args(argc, argv);
 	/* Descriptors inherited from whoever started wsld must not reach
@@ -339,7 +361,10 @@ main(int argc, char **argv)
 	config = opt.config;
 	if (config == NULL && access(WSL_SYSCONFDIR "/wsld/wsld.json", F_OK) == 0)
 		config = WSL_SYSCONFDIR "/wsld/wsld.json";
-	memset(&conf, 0, sizeof(conf));
+	if (config != NULL) {
+		absolute(config, confpath, sizeof(confpath));
+		config = confpath;
+	}
 	if (config != NULL && conf_load(config, &conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wsld: %s\n", err);
 		return (1);
@@ -385,16 +410,31 @@ main(int argc, char **argv)
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) < 0)
 			fatalx("cannot watch signals");
 	}
-	if (control_listen(control_base, sockpath) < 0)
+	/* systemd 254+ says how many it stores; older ones need --fd-store. */
+	env = getenv("FDSTORE");
+	fdstore_enable(opt.fd_store || (env != NULL && atoi(env) > 0));
+	inject_enable(opt.fault_injection);
+	if (activation_init() > 0 &&
+	    (fd = activation_take(FDSTORE_STATE_NAME)) >= 0)
+		saved = fdstore_read_state(fd);
+	if ((fd = activation_take_unix(sockpath)) >= 0) {
+		if (control_adopt(control_base, fd) < 0)
+			return (1);
+	} else if (control_listen(control_base, sockpath) < 0)
 		return (1);
-	log_info("wsld %s: control socket %s, pipe directory %s",
-	    PACKAGE_VERSION, sockpath, pipedir);
-
-	create_from_config(&conf);
-	conf_free(&conf);
-	open_at_start();
+	log_info("wsld %s: control socket %s%s, pipe directory %s%s",
+	    PACKAGE_VERSION, sockpath, fd >= 0 ? " (from systemd)" : "",
+	    pipedir, fdstore_enabled() ? ", fd store" : "");
+	reload_init(config, sockpath, pipedir);
+	no_listeners = json_object();
+	config_apply(conf.listeners != NULL ? conf.listeners : no_listeners,
+	    saved, "at start", started, NULL);
+	(void)watchdog_start(control_base);
 	event_base_dispatch(control_base);
 
+	conf_free(&conf);
+	json_decref(no_listeners);
+	watchdog_stop();
 	control_free();
 	handler_exec_cleanup();
 	for (i = 0; i < 3; i++)

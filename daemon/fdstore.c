@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The systemd fd store (see fdstore.h).
+ */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "fdstore.h"
+#include "listener.h"
+#include "log.h"
+
+static bool enabled;
+static bool handing_over;
+
+void
+fdstore_enable(bool on)
+{
+	enabled = on;
+}
+
+bool
+fdstore_enabled(void)
+{
+	return (enabled);
+}
+
+static int
+put(const char *name, int fd)
+{
+	char msg[300];
+	int r;
+
+	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+	if ((r = sd_pid_notify_with_fds(0, 0, msg, &fd, 1)) <= 0) {
+		log_warnx("fd store: cannot store '%s': %s", name,
+		    r < 0 ? strerror(-r) : "no service manager");
+		return (-1);
+	}
+	return (0);
+}
+
+void
+fdstore_remove(const char *name)
+{
+	if (enabled)
+		(void)sd_notifyf(0, "FDSTOREREMOVE=1\nFDNAME=%s", name);
+}
+
+void
+fdstore_sync(struct wsld_listener *l)
+{
+	bool open;
+	int fd;
+
+	if (!enabled || handing_over || l->ws == NULL || l->adopt_keep)
+		return;
+	open = listener_state(l) == WS_LISTENER_STATE_OPEN;
+	if (open && !l->stored) {
+		if (WslDupListenerSocket(l->ws, &fd) != S_OK)
+			return; /* left OPEN meanwhile: a later call drops it */
+		if (put(l->name, fd) == 0)
+			l->stored = true;
+		close(fd);
+	} else if (!open && l->stored) {
+		fdstore_remove(l->name);
+		l->stored = false;
+	}
+}
+
+void
+fdstore_hand_over(void)
+{
+	handing_over = true;
+}
+
+int
+fdstore_put_state(const json_t *doc)
+{
+	char *text;
+	size_t len, off = 0;
+	ssize_t n;
+	int fd, r = -1;
+
+	if ((text = json_dumps(doc, JSON_COMPACT)) == NULL)
+		return (-1);
+	len = strlen(text);
+	if ((fd = memfd_create("wsld-state", MFD_CLOEXEC)) < 0) {
+		log_warn("fd store: memfd_create");
+		free(text);
+		return (-1);
+	}
+	while (off < len && ((n = write(fd, text + off, len - off)) > 0 ||
+	    errno == EINTR))
+		if (n > 0)
+			off += (size_t)n;
+	if (off == len)
+		r = put(FDSTORE_STATE_NAME, fd);
+	else
+		log_warn("fd store: writing the state");
+	close(fd);
+	free(text);
+	return (r);
+}
+
+json_t *
+fdstore_read_state(int fd)
+{
+	json_error_t e;
+	json_t *doc = NULL;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		log_warn("fd store: the saved state cannot be read");
+	else if ((doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &e)) == NULL)
+		log_warnx("fd store: the saved state cannot be read (%s); "
+		    "listeners start as configured", e.text);
+	close(fd);
+	/* Consumed: a crash later must not bring back a stale state. */
+	fdstore_remove(FDSTORE_STATE_NAME);
+	return (doc);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * What wsld tells its service manager (sd_notify): READY=1 once every
+ * listener configured to open at start has opened or failed, a STATUS=
+ * line that follows every state change ("5 listeners: 4 open, 1
+ * faulted"), RELOADING=1 and READY=1 around a reload, STOPPING=1.  Without
+ * NOTIFY_SOCKET these do nothing.
+ */
+#ifndef WSL_NOTIFY_H
+#define WSL_NOTIFY_H
+
+#include <stddef.h>
+
+void notify_ready(void);
+void notify_status(void);               /* only when it changed */
+void notify_reloading(void);
+void notify_reloaded(const char *error); /* NULL: it succeeded */
+void notify_stopping(void);
+/* The summary STATUS= carries, also for logs and `version`. */
+void notify_summary(char *, size_t);
+
+#endif

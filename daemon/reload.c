@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Reload (see reload.h), and the command that asks for it.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "config-apply.h"
+#include "log.h"
+#include "notify.h"
+#include "reload.h"
+
+static char config_path[PATH_MAX];
+static char control_socket[PATH_MAX];
+static char pipe_dir[PATH_MAX];
+
+struct reload {
+	struct conf conf;
+	json_t *none;                   /* the listeners of a file without */
+	reload_done_fn *done;
+	void *arg;
+	char notes[400];
+};
+
+static struct reload *running;
+
+void
+reload_init(const char *config, const char *sock, const char *dir)
+{
+	snprintf(config_path, sizeof(config_path), "%s",
+	    config != NULL ? config : "");
+	snprintf(control_socket, sizeof(control_socket), "%s", sock);
+	snprintf(pipe_dir, sizeof(pipe_dir), "%s", dir);
+}
+
+bool
+reload_busy(void)
+{
+	return (running != NULL);
+}
+
+static void
+count(json_t *outcomes, json_t *result)
+{
+	static const char *const actions[] = { "added", "removed", "changed",
+		"unchanged" };
+	json_t *o;
+	size_t i, k, n;
+
+	for (k = 0; k < 4; k++) {
+		n = 0;
+		json_array_foreach(outcomes, i, o)
+			if (strcmp(json_string_value(json_object_get(o,
+			    "action")), actions[k]) == 0)
+				n++;
+		json_object_set_new(result, actions[k],
+		    json_integer((json_int_t)n));
+	}
+}
+
+static void
+applied(HRESULT hr, const char *text, json_t *outcomes, void *arg)
+{
+	struct reload *r = arg;
+	json_t *result;
+	char summary[700];
+
+	result = json_pack("{s:s,s:O}", "config", config_path, "listeners",
+	    outcomes);
+	count(outcomes, result);
+	if (r->notes[0] != '\0')
+		json_object_set_new(result, "notes", json_string(r->notes));
+	if (SUCCEEDED(hr))
+		snprintf(summary, sizeof(summary), "reloaded %.200s: %lld added, "
+		    "%lld removed, %lld changed, %lld unchanged%s%.400s", config_path,
+		    json_integer_value(json_object_get(result, "added")),
+		    json_integer_value(json_object_get(result, "removed")),
+		    json_integer_value(json_object_get(result, "changed")),
+		    json_integer_value(json_object_get(result, "unchanged")),
+		    r->notes[0] != '\0' ? "; " : "", r->notes);
+	else
+		snprintf(summary, sizeof(summary), "reload of %.200s applied, but "
+		    "not everywhere: %.400s", config_path, text);
+	log_info("%s", summary);
+	notify_reloaded(SUCCEEDED(hr) ? NULL : summary);
+	conf_free(&r->conf);
+	json_decref(r->none);
+	running = NULL;
+	r->done(hr, summary, result, r->arg);
+	json_decref(result);
+	free(r);
+}
+
+/* What the file changes that only a restart applies. */
+static void
+notes(struct reload *r)
+{
+	const char *sock = r->conf.control_socket, *dir = r->conf.pipe_directory;
+
+	if (sock != NULL && strcmp(sock, control_socket) != 0)
+		snprintf(r->notes, sizeof(r->notes), "control-socket %s takes "
+		    "effect at the next start", sock);
+	if (dir != NULL && strcmp(dir, pipe_dir) != 0)
+		snprintf(r->notes + strlen(r->notes), sizeof(r->notes) -
+		    strlen(r->notes), "%spipe-directory %s takes effect at the "
+		    "next start", r->notes[0] != '\0' ? "; " : "", dir);
+}
+
+int
+reload_start(const char *actor, reload_done_fn *done, void *arg,
+    struct wsl_err *err)
+{
+	struct reload *r;
+	char why[1024];
+
+	if (running != NULL) {
+		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
+		    "a reload is in progress already");
+		return (-1);
+	}
+	if (config_path[0] == '\0') {
+		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION, "wsld was "
+		    "started without a configuration file: nothing to reload");
+		return (-1);
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
+		return (-1);
+	}
+	notify_reloading();
+	if (conf_load(config_path, &r->conf, why, sizeof(why)) < 0) {
+		log_warnx("reload (%s): %s; nothing changed", actor, why);
+		notify_reloaded(why);
+		wsl_err_set(err, WSL_HR_WS_E_INVALID_FORMAT, "%s; nothing "
+		    "changed", why);
+		free(r);
+		return (-1);
+	}
+	log_info("reload of %s (%s)", config_path, actor);
+	r->done = done;
+	r->arg = arg;
+	notes(r);
+	running = r;
+	r->none = json_object();
+	config_apply(r->conf.listeners != NULL ? r->conf.listeners : r->none,
+	    NULL, "by a reload", applied, r);
+	return (0);
+}
+
+static void
+answer(HRESULT hr, const char *text, json_t *result, void *arg)
+{
+	ctl_reply(arg, hr, text, json_incref(result));
+}
+
+void
+cmd_reload(struct ctl_request *req)
+{
+	struct wsl_err err;
+
+	if (!args_only(req, NULL))
+		return;
+	if (reload_start(req->actor, answer, req, &err) < 0)
+		ctl_reply(req, err.hr, err.text, NULL);
+}
