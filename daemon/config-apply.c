@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "activation.h"
+#include "control.h"
 #include "config-apply.h"
 #include "listener.h"
 #include "log.h"
@@ -89,14 +92,29 @@ static void phase_two(struct plan *);
 static void finish(struct plan *);
 
 static void
-step_done(struct plan *p)
+next_phase(evutil_socket_t fd, short what, void *arg)
 {
-	if (--p->pending > 0)
-		return;
+	struct plan *p = arg;
+
+	(void)fd;
+	(void)what;
 	if (p->phase == 1)
 		phase_two(p);
 	else
 		finish(p);
+}
+
+/* The last operation of a phase answered: go on from a fresh stack, once
+ * the operation has ended (a listener cannot be freed from inside the
+ * answer to its close). */
+static void
+step_done(struct plan *p)
+{
+	if (--p->pending > 0)
+		return;
+	if (event_base_once(control_base, -1, EV_TIMEOUT, next_phase, p,
+	    NULL) < 0)
+		fatalx("cannot schedule the next step of a reload");
 }
 
 /* A close that phase two waits for has finished. */
@@ -128,20 +146,31 @@ opened(struct wsld_listener *l, HRESULT hr, const char *text,
 
 /* A replaced listener has finished its channels: it goes. */
 static void
-retired(struct wsld_listener *l, HRESULT hr, const char *text,
-    WS_LISTENER_STATE previous, void *arg)
+free_retired(evutil_socket_t fd, short what, void *arg)
 {
+	struct wsld_listener *l = arg;
 	struct wsl_err err;
 
-	(void)hr;
-	(void)text;
-	(void)previous;
-	(void)arg;
+	(void)fd;
+	(void)what;
 	if (listener_free(l, &err, "after its replacement") != S_OK)
 		log_listener(LOG_WARNING, l->name, "the replaced listener "
 		    "cannot be freed: %s", err.text);
 	listener_unref(l);
 	retiring--;
+}
+
+static void
+retired(struct wsld_listener *l, HRESULT hr, const char *text,
+    WS_LISTENER_STATE previous, void *arg)
+{
+	(void)hr;
+	(void)text;
+	(void)previous;
+	(void)arg;
+	if (event_base_once(control_base, -1, EV_TIMEOUT, free_retired, l,
+	    NULL) < 0)
+		fatalx("cannot schedule the free of a replaced listener");
 }
 
 /* Hand the old listener's socket to the item and close it aside. */
@@ -182,7 +211,7 @@ phase_one(struct plan *p)
 	p->pending = 1; /* held until every close has been started */
 	for (i = 0; i < p->n; i++) {
 		it = &p->items[i];
-		if (it->old == NULL)
+		if (it->old == NULL || it->action == UNCHANGED)
 			continue;
 		s = listener_state(it->old);
 		if (s == WS_LISTENER_STATE_OPENING ||

@@ -106,8 +106,8 @@ describe_listener(struct wsld_listener *l)
 	json_object_set_new(o, "bound", json_boolean(info.port >= 0 ||
 	    info.path[0] != '\0'));
 	if (info.port >= 0 || info.path[0] != '\0')
-		json_object_set_new(o, "socket-origin",
-		    json_string(l->socket_origin));
+		json_object_set_new(o, "socket-origin", json_string(
+		    info.socketAdopted ? l->socket_origin : "bound"));
 	if (l->stalled_since_ms != 0)
 		json_object_set_new(o, "loop-stalled-ms", json_integer(
 		    (json_int_t)(watchdog_now_ms() - l->stalled_since_ms)));

@@ -251,7 +251,6 @@ give_socket(struct wsld_listener *l)
 {
 	int fd;
 
-	l->socket_origin = "bound";
 	if (l->adopt_fd < 0)
 		return;
 	fd = l->adopt_fd;
@@ -260,7 +259,7 @@ give_socket(struct wsld_listener *l)
 	else
 		l->adopt_fd = -1;
 	if (fd >= 0 && WslAdoptListenerSocket(l->ws, fd, NULL) == S_OK)
-		l->socket_origin = l->adopt_origin;
+		l->socket_origin = l->adopt_origin; /* if the core uses it */
 	else if (fd >= 0)
 		close(fd); /* not CREATED: the open fails anyway */
 }

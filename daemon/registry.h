@@ -36,7 +36,7 @@ struct wsld_listener {
 	int adopt_fd;                    /* a socket for the next open, or -1 */
 	bool adopt_keep;                 /* a socket unit's: used at every open */
 	const char *adopt_origin;        /* "socket-activation", "fd-store", ... */
-	const char *socket_origin;       /* of the socket of the last open */
+	const char *socket_origin;       /* of the last socket given */
 	bool stored;                     /* its socket is in the fd store */
 	WSL_TASK ping;                   /* the watchdog's, run on the loop */
 	atomic_uint pings_sent, pings_answered;

@@ -350,6 +350,7 @@ typedef struct {
 	int port;                 /* bound port, -1 if none */
 	char address[64];         /* bound address, "" if none */
 	char path[108];           /* net.pipe socket path, "" if none */
+	int socketAdopted;        /* the socket was given, not bound */
 	int queueDepth;           /* the kernel's accept queue (ss Recv-Q), */
 	int queueLimit;           /* and its limit (Send-Q); -1 if unknown */
 	HRESULT lastError;        /* S_OK when none */

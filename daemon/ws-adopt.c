@@ -148,9 +148,12 @@ ws_socket_adopt(const struct ws_url *u, WS_CHANNEL_BINDING binding,
 		return (ws_fail_set(error, ws_hr_from_errno(e), e, "listen on "
 		    "the adopted socket: %s", strerror(e)));
 	}
+	len = sizeof(ss); /* listen() binds a port-0 socket the abort unbound */
+	(void)getsockname(fd, (struct sockaddr *)&ss, &len);
 	out->fd = fd;
 	out->family = family;
 	out->socktype = type;
+	out->adopted = true;
 	if (family == AF_UNIX) {
 		memcpy(out->path, ((struct sockaddr_un *)&ss)->sun_path,
 		    sizeof(out->path) - 1);

@@ -85,6 +85,7 @@ struct ws_bound {
 	char address[64];
 	char path[108];
 	dev_t dev;        /* of the net.pipe socket file, to unlink only ours */
+	bool adopted;     /* given (WslAdoptListenerSocket), not bound here */
 	ino_t ino;
 };
 HRESULT ws_socket_open(const struct ws_url *, WS_CHANNEL_BINDING,

@@ -459,6 +459,7 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 	info->port = l->sock.fd >= 0 ? l->sock.port : -1;
 	snprintf(info->address, sizeof(info->address), "%s", l->sock.address);
 	snprintf(info->path, sizeof(info->path), "%s", l->sock.path);
+	info->socketAdopted = l->sock.fd >= 0 && l->sock.adopted;
 	/* The kernel's queue: TCP_INFO is a quick getsockopt, asked here;
 	 * for a Unix socket it is a netlink round trip, asked after
 	 * unlocking on a copy of the descriptor the loop cannot close. */

@@ -193,7 +193,11 @@ release_socket(WS_LISTENER *l)
 				n++;
 			}
 		}
-		(void)shutdown(b.fd, SHUT_RD);
+		/* Not twice: on a socket an abort shut down, a second
+		 * shutdown marks it, and every connection it accepts once it
+		 * listens again, as closed for reading. */
+		if (!aborted)
+			(void)shutdown(b.fd, SHUT_RD);
 	}
 	if (hand_over) {
 		close(b.fd); /* the file, if any, is the successor's */

@@ -68,6 +68,30 @@ wsld_start() {
 	fi
 }
 
+# sysd_start [-w WATCHDOG_MS] -- WSLD-ARGS...: wsld under wsl-sysd, the
+# test playing systemd's part; WSLD_PID is wsl-sysd's (SIGTERM stops wsld
+# and it exits with wsld's status), SYSD_LOG what it recorded.
+SYSD_LOG=$T/sysd.log
+sysd_start() {
+	_w=
+	if [ "${1:-}" = -w ]; then _w="-w $2"; shift 2; fi
+	[ "${1:-}" = -- ] && shift
+	# shellcheck disable=SC2086
+	"$WSL_SYSD" -n "$T/notify" -l "$SYSD_LOG" $_w -- "$WSLD" -f -s "$SOCK" \
+	    "$@" >>"$T/wsld.log" 2>&1 &
+	WSLD_PID=$!
+	if ! until_true "$WSLCTL" -q version 2>/dev/null; then
+		echo "Bail out! wsld did not start under wsl-sysd"
+		cat "$T/wsld.log" "$SYSD_LOG" >&2
+		exit 1
+	fi
+}
+# The payloads of the notify messages of generation G (1 by default).
+sysd_msgs() { awk -F'\t' -v g="${1:-1}" '$1 == "MSG" && $2 == g { print $6 }' "$SYSD_LOG"; }
+sysd_has() { sysd_msgs "${2:-1}" | grep -q -- "$1"; }
+# How many WATCHDOG=1 pings have been recorded.
+pings() { grep -c 'WATCHDOG=1' "$SYSD_LOG" || true; }
+
 wsld_stop() {
 	[ -n "$WSLD_PID" ] || return 0
 	kill -TERM "$WSLD_PID" 2>/dev/null

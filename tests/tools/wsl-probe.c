@@ -49,6 +49,7 @@ static int ipv6;
 static long long nbytes = -1;
 static bool no_half_close;   /* -e: read the whole echo, then close */
 static const char *go_file;
+static const char *until_file;   /* load: stop once it exists */
 
 /* Until the test says go (the file exists), or the timeout. */
 static void
@@ -77,7 +78,10 @@ usage(void)
 	fprintf(stderr, "usage: wsl-probe [-t ms] [-6] [-w file] tcp|udp PORT "
 	    "[MESSAGE]\n"
 	    "       wsl-probe [-t ms] [-w file] unix PATH [MESSAGE]\n"
-	    "       wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET\n");
+	    "       wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET\n"
+	    "       wsl-probe [-e] [-j workers] [-u until-file] load PORT COUNT "
+	    "[MESSAGE]\n"
+	    "       wsl-probe port (a free TCP port on 127.0.0.1)\n");
 	exit(2);
 }
 
@@ -300,7 +304,8 @@ load_worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&t->mu);
-		if (t->next == t->count) {
+		if (t->next == t->count || (until_file != NULL &&
+		    access(until_file, F_OK) == 0)) {
 			pthread_mutex_unlock(&t->mu);
 			return (NULL);
 		}
@@ -461,6 +466,28 @@ control(const char *path, size_t chunk, int keep_open)
 	}
 }
 
+/* A port nobody uses now, for tests that need a fixed one (a socket
+ * bound to port 0 loses its port when shut down, unlike systemd's). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+		perror("wsl-probe: port");
+		return (1);
+	}
+	printf("%d\n", ntohs(sin.sin_port));
+	close(fd);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -468,8 +495,11 @@ main(int argc, char **argv)
 	int ch, keep_open = 0, workers = 4;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:e")) != -1) {
+	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:eu:")) != -1) {
 		switch (ch) {
+		case 'u':
+			until_file = optarg;
+			break;
 		case 'e':
 			no_half_close = true;
 			break;
@@ -502,6 +532,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc == 1 && strcmp(argv[0], "port") == 0)
+		return (free_port());
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[0], "tcp") == 0 || strcmp(argv[0], "unix") == 0)

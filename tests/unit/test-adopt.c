@@ -98,10 +98,13 @@ open_tcp(WS_LISTENER *l, int port)
 	assert_int_equal(open_at(l, url), S_OK);
 }
 
-/* One connection through the listener: accept it and see the peer. */
+/* One connection through the listener: accept it, and data goes both
+ * ways.  Before the client sends, the channel has nothing to read (and no
+ * end of file: a listener shut down twice passes that on). */
 static void
 accept_one(WS_LISTENER *l, int port)
 {
+	struct pollfd p;
 	WS_CHANNEL *ch = NULL;
 	int c = client(port);
 	char b = 'x';
@@ -110,6 +113,13 @@ accept_one(WS_LISTENER *l, int port)
 	assert_int_equal(WsCreateChannelForListener(l, NULL, 0, &ch, NULL),
 	    S_OK);
 	assert_int_equal(WsAcceptChannel(l, ch, NULL, NULL), S_OK);
+	assert_int_equal(recv(WslGetChannelFd(ch), &b, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(send(c, &b, 1, MSG_NOSIGNAL), 1);
+	p.fd = WslGetChannelFd(ch);
+	p.events = POLLIN;
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	assert_int_equal(recv(WslGetChannelFd(ch), &b, 1, 0), 1);
 	assert_int_equal(send(WslGetChannelFd(ch), &b, 1, MSG_NOSIGNAL), 1);
 	assert_int_equal(recv(c, &b, 1, 0), 1);
 	close(c);
