@@ -57,14 +57,14 @@ listener_state(struct wsld_listener *l)
 
 static void
 log_change(struct wsld_listener *l, WS_LISTENER_STATE from, const char *what,
-    const char *actor)
+    HRESULT hr, const char *actor)
 {
 	WS_LISTENER_STATE to = listener_state(l);
 
 	if (from != to)
-		log_listener(LOG_INFO, l->name, "%s -> %s (%s %s)",
-		    wsl_state_name((int)from), wsl_state_name((int)to), what,
-		    actor);
+		log_listener_event(LOG_INFO, l->name, (int)from, (int)to, true,
+		    hr, "%s -> %s (%s %s)", wsl_state_name((int)from),
+		    wsl_state_name((int)to), what, actor);
 }
 
 struct wsld_listener *
@@ -179,11 +179,13 @@ op_finish(struct op *op)
 
 	if (FAILED(hr)) {
 		text = WslErrorText(op->error);
-		log_listener(LOG_WARNING, l->name, "%s failed: %s (%s)",
+		log_listener_event(LOG_WARNING, l->name, (int)op->previous,
+		    (int)listener_state(l), true, hr, "%s failed: %s (%s)",
 		    op->opening ? "open" : "close", text,
 		    wsl_hr_name(hr) != NULL ? wsl_hr_name(hr) : "?");
 	}
-	log_change(l, op->previous, op->opening ? "open" : "close", op->actor);
+	log_change(l, op->previous, op->opening ? "open" : "close", hr,
+	    op->actor);
 	if (op->opening && SUCCEEDED(hr) &&
 	    listener_state(l) == WS_LISTENER_STATE_OPEN)
 		l->handler->start(l);
@@ -324,7 +326,7 @@ listener_abort(struct wsld_listener *l, WSL_ABORT_RESULT *r, const char *actor)
 		    (unsigned int)r->queuedReset,
 		    r->pendingOpen ? ", the pending open aborted" : "",
 		    r->pendingClose ? ", the pending close aborted" : "", actor);
-		log_change(l, r->previousState, "abort", actor);
+		log_change(l, r->previousState, "abort", hr, actor);
 	}
 	return (hr);
 }
@@ -340,7 +342,8 @@ listener_reset(struct wsld_listener *l, struct wsl_err *err, const char *actor)
 	if (FAILED(hr = WsResetListener(l->ws, error)))
 		wsl_err_set(err, hr, "%s", WslErrorText(error));
 	else
-		log_listener(LOG_INFO, l->name, "%s -> CREATED (reset %s)",
+		log_listener_event(LOG_INFO, l->name, (int)previous,
+		    WS_LISTENER_STATE_CREATED, true, hr, "%s -> CREATED (reset %s)",
 		    wsl_state_name((int)previous), actor);
 	WsFreeError(error);
 	return (hr);

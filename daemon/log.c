@@ -3,6 +3,8 @@
  * Logging backends (see log.h).  Safe to call from listener loop threads:
  * each line is formatted first and written with one call.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,43 +12,104 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <systemd/sd-journal.h>
+
 #include "log.h"
+#include "wsl-proto.h"
 
 static bool to_stderr = true;
-static bool journal_prefix;
+static bool to_journal;
+static bool prefix_priority;      /* stderr is journald's stream */
 static int verbosity;
+
+/* Is stderr the stream systemd connected to the journal? */
+static bool
+stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return (e != NULL && sscanf(e, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(2, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino);
+}
 
 void
 log_init(bool foreground, int verbose)
 {
 	to_stderr = foreground;
 	verbosity = verbose;
-	/* journald reads our stderr: tell it each line's priority. */
-	journal_prefix = foreground && getenv("JOURNAL_STREAM") != NULL;
+	to_journal = foreground && stderr_is_journal();
+	/* libsystemd drops entries silently when journald is not there. */
+	prefix_priority = to_journal &&
+	    access("/run/systemd/journal/socket", F_OK) < 0;
+	if (prefix_priority)
+		to_journal = false;
 	if (!foreground)
 		openlog("wsld", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-static void
-vlog(int priority, const char *prefix, const char *fmt, va_list ap,
-    const char *suffix)
+size_t
+log_journal_fields(int priority, const struct log_about *about,
+    const char *message, char buf[LOG_FIELDS][LOG_FIELD_SIZE],
+    struct iovec *iov)
 {
-	char msg[1024];
+	const char *name;
+	char hex[11];
+	size_t n = 0, i;
+
+	snprintf(buf[n++], LOG_FIELD_SIZE, "MESSAGE=%s", message);
+	snprintf(buf[n++], LOG_FIELD_SIZE, "PRIORITY=%d", priority);
+	snprintf(buf[n++], LOG_FIELD_SIZE, "SYSLOG_IDENTIFIER=wsld");
+	if (about != NULL && about->listener != NULL)
+		snprintf(buf[n++], LOG_FIELD_SIZE, "WSLD_LISTENER=%s",
+		    about->listener);
+	if (about != NULL && about->state >= 0)
+		snprintf(buf[n++], LOG_FIELD_SIZE, "WSLD_STATE=%s",
+		    wsl_state_name(about->state));
+	if (about != NULL && about->previous >= 0)
+		snprintf(buf[n++], LOG_FIELD_SIZE, "WSLD_PREVIOUS_STATE=%s",
+		    wsl_state_name(about->previous));
+	if (about != NULL && about->has_hr) {
+		wsl_hr_format(about->hr, hex);
+		name = wsl_hr_name(about->hr);
+		snprintf(buf[n++], LOG_FIELD_SIZE, "WSLD_HRESULT=%s",
+		    name != NULL ? name : hex);
+		snprintf(buf[n++], LOG_FIELD_SIZE, "WSLD_HRESULT_CODE=%s", hex);
+	}
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = strlen(buf[i]);
+	}
+	return (n);
+}
+
+static void
+vlog(int priority, const struct log_about *about, const char *prefix,
+    const char *fmt, va_list ap, const char *suffix)
+{
+	char msg[1024], line[1100];
+	char fields[LOG_FIELDS][LOG_FIELD_SIZE];
+	struct iovec iov[LOG_FIELDS];
+	size_t n;
 
 	if (priority == LOG_DEBUG && verbosity < 1)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (!to_stderr) {
-		syslog(priority, "%s%s%s%s", prefix, msg, suffix != NULL ? ": " : "",
-		    suffix != NULL ? suffix : "");
-		return;
+	snprintf(line, sizeof(line), "%s%s%s%s", prefix, msg,
+	    suffix != NULL ? ": " : "", suffix != NULL ? suffix : "");
+	if (to_journal) {
+		n = log_journal_fields(priority, about, line, fields, iov);
+		if (sd_journal_sendv(iov, (int)n) >= 0)
+			return;
 	}
-	if (journal_prefix)
-		fprintf(stderr, "<%d>%s%s%s%s\n", priority, prefix, msg,
-		    suffix != NULL ? ": " : "", suffix != NULL ? suffix : "");
+	if (to_journal || prefix_priority) /* the stream reaches it */
+		fprintf(stderr, "<%d>%s\n", priority, line);
+	else if (!to_stderr)
+		syslog(priority, "%s", line);
 	else
-		fprintf(stderr, "wsld: %s%s%s%s\n", prefix, msg,
-		    suffix != NULL ? ": " : "", suffix != NULL ? suffix : "");
+		fprintf(stderr, "wsld: %s\n", line);
 }
 
 #define LOGGER(fn, priority, with_errno)			\
@@ -59,7 +122,7 @@ vlog(int priority, const char *prefix, const char *fmt, va_list ap,
 								\
 		snprintf(e, sizeof(e), "%s", strerror(saved));		\
 		va_start(ap, fmt);				\
-		vlog(priority, "", fmt, ap, with_errno ? e : NULL); \
+		vlog(priority, NULL, "", fmt, ap, with_errno ? e : NULL); \
 		va_end(ap);					\
 		errno = saved;					\
 	}
@@ -72,12 +135,27 @@ LOGGER(log_debug, LOG_DEBUG, false)
 void
 log_listener(int priority, const char *name, const char *fmt, ...)
 {
+	struct log_about about = { name, -1, -1, false, 0 };
 	char prefix[128];
 	va_list ap;
 
 	snprintf(prefix, sizeof(prefix), "listener '%s': ", name);
 	va_start(ap, fmt);
-	vlog(priority, prefix, fmt, ap, NULL);
+	vlog(priority, &about, prefix, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_listener_event(int priority, const char *name, int previous, int state,
+    bool has_hr, int32_t hr, const char *fmt, ...)
+{
+	struct log_about about = { name, state, previous, has_hr, hr };
+	char prefix[128];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "listener '%s': ", name);
+	va_start(ap, fmt);
+	vlog(priority, &about, prefix, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -89,7 +167,7 @@ fatal(const char *fmt, ...)
 
 	snprintf(e, sizeof(e), "%s", strerror(errno));
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, "", fmt, ap, e);
+	vlog(LOG_CRIT, NULL, "", fmt, ap, e);
 	va_end(ap);
 	exit(1);
 }
@@ -100,7 +178,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, "", fmt, ap, NULL);
+	vlog(LOG_CRIT, NULL, "", fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
 }

@@ -72,4 +72,21 @@ WSLD_PID=
 
 kill -TERM "$OTHER"
 wait "$OTHER"
+
+# Under systemd (stderr is the journal's stream) wsld writes to the journal
+# with structured fields; with no journald here, it says so on the stream
+# with the priority prefix journald reads.
+if [ -S /run/systemd/journal/socket ]; then
+	skip "a journald runs here: the journal test would write to it"
+else
+	: >"$T/stream"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$T/stream") "$WSLD" -f \
+	    -s "$T/j.sock" 2>>"$T/stream" &
+	J=$!
+	until_true "$WSLCTL" -s "$T/j.sock" -q version 2>/dev/null
+	kill -TERM $J
+	wait $J
+	expect_match "with JOURNAL_STREAM naming its stderr, wsld logs for journald" \
+	    '^<6>wsld [0-9.]+: control socket' "$(cat "$T/stream")"
+fi
 finish
