@@ -132,16 +132,24 @@ LOGGER(log_warnx, LOG_WARNING, false)
 LOGGER(log_info, LOG_INFO, false)
 LOGGER(log_debug, LOG_DEBUG, false)
 
+static void
+vlog_listener(int priority, const struct log_about *about, const char *fmt,
+    va_list ap)
+{
+	char prefix[128];
+
+	snprintf(prefix, sizeof(prefix), "listener '%s': ", about->listener);
+	vlog(priority, about, prefix, fmt, ap, NULL);
+}
+
 void
 log_listener(int priority, const char *name, const char *fmt, ...)
 {
 	struct log_about about = { name, -1, -1, false, 0 };
-	char prefix[128];
 	va_list ap;
 
-	snprintf(prefix, sizeof(prefix), "listener '%s': ", name);
 	va_start(ap, fmt);
-	vlog(priority, &about, prefix, fmt, ap, NULL);
+	vlog_listener(priority, &about, fmt, ap);
 	va_end(ap);
 }
 
@@ -150,12 +158,10 @@ log_listener_event(int priority, const char *name, int previous, int state,
     bool has_hr, int32_t hr, const char *fmt, ...)
 {
 	struct log_about about = { name, state, previous, has_hr, hr };
-	char prefix[128];
 	va_list ap;
 
-	snprintf(prefix, sizeof(prefix), "listener '%s': ", name);
 	va_start(ap, fmt);
-	vlog(priority, &about, prefix, fmt, ap, NULL);
+	vlog_listener(priority, &about, fmt, ap);
 	va_end(ap);
 }
 
