@@ -412,7 +412,12 @@ main(int argc, char **argv)
 	}
 	/* systemd 254+ says how many it stores; older ones need --fd-store. */
 	env = getenv("FDSTORE");
-	fdstore_enable(opt.fd_store || (env != NULL && atoi(env) > 0));
+	if ((opt.fd_store || (env != NULL && atoi(env) > 0)) &&
+	    getenv("NOTIFY_SOCKET") == NULL)
+		log_warnx("--fd-store: no service manager to store sockets "
+		    "with (NOTIFY_SOCKET is not set); ignored");
+	else
+		fdstore_enable(opt.fd_store || (env != NULL && atoi(env) > 0));
 	inject_enable(opt.fault_injection);
 	if (activation_init() > 0 &&
 	    (fd = activation_take(FDSTORE_STATE_NAME)) >= 0)
