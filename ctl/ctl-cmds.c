@@ -191,26 +191,26 @@ args_call(int argc, char **argv, const struct ctl_cmd *c)
 }
 
 static const struct ctl_cmd cmds[] = {
-	{ "list", "list", "list", args_none, print_list, false },
-	{ "status", "status", "status NAME", args_name, print_status, false },
+	{ "list", "list", "list", args_none, print_list, CTL_QUICK },
+	{ "status", "status", "status NAME", args_name, print_status, CTL_QUICK },
 	{ "create", "create", "create NAME URL [--echo | --handler TYPE|JSON] "
-	    "[-p KEY=VALUE]... [--open]", args_create, print_state, false },
-	{ "open", "open", "open NAME", args_name, print_state, false },
+	    "[-p KEY=VALUE]... [--open]", args_create, print_state, CTL_QUICK },
+	{ "open", "open", "open NAME", args_name, print_state, CTL_QUICK },
 	{ "accept", "accept", "accept NAME [-- COMMAND [ARGS...]]",
-	    args_accept, NULL, true },
-	{ "close", "close", "close NAME", args_name, print_state, false },
-	{ "abort", "abort", "abort NAME", args_name, print_state, false },
-	{ "reset", "reset", "reset NAME", args_name, print_state, false },
-	{ "free", "free", "free NAME", args_name, print_freed, false },
-	{ "get", "get", "get NAME [PROPERTY]", args_get, print_get, false },
-	{ "set", "set", "set NAME PROPERTY VALUE", args_set, print_set, false },
-	{ "wait", "wait", "wait NAME STATE", args_wait, print_state, true },
-	{ "reload", "reload", "reload", args_none, print_reload, true },
-	{ "version", "version", "version", args_none, print_version, false },
+	    args_accept, NULL, CTL_TIMED },
+	{ "close", "close", "close NAME", args_name, print_state, CTL_QUICK },
+	{ "abort", "abort", "abort NAME", args_name, print_state, CTL_QUICK },
+	{ "reset", "reset", "reset NAME", args_name, print_state, CTL_QUICK },
+	{ "free", "free", "free NAME", args_name, print_freed, CTL_QUICK },
+	{ "get", "get", "get NAME [PROPERTY]", args_get, print_get, CTL_QUICK },
+	{ "set", "set", "set NAME PROPERTY VALUE", args_set, print_set, CTL_QUICK },
+	{ "wait", "wait", "wait NAME STATE", args_wait, print_state, CTL_TIMED },
+	{ "reload", "reload", "reload", args_none, print_reload, CTL_SLOW },
+	{ "version", "version", "version", args_none, print_version, CTL_QUICK },
 	{ "commands", "commands", "commands", args_none, print_commands,
-	    false },
+	    CTL_QUICK },
 	{ "call", NULL, "call COMMAND [ARGUMENTS-JSON]", args_call, print_json,
-	    true },
+	    CTL_TIMED },
 };
 
 const struct ctl_cmd *

@@ -32,7 +32,9 @@ struct ctl_cmd {
 	json_t *(*build)(int, char **, const struct ctl_cmd *);
 	/* Print a successful reply for humans. */
 	void (*print)(const struct wsl_reply *);
-	bool waits;                 /* may take long: no default timeout */
+	/* CTL_QUICK: the default timeout applies; CTL_SLOW: none; CTL_TIMED:
+	 * none, and -t goes to the daemon as "timeout-ms" too. */
+	enum { CTL_QUICK, CTL_SLOW, CTL_TIMED } waits;
 };
 
 const struct ctl_cmd *ctl_cmd_find(const char *);

@@ -217,13 +217,13 @@ main(int argc, char **argv)
 		if (strcmp(c->verb, "accept") == 0 && strcmp(argv[i], "--") == 0)
 			command = argv + i + 1;
 	/* Waiting commands: the daemon itself answers "timed out". */
-	if (c->waits && opts.timeout_ms >= 0 && c->command != NULL)
+	if (c->waits == CTL_TIMED && opts.timeout_ms >= 0 && c->command != NULL)
 		json_object_set_new(args, "timeout-ms",
 		    json_integer(opts.timeout_ms));
-	if (opts.timeout_ms < 0 && !c->waits)
+	if (opts.timeout_ms < 0 && c->waits == CTL_QUICK)
 		opts.timeout_ms = DEFAULT_TIMEOUT_MS;
 	deadline = opts.timeout_ms < 0 ? -1 : now_ms() + opts.timeout_ms +
-	    (c->waits ? TIMEOUT_GRACE_MS : 0);
+	    (c->waits == CTL_TIMED ? TIMEOUT_GRACE_MS : 0);
 	snprintf(what, sizeof(what), "%s%s%s", c->command != NULL ? argv[0] :
 	    argc > 1 ? argv[1] : "call",
 	    json_object_get(args, "name") != NULL ? " " : "",

@@ -88,6 +88,21 @@ same_address(const char *a, const char *b)
 		strcmp(x.path, y.path) == 0));
 }
 
+/* Equal but for "open", which only says what to do at creation. */
+static bool
+same_definition(const json_t *a, const json_t *b)
+{
+	json_t *x = json_copy((json_t *)a), *y = json_copy((json_t *)b);
+	bool same;
+
+	(void)json_object_del(x, "open");
+	(void)json_object_del(y, "open");
+	same = x != NULL && y != NULL && json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return (same);
+}
+
 static void phase_two(struct plan *);
 static void finish(struct plan *);
 
@@ -430,8 +445,13 @@ config_apply(const json_t *listeners, const json_t *saved, const char *actor,
 		if ((l = registry_find(name)) == NULL) {
 			it = add_item(p, name, ADD, def, NULL);
 			it->saved = saved_state_find(saved, name);
-		} else if (l->from_config && json_equal(l->definition, def))
+		} else if (l->from_config && same_definition(l->definition,
+		    def)) {
 			add_item(p, name, UNCHANGED, def, l);
+			/* A restart saves the file's definition. */
+			json_decref(l->definition);
+			l->definition = json_deep_copy(def);
+		}
 		else
 			add_item(p, name, CHANGE, def, l);
 	}

@@ -10,7 +10,8 @@
  *    the old one; an OPEN one listening on the same address hands its
  *    socket over, so not one connection is refused, and finishes its
  *    channels in the background;
- *  - one that is unchanged is not touched: socket, state, counters.
+ *  - one that is unchanged (but maybe for "open", which only matters at
+ *    creation) is not touched: socket, state, counters.
  * Listeners created with `create` are left alone unless the file names
  * them.  Removals and closes finish before anything is created, so a port
  * can move from one listener to another.  done runs once, when every

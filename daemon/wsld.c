@@ -57,8 +57,8 @@ static json_t *no_listeners;
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: wsld [-fnvV] [--fd-store] [-c file] "
-	    "[-s control-socket] [-p pipe-directory]\n");
+	fprintf(f, "usage: wsld [-fnvV] [--fd-store] [--fault-injection] "
+	    "[-c file]\n            [-s control-socket] [-p pipe-directory]\n");
 }
 
 static void

@@ -11,11 +11,11 @@
 A=$("$WSL_PROBE" port)
 B=$("$WSL_PROBE" port)
 D=$("$WSL_PROBE" port)
-conf() { # conf B-BACKLOG [EXTRA-LISTENERS]
+conf() { # conf B-BACKLOG [EXTRA-LISTENERS [A-OPEN]]
 	cat >"$T/wsld.json" <<EOF
 {"listeners": {
   "a": {"url": "net.tcp://127.0.0.1:$A/", "handler": {"type": "echo"},
-        "open": true},
+        "open": ${3:-true}},
   "b": {"url": "net.tcp://127.0.0.1:$B/", "handler": {"type": "echo"},
         "properties": {"listen-backlog": $1}, "open": true},
   "down": {"url": "net.tcp://127.0.0.1:$D/", "handler": {"type": "echo"},
@@ -79,6 +79,15 @@ ok "SIGHUP reloads: e, no longer in the file, is gone"
 expect_match "... and the log says what it did" \
     "reloaded $T/wsld.json: 0 added, 1 removed, 0 changed, 3 unchanged" \
     "$(cat "$T/wsld.log")"
+
+# "open" only says what to do at creation: changing it changes nothing.
+accepted=$(counter a accepted)
+conf 128 "" false
+run "$WSLCTL" -t 30 reload
+expect "reload takes -t" 0 "$RC"
+expect "a listener whose \"open\" changed is unchanged, still OPEN" \
+    "a unchanged OPEN" "$(printf '%s\n' "$OUT" | awk '$1 == "a" { print $1, $2, $3 }')"
+expect "... with its counters" "$accepted" "$(counter a accepted)"
 
 # A broken file changes nothing, and says where it is broken.
 before=$("$WSLCTL" list)
