@@ -445,42 +445,38 @@ accept_stream(WS_LISTENER *l, int fd)
 	int c, i, e;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
+		/*
+		 * Under the lock, so that no connection is taken from the
+		 * kernel once a close or an abort has begun: a close that
+		 * hands the socket over must leave every queued connection to
+		 * the next holder.  accept4 does not block (the socket is
+		 * non-blocking), so callers wait no longer than a system call.
+		 */
 		pthread_mutex_lock(&l->mu);
-		if (l->state != WS_LISTENER_STATE_OPEN || l->n_accepts == 0) {
+		if (l->state != WS_LISTENER_STATE_OPEN ||
+		    (ch = TAILQ_FIRST(&l->accepts)) == NULL) {
 			pthread_mutex_unlock(&l->mu);
 			break;
 		}
-		pthread_mutex_unlock(&l->mu);
 		len = sizeof(ss);
 		c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 		if (c < 0) {
-			if (errno == EAGAIN || errno == EINVAL)
-				break; /* EINVAL: shut down by an abort */
-			if (errno == EINTR)
-				continue;
 			e = errno;
-			pthread_mutex_lock(&l->mu);
-			ws_count_accept_error(l, e);
+			if (e == EAGAIN || e == EINVAL) {
+				pthread_mutex_unlock(&l->mu);
+				break; /* EINVAL: shut down by an abort */
+			}
+			if (e != EINTR)
+				ws_count_accept_error(l, e);
 			pthread_mutex_unlock(&l->mu);
-			if (e == ECONNABORTED || e == EPROTO || e == EPERM)
+			if (e == EINTR || e == ECONNABORTED || e == EPROTO ||
+			    e == EPERM)
 				continue;
 			back_off(l);
 			break;
 		}
 		l->backoff_ms = 0;
-		pthread_mutex_lock(&l->mu);
 		l->counters.accepted++;
-		if (l->state != WS_LISTENER_STATE_OPEN ||
-		    (ch = TAILQ_FIRST(&l->accepts)) == NULL) {
-			/* Aborted or closing since the check above. */
-			if (l->state == WS_LISTENER_STATE_CLOSING)
-				l->counters.failed[WSL_FAIL_LISTENER_CLOSED]++;
-			else
-				l->counters.closedOnAbort++;
-			pthread_mutex_unlock(&l->mu);
-			close(c);
-			break;
-		}
 		TAILQ_REMOVE(&l->accepts, ch, entry);
 		l->n_accepts--;
 		ch->fd = c;
