@@ -159,7 +159,11 @@ opened(struct wsld_listener *l, HRESULT hr, const char *text,
 	step_done(it->plan);
 }
 
-/* A replaced listener has finished its channels: it goes. */
+/*
+ * A replaced listener goes once its close has answered and no operation
+ * (an accept it cancelled, say) is still being answered; from a fresh
+ * stack, since these end inside callbacks of the listener.
+ */
 static void
 free_retired(evutil_socket_t fd, short what, void *arg)
 {
@@ -168,11 +172,25 @@ free_retired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	l->retire_scheduled = false;
+	if (l->ops > 0 || l->ws == NULL)
+		return; /* config_apply_changed() calls again */
 	if (listener_free(l, &err, "after its replacement") != S_OK)
 		log_listener(LOG_WARNING, l->name, "the replaced listener "
 		    "cannot be freed: %s", err.text);
 	listener_unref(l);
 	retiring--;
+}
+
+void
+config_apply_changed(struct wsld_listener *l)
+{
+	if (!l->retired_closed || l->retire_scheduled || l->ws == NULL)
+		return;
+	l->retire_scheduled = true;
+	if (event_base_once(control_base, -1, EV_TIMEOUT, free_retired, l,
+	    NULL) < 0)
+		fatalx("cannot schedule the free of a replaced listener");
 }
 
 static void
@@ -183,9 +201,8 @@ retired(struct wsld_listener *l, HRESULT hr, const char *text,
 	(void)text;
 	(void)previous;
 	(void)arg;
-	if (event_base_once(control_base, -1, EV_TIMEOUT, free_retired, l,
-	    NULL) < 0)
-		fatalx("cannot schedule the free of a replaced listener");
+	l->retired_closed = true;
+	config_apply_changed(l);
 }
 
 /* Hand the old listener's socket to the item and close it aside. */
@@ -253,7 +270,7 @@ phase_one(struct plan *p)
 	step_done(p);
 }
 
-/* Put a listener made at start into its saved or configured state. */
+/* Put a new listener into its saved, configured or former state. */
 static void
 reach_target(struct item *it, struct wsld_listener *l, int target,
     const WSL_LISTENER_COUNTERS *counters)

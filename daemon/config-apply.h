@@ -36,5 +36,8 @@ void config_apply(const json_t *listeners, const json_t *saved,
     const char *actor, apply_done_fn *, void *arg);
 /* Replaced listeners still finishing their channels. */
 bool config_apply_busy(void);
+/* After any change to a listener: a replaced one may go now. */
+struct wsld_listener;
+void config_apply_changed(struct wsld_listener *);
 
 #endif

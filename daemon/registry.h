@@ -38,6 +38,8 @@ struct wsld_listener {
 	const char *adopt_origin;        /* "socket-activation", "fd-store", ... */
 	const char *socket_origin;       /* of the last socket given */
 	bool stored;                     /* its socket is in the fd store */
+	bool retired_closed;             /* replaced by a reload, and closed */
+	bool retire_scheduled;           /* its free is on the way */
 	WSL_TASK ping;                   /* the watchdog's, run on the loop */
 	atomic_uint pings_sent, pings_answered;
 	uint64_t stalled_since_ms;       /* 0: its loop answers */

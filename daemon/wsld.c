@@ -235,6 +235,7 @@ state_changed(struct wsld_listener *l)
 {
 	waiters_check(l);
 	fdstore_sync(l);
+	config_apply_changed(l);
 	notify_status();
 	if (shutting_down)
 		shutdown_step();

@@ -11,6 +11,7 @@
 A=$("$WSL_PROBE" port)
 B=$("$WSL_PROBE" port)
 D=$("$WSL_PROBE" port)
+C=$("$WSL_PROBE" port)
 conf() { # conf B-BACKLOG [EXTRA-LISTENERS [A-OPEN]]
 	cat >"$T/wsld.json" <<EOF
 {"listeners": {
@@ -19,7 +20,9 @@ conf() { # conf B-BACKLOG [EXTRA-LISTENERS [A-OPEN]]
   "b": {"url": "net.tcp://127.0.0.1:$B/", "handler": {"type": "echo"},
         "properties": {"listen-backlog": $1}, "open": true},
   "down": {"url": "net.tcp://127.0.0.1:$D/", "handler": {"type": "echo"},
-           "properties": {"listen-backlog": $1}, "open": true}${2:-}
+           "properties": {"listen-backlog": $1}, "open": true},
+  "acc": {"url": "net.tcp://127.0.0.1:$C/",
+          "properties": {"listen-backlog": $1}, "open": true}${2:-}
 }}
 EOF
 }
@@ -37,15 +40,19 @@ LB=$!
 above() { [ "$(counter "$1" accepted)" -gt "$2" ]; }
 until_true above a 200
 until_true above b 200
+# And someone waits in accept on a listener the reload replaces.
+"$WSLCTL" accept acc >/dev/null 2>"$T/acc.err" &
+ACC=$!
+until_true pending_accepts_are acc 1
 
 conf 128 ', "e": {"url": "net.tcp://127.0.0.1:0/", "open": true}'
 run "$WSLCTL" reload
 expect "wslctl reload exits 0" 0 "$RC"
 expect "it reports each listener it looked at" \
-    "a unchanged OPEN|b changed OPEN|down changed FAULTED|e added OPEN|c removed -" \
+    "a unchanged OPEN|b changed OPEN|down changed FAULTED|acc changed OPEN|e added OPEN|c removed -" \
     "$(printf '%s\n' "$OUT" | awk 'NF == 3 { print $1, $2, $3 }' | paste -sd'|')"
 expect_match "... and a summary" \
-    "^reloaded $T/wsld.json: 1 added, 1 removed, 2 changed, 1 unchanged$" \
+    "^reloaded $T/wsld.json: 1 added, 1 removed, 3 changed, 1 unchanged$" \
     "$(printf '%s\n' "$OUT" | tail -1)"
 base_a=$(counter a accepted)
 base_b=$(counter b accepted)
@@ -66,6 +73,12 @@ expect "b took over the old socket" "reload" \
     "$("$WSLCTL" -j status b | grep -o '"socket-origin":"[a-z-]*"' | cut -d'"' -f4)"
 expect "b has its new backlog" 128 "$("$WSLCTL" get b listen-backlog)"
 expect "the changed FAULTED listener is still FAULTED" FAULTED "$(state down)"
+wait $ACC
+expect "the accept waiting on a replaced listener ends (exit 1)" 1 $?
+expect_match "... with WS_E_OPERATION_ABORTED" WS_E_OPERATION_ABORTED \
+    "$(cat "$T/acc.err")"
+until_true file_has "$T/wsld.log" "listener 'acc': freed (after its replacement)"
+ok "... and the replaced listener is freed once that accept has ended"
 expect "the listener made with create is left alone" CREATED "$(state mine)"
 run "$WSLCTL" status c
 expect "the removed listener is gone" 5 "$RC"
@@ -77,7 +90,7 @@ gone() { ! "$WSLCTL" -q status e 2>/dev/null; }
 until_true gone
 ok "SIGHUP reloads: e, no longer in the file, is gone"
 expect_match "... and the log says what it did" \
-    "reloaded $T/wsld.json: 0 added, 1 removed, 0 changed, 3 unchanged" \
+    "reloaded $T/wsld.json: 0 added, 1 removed, 0 changed, 4 unchanged" \
     "$(cat "$T/wsld.log")"
 
 # "open" only says what to do at creation: changing it changes nothing.
