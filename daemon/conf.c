@@ -5,12 +5,17 @@
  * values, so conf_locate() finds a value's position by scanning the text
  * along a JSON pointer; the text is valid JSON by then.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "conf.h"
 #include "spec.h"
 
@@ -191,6 +196,37 @@ fail_at(const char *path, const char *text, size_t len, const char *pointer,
 	return (-1);
 }
 
+/* {"GROUP": "read" | "operate" | "admin"}; pointer ends at the culprit. */
+static int
+check_access(const json_t *v, char *pointer, size_t plen, char *msg,
+    size_t mlen)
+{
+	const char *group;
+	json_t *level;
+	size_t n = strlen(pointer);
+
+	if (!json_is_object(v)) {
+		snprintf(msg, mlen, "\"access\" must be an object of levels "
+		    "by group, such as {\"wsld-operators\": \"operate\"}");
+		return (-1);
+	}
+	json_object_foreach((json_t *)v, group, level) {
+		snprintf(pointer + n, plen - n, "/%s", group);
+		if (getgrnam(group) == NULL) {
+			snprintf(msg, mlen, "access: no group named '%.64s'",
+			    group);
+			return (-1);
+		}
+		if (!json_is_string(level) ||
+		    access_parse_level(json_string_value(level)) < 0) {
+			snprintf(msg, mlen, "access.%.64s: the level must be "
+			    "\"read\", \"operate\" or \"admin\"", group);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 static int
 check(struct conf *c, const char *path, const char *text, size_t len,
     char *err, size_t errlen)
@@ -210,18 +246,44 @@ check(struct conf *c, const char *path, const char *text, size_t len,
 				    "listeners by name", err, errlen));
 			c->listeners = v;
 		} else if (strcmp(key, "control-socket") == 0 ||
+		    strcmp(key, "read-only-socket") == 0 ||
 		    strcmp(key, "pipe-directory") == 0) {
 			if (!json_is_string(v) || json_string_value(v)[0] != '/')
 				return (fail_at(path, text, len, pointer,
 				    "must be an absolute path (a string)", err,
 				    errlen));
+			if (key[0] != 'p' && strlen(json_string_value(v)) >=
+			    sizeof(((struct sockaddr_un *)0)->sun_path)) {
+				snprintf(msg, sizeof(msg), "the path is longer "
+				    "than a socket's %zu bytes",
+				    sizeof(((struct sockaddr_un *)0)->sun_path) -
+				    1);
+				return (fail_at(path, text, len, pointer, msg,
+				    err, errlen));
+			}
 			if (key[0] == 'c')
 				c->control_socket = json_string_value(v);
+			else if (key[0] == 'r')
+				c->read_only_socket = json_string_value(v);
 			else
 				c->pipe_directory = json_string_value(v);
+		} else if (strcmp(key, "control-socket-group") == 0) {
+			if (!json_is_string(v) ||
+			    getgrnam(json_string_value(v)) == NULL)
+				return (fail_at(path, text, len, pointer,
+				    "must name a group that exists", err,
+				    errlen));
+			c->control_group = json_string_value(v);
+		} else if (strcmp(key, "access") == 0) {
+			if (check_access(v, pointer, sizeof(pointer), msg,
+			    sizeof(msg)) < 0)
+				return (fail_at(path, text, len, pointer, msg,
+				    err, errlen));
+			c->access = v;
 		} else {
 			snprintf(msg, sizeof(msg), "unknown key '%s' (expected "
-			    "listeners, control-socket, pipe-directory)", key);
+			    "listeners, control-socket, control-socket-group, "
+			    "read-only-socket, access, pipe-directory)", key);
 			return (fail_at(path, text, len, pointer, msg, err,
 			    errlen));
 		}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The configuration file: JSON, {"listeners": {NAME: {url, properties,
- * handler, open}}, "control-socket": PATH, "pipe-directory": DIR}; "{}" is
- * valid.  Every error names the file, line and column of the offending
+ * handler, open}}, "control-socket": PATH, "control-socket-group": GROUP,
+ * "read-only-socket": PATH, "access": {GROUP: "read"|"operate"|"admin"},
+ * "pipe-directory": DIR}; "{}" is valid.  Every error names the file, line and column of the offending
  * value, whether JSON syntax or meaning is wrong.
  */
 #ifndef WSL_CONF_H
@@ -16,6 +17,9 @@ struct conf {
 	json_t *root;
 	const char *control_socket;   /* borrowed from root; NULL: absent */
 	const char *pipe_directory;
+	const char *control_group;    /* the control socket's group */
+	const char *read_only_socket;
+	json_t *access;               /* borrowed; group name -> level */
 	json_t *listeners;            /* borrowed; an object, maybe empty */
 };
 

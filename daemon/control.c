@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
@@ -29,6 +30,7 @@
 
 #include <event2/event.h>
 
+#include "access.h"
 #include "cmd.h"
 #include "control.h"
 #include "log.h"
@@ -59,8 +61,7 @@ struct ctl_conn {
 	bool last_done;                /* the unterminated tail was handled */
 	bool closing;                  /* close once the output is sent */
 	bool processing;               /* inside process(): it goes on itself */
-	pid_t pid;
-	uid_t uid;
+	struct peer peer;              /* who it is, on which socket */
 	TAILQ_ENTRY(ctl_conn) entry;
 };
 
@@ -68,8 +69,17 @@ struct event_base *control_base;
 
 static TAILQ_HEAD(, ctl_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct event_base *base;
-static struct event *listen_ev;
-static int listen_fd = -1;
+/* The sockets control clients connect to: the control socket, and the
+ * read-only one when configured. */
+struct ctl_socket {
+	int fd;
+	struct event *ev;
+	bool read_only;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "": not
+	                                  * ours to remove (systemd's) */
+};
+static struct ctl_socket socks[2];
+static size_t nsocks;
 static bool stopping;               /* the daemon is going down */
 /*
  * When listeners have used every descriptor (EMFILE), an operator must
@@ -79,10 +89,10 @@ static bool stopping;               /* the daemon is going down */
  */
 static int reserve[RESERVE] = { -1, -1, -1, -1 };
 static struct event *pause_ev;
-static char listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void conn_update(struct ctl_conn *);
 static void refill_reserve(void);
+static void resume_accepting(void);
 static bool release_reserve(void);
 static void pause_accepting(void);
 
@@ -225,6 +235,24 @@ ctl_reply(struct ctl_request *req, HRESULT hr, const char *text, json_t *args)
 	ctl_reply_fd(req, hr, text, args, -1, NULL);
 }
 
+/* Asked at every request, so that a reload of "access" applies at once. */
+static bool
+allowed(struct ctl_conn *c, struct ctl_request *req)
+{
+	int level = access_level(&c->peer), need = wsl_cmds[req->cmd].level;
+	char text[200];
+
+	if (level >= need)
+		return (true);
+	snprintf(text, sizeof(text), "'%s' needs the %s level; uid %u has %s%s",
+	    wsl_cmds[req->cmd].name, access_level_name(need),
+	    (unsigned int)c->peer.uid, access_level_name(level),
+	    c->peer.read_only ? " (on the read-only socket)" : "");
+	log_warnx("control: denied %s: %s", req->actor, text);
+	ctl_reply(req, WSL_HR_E_ACCESSDENIED, text, NULL);
+	return (false);
+}
+
 static void
 dispatch(struct ctl_conn *c, const char *line, size_t len)
 {
@@ -239,7 +267,7 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	}
 	req->conn = c;
 	snprintf(req->actor, sizeof(req->actor), "by uid %u pid %d",
-	    (unsigned int)c->uid, (int)c->pid);
+	    (unsigned int)c->peer.uid, (int)c->peer.pid);
 	c->busy = req;
 	hr = wsl_request_decode(line, len, &wr, &err);
 	req->root = wr.root; /* owns id and args, even on failure */
@@ -257,6 +285,8 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 		    "wsld is shutting down", NULL);
 		return;
 	}
+	if (!allowed(c, req))
+		return;
 	cmd_dispatch(req);
 }
 
@@ -282,7 +312,7 @@ too_long(struct ctl_conn *c)
 	    NULL), -1, NULL);
 	c->closing = true;
 	log_warnx("control: a request from uid %u pid %d exceeded %d bytes",
-	    (unsigned int)c->uid, (int)c->pid, WSL_PROTO_MAX_REQUEST);
+	    (unsigned int)c->peer.uid, (int)c->peer.pid, WSL_PROTO_MAX_REQUEST);
 }
 
 /* Take requests out of the input while none is in progress. */
@@ -461,13 +491,11 @@ conn_update(struct ctl_conn *c)
 static void
 accept_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	struct ctl_socket *cs = arg;
 	struct ctl_conn *c;
 	int s;
 
 	(void)what;
-	(void)arg;
 	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
 		if ((errno == EMFILE || errno == ENFILE) && release_reserve())
 			continue; /* one spare descriptor given up: again */
@@ -485,12 +513,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->fd = s;
-	c->pid = -1;
-	c->uid = (uid_t)-1;
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->pid = cred.pid;
-		c->uid = cred.uid;
-	}
+	access_peer(s, cs->read_only, &c->peer);
 	wsl_lines_init(&c->in, WSL_PROTO_MAX_REQUEST);
 	TAILQ_INIT(&c->out);
 	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);
@@ -539,9 +562,18 @@ refill_reserve(void)
 	/* A descriptor is free again: accept now, not after the pause. */
 	if (pause_ev != NULL && evtimer_pending(pause_ev, NULL)) {
 		evtimer_del(pause_ev);
-		if (listen_ev != NULL)
-			event_add(listen_ev, NULL);
+		resume_accepting();
 	}
+}
+
+static void
+resume_accepting(void)
+{
+	size_t i;
+
+	for (i = 0; i < nsocks; i++)
+		if (socks[i].ev != NULL)
+			event_add(socks[i].ev, NULL);
 }
 
 static void
@@ -550,16 +582,18 @@ pause_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (listen_ev != NULL)
-		event_add(listen_ev, NULL);
+	resume_accepting();
 }
 
 static void
 pause_accepting(void)
 {
 	struct timeval tv = { 0, PAUSE_MS * 1000 };
+	size_t i;
 
-	event_del(listen_ev);
+	for (i = 0; i < nsocks; i++)
+		if (socks[i].ev != NULL)
+			event_del(socks[i].ev);
 	evtimer_add(pause_ev, &tv);
 }
 
@@ -626,24 +660,62 @@ claim(const struct sockaddr_un *sun)
 }
 
 static int
-start_accepting(int fd)
+start_accepting(int fd, bool read_only, const char *path)
 {
-	if ((listen_ev = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
-	    NULL)) == NULL || event_add(listen_ev, NULL) < 0 ||
-	    (pause_ev = evtimer_new(base, pause_cb, NULL)) == NULL)
+	struct ctl_socket *cs = &socks[nsocks];
+
+	if (nsocks == sizeof(socks) / sizeof(socks[0]) ||
+	    (cs->ev = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
+	    cs)) == NULL || event_add(cs->ev, NULL) < 0 ||
+	    (pause_ev == NULL &&
+	    (pause_ev = evtimer_new(base, pause_cb, NULL)) == NULL)) {
+		if (cs->ev != NULL)
+			event_free(cs->ev);
+		cs->ev = NULL;
 		return (-1);
-	listen_fd = fd;
+	}
+	cs->fd = fd;
+	cs->read_only = read_only;
+	snprintf(cs->path, sizeof(cs->path), "%s", path);
+	nsocks++;
 	refill_reserve();
 	return (0);
 }
 
+/* Bind path: 0600 from the first instant, then the group, then the mode
+ * (never wider than meant, even for a moment). */
+static int
+bind_socket(int fd, const struct sockaddr_un *sun, gid_t gid, mode_t mode)
+{
+	mode_t old;
+	int r, e;
+
+	old = umask(S_IRWXG | S_IRWXO | S_IXUSR);
+	r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	umask(old);
+	if (r < 0) {
+		errno = e;
+		log_warn("control: bind %s", sun->sun_path);
+		return (-1);
+	}
+	if ((gid != (gid_t)-1 && chown(sun->sun_path, (uid_t)-1, gid) < 0) ||
+	    chmod(sun->sun_path, mode) < 0) {
+		log_warn("control: %s", sun->sun_path);
+		(void)unlink(sun->sun_path);
+		return (-1);
+	}
+	return (0);
+}
+
 int
-control_listen(struct event_base *b, const char *path)
+control_listen(struct event_base *b, const char *path, const char *group,
+    bool read_only)
 {
 	struct sockaddr_un sun;
+	struct group *gr = NULL;
 	char dir[PATH_MAX];
-	mode_t old;
-	int fd, e;
+	int fd;
 
 	base = b;
 	memset(&sun, 0, sizeof(sun));
@@ -652,6 +724,10 @@ control_listen(struct event_base *b, const char *path)
 		log_warnx("control: socket path %s is longer than %zu bytes",
 		    path, sizeof(sun.sun_path) - 1);
 		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if (group != NULL && (gr = getgrnam(group)) == NULL) {
+		log_warnx("control: no group named '%s'", group);
 		return (-1);
 	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
@@ -669,24 +745,18 @@ control_listen(struct event_base *b, const char *path)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) < 0)
 		return (-1);
-	/* Created 0660 from the start: no window where it is wider. */
-	old = umask(S_IXUSR | S_IXGRP | S_IRWXO);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		e = errno;
-		umask(old);
+	/* The read-only socket is for every local user: 0666. */
+	if (bind_socket(fd, &sun, gr != NULL ? gr->gr_gid : (gid_t)-1,
+	    read_only ? 0666 : 0660) < 0) {
 		close(fd);
-		errno = e;
-		log_warn("control: bind %s", path);
 		return (-1);
 	}
-	umask(old);
-	if (listen(fd, 128) < 0 || start_accepting(fd) < 0) {
+	if (listen(fd, 128) < 0 || start_accepting(fd, read_only, path) < 0) {
 		log_warn("control: listen %s", path);
 		close(fd);
 		unlink(path);
 		return (-1);
 	}
-	snprintf(listen_path, sizeof(listen_path), "%s", path);
 	return (0);
 }
 
@@ -695,7 +765,8 @@ int
 control_adopt(struct event_base *b, int fd)
 {
 	base = b;
-	if (evutil_make_socket_nonblocking(fd) < 0 || start_accepting(fd) < 0) {
+	if (evutil_make_socket_nonblocking(fd) < 0 ||
+	    start_accepting(fd, false, "") < 0) {
 		log_warn("control: the socket passed by systemd");
 		return (-1);
 	}
@@ -706,21 +777,20 @@ control_adopt(struct event_base *b, int fd)
 void
 control_shutdown(void)
 {
+	size_t i;
+
 	stopping = true;
-	if (listen_ev != NULL) {
-		event_free(listen_ev);
-		listen_ev = NULL;
-	}
 	if (pause_ev != NULL) {
 		event_free(pause_ev);
 		pause_ev = NULL;
 	}
-	if (listen_fd >= 0) {
-		close(listen_fd);
-		if (listen_path[0] != '\0')
-			unlink(listen_path);
-		listen_fd = -1;
+	for (i = 0; i < nsocks; i++) {
+		event_free(socks[i].ev);
+		close(socks[i].fd);
+		if (socks[i].path[0] != '\0')
+			unlink(socks[i].path);
 	}
+	nsocks = 0;
 }
 
 /* Drop every connection (at exit: their requests are answered already or

@@ -35,7 +35,10 @@ struct ctl_request {
 /* The control thread's loop; listener loops activate events on it. */
 extern struct event_base *control_base;
 
-int control_listen(struct event_base *, const char *path);
+/* The control socket (0660, of group if not NULL), or the read-only one
+ * (0666, read commands only). */
+int control_listen(struct event_base *, const char *path, const char *group,
+    bool read_only);
 int control_adopt(struct event_base *, int fd); /* socket activation */
 void control_shutdown(void); /* stop accepting, remove the socket file */
 void control_free(void);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "cmd.h"
 #include "conf.h"
 #include "config-apply.h"
@@ -141,6 +142,7 @@ reload_start(const char *actor, reload_done_fn *done, void *arg,
 		return (-1);
 	}
 	log_info("reload of %s (%s)", config_path, actor);
+	access_configure(r->conf.access); /* takes effect at once */
 	r->done = done;
 	r->arg = arg;
 	notes(r);

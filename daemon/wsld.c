@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "access.h"
 #include "activation.h"
 #include "conf.h"
 #include "config-apply.h"
@@ -426,8 +427,13 @@ main(int argc, char **argv)
 	if ((fd = activation_take_unix(sockpath)) >= 0) {
 		if (control_adopt(control_base, fd) < 0)
 			return (1);
-	} else if (control_listen(control_base, sockpath) < 0)
+	} else if (control_listen(control_base, sockpath, conf.control_group,
+	    false) < 0)
 		return (1);
+	if (conf.read_only_socket != NULL && control_listen(control_base,
+	    conf.read_only_socket, NULL, true) < 0)
+		return (1);
+	access_configure(conf.access);
 	log_info("wsld %s: control socket %s%s, pipe directory %s%s",
 	    PACKAGE_VERSION, sockpath, fd >= 0 ? " (from systemd)" : "",
 	    pipedir, fdstore_enabled() ? ", fd store" : "");
