@@ -94,6 +94,12 @@ access_peer(int fd, bool read_only, struct peer *p)
 		p->groups[p->ngroups++] = groups[i];
 }
 
+bool
+access_operator(const struct peer *p)
+{
+	return (p->uid != (uid_t)-1 && (p->uid == 0 || p->uid == geteuid()));
+}
+
 int
 access_level(const struct peer *p)
 {
@@ -102,7 +108,7 @@ access_level(const struct peer *p)
 
 	if (p->uid == (uid_t)-1)
 		return (ACCESS_NONE);
-	if (p->uid == 0 || p->uid == geteuid())
+	if (access_operator(p))
 		level = WSL_LEVEL_ADMIN;
 	for (i = 0; i < p->ngroups && level < WSL_LEVEL_ADMIN; i++)
 		for (k = 0; k < ngrants; k++)

@@ -37,6 +37,7 @@ void access_configure(const json_t *);
 /* The peer of a connected socket. */
 void access_peer(int fd, bool read_only, struct peer *);
 int access_level(const struct peer *);   /* a wsl_level or ACCESS_NONE */
+bool access_operator(const struct peer *); /* root or wsld's own user */
 const char *access_level_name(int);
 /* For the configuration check: the level a string names, or -1. */
 int access_parse_level(const char *);

@@ -17,6 +17,7 @@
 
 #include "access.h"
 #include "conf.h"
+#include "control.h"
 #include "spec.h"
 
 #define CONF_MAX (16 * 1024 * 1024)
@@ -274,6 +275,23 @@ check(struct conf *c, const char *path, const char *text, size_t len,
 				    "must name a group that exists", err,
 				    errlen));
 			c->control_group = json_string_value(v);
+		} else if (strcmp(key, "control-max-clients") == 0 ||
+		    strcmp(key, "control-request-timeout-ms") == 0) {
+			bool clients = key[8] == 'm';
+			long long lo = clients ? 1 : 100;
+			long long hi = clients ? 65536 : 3600000;
+
+			if (!json_is_integer(v) || json_integer_value(v) < lo ||
+			    json_integer_value(v) > hi) {
+				snprintf(msg, sizeof(msg), "must be an integer "
+				    "from %lld to %lld", lo, hi);
+				return (fail_at(path, text, len, pointer, msg,
+				    err, errlen));
+			}
+			if (clients)
+				c->max_clients = json_integer_value(v);
+			else
+				c->request_timeout_ms = json_integer_value(v);
 		} else if (strcmp(key, "access") == 0) {
 			if (check_access(v, pointer, sizeof(pointer), msg,
 			    sizeof(msg)) < 0)
@@ -283,7 +301,8 @@ check(struct conf *c, const char *path, const char *text, size_t len,
 		} else {
 			snprintf(msg, sizeof(msg), "unknown key '%s' (expected "
 			    "listeners, control-socket, control-socket-group, "
-			    "read-only-socket, access, pipe-directory)", key);
+			    "read-only-socket, access, control-max-clients, "
+			    "control-request-timeout-ms, pipe-directory)", key);
 			return (fail_at(path, text, len, pointer, msg, err,
 			    errlen));
 		}
@@ -314,6 +333,8 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->max_clients = CONTROL_MAX_CLIENTS;
+	c->request_timeout_ms = CONTROL_REQUEST_TIMEOUT_MS;
 	if ((text = read_file(path, &len, err, errlen)) == NULL)
 		return (-1);
 	c->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -3,6 +3,7 @@
  * The configuration file: JSON, {"listeners": {NAME: {url, properties,
  * handler, open}}, "control-socket": PATH, "control-socket-group": GROUP,
  * "read-only-socket": PATH, "access": {GROUP: "read"|"operate"|"admin"},
+ * "control-max-clients": N, "control-request-timeout-ms": MS,
  * "pipe-directory": DIR}; "{}" is valid.  Every error names the file, line and column of the offending
  * value, whether JSON syntax or meaning is wrong.
  */
@@ -20,6 +21,8 @@ struct conf {
 	const char *control_group;    /* the control socket's group */
 	const char *read_only_socket;
 	json_t *access;               /* borrowed; group name -> level */
+	long long max_clients;        /* the defaults when absent */
+	long long request_timeout_ms;
 	json_t *listeners;            /* borrowed; an object, maybe empty */
 };
 

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -49,9 +50,14 @@ struct ctl_out {
 	struct wsld_listener *l;       /* whose channel fd is (a reference) */
 };
 
+struct ctl_socket;
+
 struct ctl_conn {
 	int fd;
+	struct ctl_socket *sock;       /* where it connected */
 	struct event *rev, *wev, *resume;
+	struct event *deadline;        /* a partial request takes too long */
+	unsigned long lines, lines_at_deadline;
 	struct wsl_lines in;
 	TAILQ_HEAD(, ctl_out) out;
 	size_t out_bytes;
@@ -75,11 +81,15 @@ struct ctl_socket {
 	int fd;
 	struct event *ev;
 	bool read_only;
+	size_t clients;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "": not
 	                                  * ours to remove (systemd's) */
 };
 static struct ctl_socket socks[2];
 static size_t nsocks;
+static size_t max_clients = CONTROL_MAX_CLIENTS;
+static struct timeval request_timeout = { CONTROL_REQUEST_TIMEOUT_MS / 1000,
+	(CONTROL_REQUEST_TIMEOUT_MS % 1000) * 1000 };
 static bool stopping;               /* the daemon is going down */
 /*
  * When listeners have used every descriptor (EMFILE), an operator must
@@ -124,8 +134,11 @@ conn_free(struct ctl_conn *c)
 	event_free(c->rev);
 	event_free(c->wev);
 	event_free(c->resume);
+	event_free(c->deadline);
 	wsl_lines_free(&c->in);
 	close(c->fd);
+	if (c->sock != NULL)
+		c->sock->clients--;
 	free(c);
 	refill_reserve();
 }
@@ -331,6 +344,7 @@ process(struct ctl_conn *c)
 			break;
 		}
 		if (r == WSL_LINES_LINE) {
+			c->lines++;
 			if (!blank(line, len))
 				dispatch(c, line, len);
 			wsl_lines_consume(&c->in, len + 1);
@@ -448,6 +462,47 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Decide what to watch, and whether the connection is finished. */
+/* A request has to arrive whole within the timeout, counted from its first
+ * byte: a client that trickles one forever is told so and closed. */
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+	char text[160];
+
+	(void)fd;
+	(void)what;
+	if (c->busy != NULL) { /* its answer comes first: wait for it */
+		evtimer_add(c->deadline, &request_timeout);
+		return;
+	}
+	snprintf(text, sizeof(text), "the request did not arrive whole within "
+	    "%lld ms; closing the connection",
+	    (long long)request_timeout.tv_sec * 1000 +
+	    request_timeout.tv_usec / 1000);
+	log_warnx("control: uid %u pid %d: %s", (unsigned int)c->peer.uid,
+	    (int)c->peer.pid, text);
+	send_reply(c, wsl_reply_new(NULL, WSL_HR_WS_E_OPERATION_TIMED_OUT, text,
+	    NULL), -1, NULL);
+	c->closing = true;
+	conn_update(c);
+}
+
+static void
+watch_partial(struct ctl_conn *c)
+{
+	if (c->closing || wsl_lines_partial(&c->in) == 0) {
+		evtimer_del(c->deadline);
+		return;
+	}
+	/* Armed when a new partial request begins, not at every byte. */
+	if (!evtimer_pending(c->deadline, NULL) ||
+	    c->lines_at_deadline != c->lines) {
+		c->lines_at_deadline = c->lines;
+		evtimer_add(c->deadline, &request_timeout);
+	}
+}
+
 static void
 conn_update(struct ctl_conn *c)
 {
@@ -479,6 +534,7 @@ conn_update(struct ctl_conn *c)
 		event_add(c->rev, NULL); /* the edge-triggered hang-up watch */
 		return;
 	}
+	watch_partial(c);
 	want_read = !c->closing &&
 	    wsl_lines_pending(&c->in) < WSL_PROTO_MAX_REQUEST + READ_CHUNK &&
 	    c->out_bytes < OUTPUT_HIGH_WATER;
@@ -486,6 +542,42 @@ conn_update(struct ctl_conn *c)
 		event_add(c->rev, NULL);
 	else
 		event_del(c->rev);
+}
+
+/* Over the limit: say so in one line and close, never leave it hanging.
+ * Logged at most once a second, whatever the flood. */
+static void
+turn_away(struct ctl_conn *c)
+{
+	static time_t last;
+	char text[100], *line;
+	time_t now = time(NULL);
+	json_t *reply;
+	size_t len;
+
+	snprintf(text, sizeof(text), "too many control clients (%zu); try "
+	    "again later", max_clients);
+	reply = wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, text, NULL);
+	if (reply != NULL && (line = wsl_encode(reply, &len)) != NULL) {
+		(void)send(c->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(line);
+	}
+	json_decref(reply);
+	close(c->fd);
+	if (now != last)
+		log_warnx("control: uid %u pid %d turned away: %zu clients "
+		    "already", (unsigned int)c->peer.uid, (int)c->peer.pid,
+		    max_clients);
+	last = now;
+}
+
+void
+control_set_limits(size_t clients, long long request_timeout_ms)
+{
+	max_clients = clients;
+	request_timeout.tv_sec = (time_t)(request_timeout_ms / 1000);
+	request_timeout.tv_usec = (suseconds_t)(request_timeout_ms % 1000) *
+	    1000;
 }
 
 static void
@@ -514,22 +606,32 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	c->fd = s;
 	access_peer(s, cs->read_only, &c->peer);
+	if (cs->clients >= max_clients && !access_operator(&c->peer)) {
+		turn_away(c);
+		free(c);
+		return;
+	}
+	c->sock = cs;
+	cs->clients++;
 	wsl_lines_init(&c->in, WSL_PROTO_MAX_REQUEST);
 	TAILQ_INIT(&c->out);
 	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);
 	c->wev = event_new(base, s, EV_WRITE | EV_PERSIST, write_cb, c);
 	c->resume = event_new(base, -1, 0, resume_cb, c);
+	c->deadline = evtimer_new(base, deadline_cb, c);
 	TAILQ_INSERT_TAIL(&conns, c, entry);
-	if (c->rev == NULL || c->wev == NULL || c->resume == NULL) {
-		c->gone = true;
+	if (c->rev == NULL || c->wev == NULL || c->resume == NULL ||
+	    c->deadline == NULL) {
 		if (c->rev != NULL)
 			event_free(c->rev);
 		if (c->wev != NULL)
 			event_free(c->wev);
 		if (c->resume != NULL)
 			event_free(c->resume);
-		c->rev = c->wev = c->resume = NULL;
+		if (c->deadline != NULL)
+			event_free(c->deadline);
 		TAILQ_REMOVE(&conns, c, entry);
+		cs->clients--;
 		close(s);
 		free(c);
 		return;

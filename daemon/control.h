@@ -40,6 +40,15 @@ extern struct event_base *control_base;
 int control_listen(struct event_base *, const char *path, const char *group,
     bool read_only);
 int control_adopt(struct event_base *, int fd); /* socket activation */
+/*
+ * Per socket, at most clients connections (more are told
+ * WS_E_QUOTA_EXCEEDED and closed; root and wsld's own user always get
+ * in), and a request must arrive whole within request_timeout_ms of its
+ * first byte.
+ */
+#define CONTROL_MAX_CLIENTS 256
+#define CONTROL_REQUEST_TIMEOUT_MS 10000
+void control_set_limits(size_t clients, long long request_timeout_ms);
 void control_shutdown(void); /* stop accepting, remove the socket file */
 void control_free(void);
 

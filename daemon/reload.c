@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "config-apply.h"
+#include "control.h"
 #include "log.h"
 #include "notify.h"
 #include "reload.h"
@@ -143,6 +144,8 @@ reload_start(const char *actor, reload_done_fn *done, void *arg,
 	}
 	log_info("reload of %s (%s)", config_path, actor);
 	access_configure(r->conf.access); /* takes effect at once */
+	control_set_limits((size_t)r->conf.max_clients,
+	    r->conf.request_timeout_ms);
 	r->done = done;
 	r->arg = arg;
 	notes(r);

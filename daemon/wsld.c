@@ -434,6 +434,9 @@ main(int argc, char **argv)
 	    conf.read_only_socket, NULL, true) < 0)
 		return (1);
 	access_configure(conf.access);
+	if (config != NULL)
+		control_set_limits((size_t)conf.max_clients,
+		    conf.request_timeout_ms);
 	log_info("wsld %s: control socket %s%s, pipe directory %s%s",
 	    PACKAGE_VERSION, sockpath, fd >= 0 ? " (from systemd)" : "",
 	    pipedir, fdstore_enabled() ? ", fd store" : "");

@@ -3,10 +3,38 @@
  * The request and reply envelopes: the only code that knows the top-level
  * key names of a message.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wsl-proto.h"
+
+/* How deeply the text nests arrays and objects (strings skipped), stopping
+ * once past limit: checked before parsing, so that no message makes the
+ * parser recurse far. */
+static int
+depth(const char *buf, size_t len, int limit)
+{
+	int d = 0, max = 0;
+	bool in_string = false;
+	size_t i;
+
+	for (i = 0; i < len && max <= limit; i++) {
+		if (in_string) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				in_string = false;
+		} else if (buf[i] == '"')
+			in_string = true;
+		else if (buf[i] == '{' || buf[i] == '[') {
+			if (++d > max)
+				max = d;
+		} else if (buf[i] == '}' || buf[i] == ']')
+			d--;
+	}
+	return (max);
+}
 
 static json_t *
 load(const char *buf, size_t len, struct wsl_err *err)
@@ -14,6 +42,12 @@ load(const char *buf, size_t len, struct wsl_err *err)
 	json_error_t jerr;
 	json_t *root;
 
+	if (depth(buf, len, WSL_PROTO_MAX_DEPTH) > WSL_PROTO_MAX_DEPTH) {
+		wsl_err_set(err, WSL_HR_WS_E_INVALID_FORMAT, "the message nests "
+		    "objects and arrays deeper than %d levels",
+		    WSL_PROTO_MAX_DEPTH);
+		return (NULL);
+	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		wsl_err_set(err, WSL_HR_WS_E_INVALID_FORMAT,

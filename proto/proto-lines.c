@@ -104,3 +104,15 @@ wsl_lines_pending(const struct wsl_lines *lb)
 {
 	return (lb->len);
 }
+
+/* Bytes after the last newline: a request still arriving. */
+size_t
+wsl_lines_partial(const struct wsl_lines *lb)
+{
+	const char *nl;
+
+	if (lb->len == 0)
+		return (0);
+	nl = memrchr(lb->buf, '\n', lb->len);
+	return (nl == NULL ? lb->len : lb->len - (size_t)(nl + 1 - lb->buf));
+}

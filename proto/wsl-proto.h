@@ -22,6 +22,7 @@
 
 #define WSL_PROTO_VERSION 2 /* 2: counters reworked (no closed-on-close) */
 #define WSL_PROTO_MAX_REQUEST (1024 * 1024) /* bytes, newline included */
+#define WSL_PROTO_MAX_DEPTH 32             /* nested objects and arrays */
 
 /* HRESULT constants, from hresult.def. */
 enum {
@@ -112,6 +113,7 @@ int wsl_lines_next(struct wsl_lines *, char **, size_t *); /* WSL_LINES_* */
 int wsl_lines_take_rest(struct wsl_lines *, char **, size_t *); /* at EOF */
 void wsl_lines_consume(struct wsl_lines *, size_t);
 size_t wsl_lines_pending(const struct wsl_lines *);
+size_t wsl_lines_partial(const struct wsl_lines *); /* after the last \n */
 
 /* Descriptor passing over AF_UNIX stream sockets (SCM_RIGHTS).  For
  * wsl_recv_fd, *fd must be -1 on entry. */

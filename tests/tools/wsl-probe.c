@@ -81,6 +81,7 @@ usage(void)
 	    "       wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET\n"
 	    "       wsl-probe [-e] [-j workers] [-u until-file] load PORT COUNT "
 	    "[MESSAGE]\n"
+	    "       wsl-probe [-t ms] [-w go-file] idle SOCKET N EXPECT-HELD\n"
 	    "       wsl-probe port (a free TCP port on 127.0.0.1)\n");
 	exit(2);
 }
@@ -384,6 +385,70 @@ load(const char *port, int count, int workers, const char *message)
 	return (0);
 }
 
+/*
+ * Hold n idle connections to a Unix socket, as an attacker would.  A
+ * daemon that turns some away answers them with a line and closes; once
+ * n - expect_held have been turned away (or the timeout), print how many
+ * are held and how many were turned away (and why), then hold on until
+ * the go file exists and print how many of the held ones were closed
+ * meanwhile (there should be none).
+ */
+static int
+idle(const char *path, int n, int expect_held)
+{
+	struct sockaddr_un sun;
+	struct pollfd *p;
+	char buf[512], why[512] = "";
+	int i, turned = 0, closed = 0, r;
+	long long end;
+	ssize_t got;
+
+	if ((p = calloc((size_t)n, sizeof(*p))) == NULL)
+		return (1);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	for (i = 0; i < n; i++) {
+		p[i].fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		p[i].events = POLLIN;
+		if (p[i].fd < 0 || connect(p[i].fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) < 0) {
+			printf("connect %d: %s\n", i, strerror(errno));
+			return (1);
+		}
+	}
+	end = now_ms() + timeout_ms;
+	while (turned < n - expect_held && now_ms() < end) {
+		if ((r = poll(p, (nfds_t)n, 100)) <= 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (p[i].fd >= 0 && p[i].revents != 0) {
+				got = recv(p[i].fd, buf, sizeof(buf) - 1, 0);
+				if (got > 0 && why[0] == '\0') {
+					buf[got] = '\0';
+					snprintf(why, sizeof(why), "%s", buf);
+				}
+				close(p[i].fd);
+				p[i].fd = -1;
+				turned++;
+			}
+	}
+	printf("held=%d turned-away=%d\n%s", n - turned, turned, why);
+	fflush(stdout);
+	wait_for_go();
+	for (i = 0; i < n; i++) {
+		if (p[i].fd < 0)
+			continue;
+		p[i].revents = 0;
+		if (poll(&p[i], 1, 0) == 1)
+			closed++;
+		close(p[i].fd);
+	}
+	printf("closed-while-held=%d\n", closed);
+	free(p);
+	return (0);
+}
+
 /* Read replies, counting the descriptors attached to each line. */
 static int
 control(const char *path, size_t chunk, int keep_open)
@@ -542,6 +607,8 @@ main(int argc, char **argv)
 		return (datagram(argv[1], argv[2]));
 	if (strcmp(argv[0], "ctl") == 0)
 		return (control(argv[1], chunk, keep_open));
+	if (strcmp(argv[0], "idle") == 0 && argc == 4)
+		return (idle(argv[1], atoi(argv[2]), atoi(argv[3])));
 	if (strcmp(argv[0], "load") == 0 && argc >= 3)
 		return (load(argv[1], atoi(argv[2]), workers,
 		    argc > 3 ? argv[3] : "x"));

@@ -645,6 +645,42 @@ test_request_new_round_trips(void **state)
 	free(line);
 }
 
+/* Nesting: 32 levels are a request; 33 are refused before parsing, and
+ * brackets inside strings do not count. */
+static void
+test_request_nesting_depth(void **state)
+{
+	struct wsl_request req;
+	struct wsl_err err;
+	char line[512];
+	int i, n, off;
+
+	(void)state;
+	/* {"command":"version","id":[[...]]}: depth 1 + n. */
+	for (n = 31; n <= 32; n++) {
+		off = snprintf(line, sizeof(line),
+		    "{\"command\":\"version\",\"id\":");
+		for (i = 0; i < n; i++)
+			line[off++] = '[';
+		for (i = 0; i < n; i++)
+			line[off++] = ']';
+		off += snprintf(line + off, sizeof(line) - (size_t)off, "}");
+		if (n + 1 <= WSL_PROTO_MAX_DEPTH)
+			assert_hr_equal(decode_req(line, (size_t)off, &req,
+			    &err), S_OK);
+		else {
+			assert_hr_equal(decode_req(line, (size_t)off, &req,
+			    &err), WSL_HR_WS_E_INVALID_FORMAT);
+			assert_non_null(strstr(err.text, "deeper than 32"));
+		}
+		assert_cleared(&req);
+	}
+	assert_hr_equal(DECODE_REQ("{\"command\":\"version\",\"id\":"
+	    "\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}", &req,
+	    &err), S_OK);
+	assert_cleared(&req);
+}
+
 /* ---- reply envelope --------------------------------------------------- */
 
 static const char *
@@ -1544,6 +1580,7 @@ static const struct CMUnitTest before[] = {
 	TEST(test_request_refused_with_e_invalidarg),
 	TEST(test_request_unknown_command),
 	TEST(test_request_new_round_trips),
+	TEST(test_request_nesting_depth),
 };
 
 static const struct CMUnitTest after[] = {

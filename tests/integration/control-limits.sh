@@ -1,0 +1,82 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The control socket's limits: a request must arrive whole within the
+# request timeout of its first byte (a client that trickles one is told
+# WS_E_OPERATION_TIMED_OUT and closed) while a client that keeps sending
+# whole requests is never cut; objects and arrays nest 32 deep at most;
+# past control-max-clients, clients are told WS_E_QUOTA_EXCEEDED and
+# closed, never left hanging, while root still gets in, listeners keep
+# serving, and the descriptors come back.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+
+cat >"$T/wsld.json" <<EOF
+{"control-request-timeout-ms": 300, "control-max-clients": 100,
+ "control-socket-group": "daemon", "access": {"daemon": "read"},
+ "listeners": {"web": {"url": "net.tcp://127.0.0.1:0/",
+                       "handler": {"type": "echo"}, "open": true}}}
+EOF
+wsld_start -c "$T/wsld.json"
+WEB=$(field web port)
+
+# Half a request, then silence.
+printf '{"command":"li' | "$WSL_PROBE" -k ctl "$SOCK" >"$T/slow" &
+P=$!
+wait $P
+expect_match "a partial request is cut at the timeout, with a reason" \
+    '"error":"WS_E_OPERATION_TIMED_OUT","text":"the request did not arrive whole within 300 ms' \
+    "$(head -1 "$T/slow")"
+expect_match "the daemon logs who it was" \
+    "control: uid 0 pid [0-9]+: the request did not arrive whole" \
+    "$(cat "$T/wsld.log")"
+
+# Whole requests, one every 100 ms for a second: never cut.
+i=0
+while [ $i -lt 10 ]; do
+	echo '{"command":"version"}'
+	sleep 0.1 # the client's own pace, not a wait for the daemon
+	i=$((i + 1))
+done | "$WSL_PROBE" ctl "$SOCK" >"$T/steady"
+expect "a client sending whole requests for longer than the timeout is served" \
+    10 "$(grep -c '"result":0' "$T/steady")"
+
+nest=$(printf '%.0s[' $(seq 40))
+run "$WSL_PROBE" ctl "$SOCK" <<EOF
+{"command":"version","id":$nest}
+EOF
+expect_match "nesting 40 deep: WS_E_INVALID_FORMAT" \
+    '"error":"WS_E_INVALID_FORMAT","text":"the message nests objects and arrays deeper than 32 levels"' \
+    "$OUT"
+
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+	skip "the client limit needs root and setpriv (root is never turned away)"
+	finish
+fi
+chmod 755 "$T"
+base=$(fd_count)
+# 1000 idle clients of an ordinary user: 100 held, 900 turned away.
+setpriv --reuid=60001 --regid="$(getent group daemon | cut -d: -f3)" \
+    --clear-groups "$WSL_PROBE" -w "$T/go" idle "$SOCK" 1000 100 \
+    >"$T/idle" 2>&1 &
+IDLE=$!
+until_true file_has "$T/idle" held=
+expect "1000 idle clients: 100 held, 900 told and closed" \
+    "held=100 turned-away=900" "$(head -1 "$T/idle")"
+expect_match "... with WS_E_QUOTA_EXCEEDED" \
+    '"error":"WS_E_QUOTA_EXCEEDED","text":"too many control clients \(100\); try again later"' \
+    "$(sed -n 2p "$T/idle")"
+run "$WSLCTL" list
+expect "root still gets in" 0 "$RC"
+expect "the listeners still serve" "connected eof hi " \
+    "$("$WSL_PROBE" -t 5000 tcp "$WEB" hi | tr '\n' ' ')"
+expect "the refusals were logged once a second at most" yes \
+    "$([ "$(grep -c 'turned away' "$T/wsld.log")" -le 3 ] && echo yes)"
+touch "$T/go"
+wait $IDLE
+expect "the 100 held clients were not closed meanwhile" \
+    "closed-while-held=0" "$(tail -1 "$T/idle")"
+back() { [ "$(fd_count)" -le "$base" ]; }
+until_true back
+expect "wsld's descriptors come back to where they were" "$base" \
+    "$(fd_count)"
+
+finish
