@@ -60,8 +60,8 @@ skip_value(const char *p, const char *end)
 			p++;
 		} else if (*p == ',' || *p == ':')
 			p++;
-		else
-			while (p < end && strchr(",:]} \t\r\n", *p) == NULL)
+		else /* memchr, not strchr: a NUL byte is no delimiter */
+			while (p < end && memchr(",:]} \t\r\n", *p, 8) == NULL)
 				p++;
 	} while (depth > 0);
 	return (p);
@@ -325,34 +325,45 @@ check(struct conf *c, const char *path, const char *text, size_t len,
 }
 
 int
-conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+conf_parse(const char *path, const char *text, size_t len, struct conf *c,
+    char *err, size_t errlen)
 {
 	json_error_t jerr;
-	size_t len;
-	char *text;
-	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->max_clients = CONTROL_MAX_CLIENTS;
 	c->request_timeout_ms = CONTROL_REQUEST_TIMEOUT_MS;
-	if ((text = read_file(path, &len, err, errlen)) == NULL)
-		return (-1);
 	c->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (c->root == NULL) {
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
 		    jerr.column, jerr.text);
-		free(text);
 		return (-1);
 	}
 	if (!json_is_object(c->root)) {
 		snprintf(err, errlen, "%s:1:1: the configuration must be a JSON "
 		    "object, such as {\"listeners\": {}}", path);
-		r = -1;
-	} else
-		r = check(c, path, text, len, err, errlen);
-	free(text);
-	if (r < 0)
 		conf_free(c);
+		return (-1);
+	}
+	if (check(c, path, text, len, err, errlen) < 0) {
+		conf_free(c);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	size_t len;
+	char *text;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((text = read_file(path, &len, err, errlen)) == NULL)
+		return (-1);
+	r = conf_parse(path, text, len, c, err, errlen);
+	free(text);
 	return (r);
 }
 

@@ -28,6 +28,9 @@ struct conf {
 
 /* 0, or -1 with "FILE:LINE:COLUMN: message" in err. */
 int conf_load(const char *path, struct conf *, char *err, size_t);
+/* The same for text already read (path only names it in messages). */
+int conf_parse(const char *path, const char *text, size_t len, struct conf *,
+    char *err, size_t);
 void conf_free(struct conf *);
 /* Line and column (from 1) of the value at a JSON pointer, or -1. */
 int conf_locate(const char *text, size_t len, const char *pointer, int *line,

@@ -189,9 +189,12 @@ op_finish(struct op *op)
 	if (op->opening && SUCCEEDED(hr) &&
 	    listener_state(l) == WS_LISTENER_STATE_OPEN)
 		l->handler->start(l);
+	/* Only a close that ran (not one refused because another is under
+	 * way or done: that one drains already). */
 	if (!op->opening && listener_state(l) == WS_LISTENER_STATE_CLOSED &&
-	    l->handler->drain != NULL && op->previous !=
-	    WS_LISTENER_STATE_CREATED) {
+	    l->handler->drain != NULL && hr != WS_E_INVALID_OPERATION &&
+	    (op->previous == WS_LISTENER_STATE_OPEN ||
+	    op->previous == WS_LISTENER_STATE_FAULTED)) {
 		/* Graceful: the channels served get CLOSE_TIMEOUT to finish. */
 		(void)WsGetListenerProperty(l->ws,
 		    WS_LISTENER_PROPERTY_CLOSE_TIMEOUT, &ms, sizeof(ms), NULL);

@@ -19,10 +19,16 @@ expect "a closing listener refuses new connections at once" "refused" "$OUT"
 expect "the close has not answered while its channel is served" "" "$(cat "$T/close1")"
 run "$WSLCTL" free e
 expect "free waits for the close too: exit 4" 4 "$RC"
+# Found by fuzz-control: a second close, refused, used to start a second
+# drain of the same channels, and the first close never answered.
+run "$WSLCTL" close e
+expect "a second close meanwhile is refused: exit 4" 4 "$RC"
 touch "$T/go"
-wait $P $C
+wait $P
 expect "the channel finished its work" "connected eof late bytes" "$(oneline "$(cat "$T/c1")")"
+until_true file_has "$T/close1" "e CLOSED"
 expect "then the close answered" "e CLOSED" "$(cat "$T/close1")"
+wait $C
 expect_equation e
 
 # Channels still there at the close timeout are ended.

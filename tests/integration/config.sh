@@ -103,4 +103,11 @@ run "$WSL_PROBE" unix "$T/pipes/p.sock" "configured"
 expect "the configured pipe directory is used" "connected eof configured" "$(oneline "$OUT")"
 run "$WSL_PROBE" udp "$(field udp port)" "dgram"
 expect "the configured udp echo answers" "reply dgram" "$OUT"
+# Found by fuzz-config: a NUL byte in a value made locating a later error
+# loop for ever.
+printf '{"listeners": {"a": {"url": "net.tcp://127.0.0.1:1/", "open": true\000 }, "b": {"url": "net.tcp://127.0.0.1:2/", "bad": 1}}}' >"$T/nul.json"
+run timeout 10 "$WSLD" -n -c "$T/nul.json"
+expect "a NUL byte in the file: the error is still located (no hang)" \
+    "1 $T/nul.json:1:118: listeners.b: unknown key 'bad' (expected url, properties, handler, open)" \
+    "$RC $(printf '%s' "$ERR" | sed 's/^wsld: //')"
 finish
