@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "inject.h"
 #include "handler.h"
 #include "listener.h"
 #include "log.h"
@@ -159,7 +160,7 @@ cmd_accept(struct ctl_request *req)
 		reply_listener(req, l, WSL_HR_WS_E_INVALID_OPERATION, text, -1);
 		return;
 	}
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
+	if ((op = inject_calloc(1, sizeof(*op))) == NULL) {
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
 	}

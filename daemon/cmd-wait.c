@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "inject.h"
 #include "listener.h"
 
 
@@ -115,7 +116,7 @@ cmd_wait(struct ctl_request *req)
 		reply_listener(req, l, WSL_HR_S_OK, text, -1);
 		return;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	if ((w = inject_calloc(1, sizeof(*w))) == NULL ||
 	    (ms >= 0 && (w->timer = evtimer_new(control_base, timeout,
 		w)) == NULL)) {
 		free(w);

@@ -23,6 +23,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "access.h"
 #include "cmd.h"
 #include "control.h"
+#include "inject.h"
 #include "log.h"
 #include "registry.h"
 
@@ -85,6 +87,24 @@ struct ctl_socket {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "": not
 	                                  * ours to remove (systemd's) */
 };
+/* What happened to control clients, for `version` (and operators). */
+static struct {
+	uint64_t clients, turned_away, denied, timed_out, no_memory;
+	uint64_t hand_offs_failed;
+} stats;
+
+json_t *
+control_stats(void)
+{
+	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "clients", (json_int_t)stats.clients,
+	    "turned-away", (json_int_t)stats.turned_away,
+	    "denied", (json_int_t)stats.denied,
+	    "timed-out", (json_int_t)stats.timed_out,
+	    "closed-for-lack-of-memory", (json_int_t)stats.no_memory,
+	    "hand-offs-failed", (json_int_t)stats.hand_offs_failed));
+}
+
 static struct ctl_socket socks[2];
 static size_t nsocks;
 static size_t max_clients = CONTROL_MAX_CLIENTS;
@@ -170,7 +190,8 @@ queue(struct ctl_conn *c, char *buf, size_t len, int fd,
 {
 	struct ctl_out *o;
 
-	if ((o = calloc(1, sizeof(*o))) == NULL) {
+	if ((o = inject_calloc(1, sizeof(*o))) == NULL) {
+		stats.no_memory++;
 		free(buf);
 		if (fd >= 0) {
 			close(fd);
@@ -196,6 +217,7 @@ send_reply(struct ctl_conn *c, json_t *reply, int fd, struct wsld_listener *l)
 	char *buf;
 
 	if (reply == NULL || (buf = wsl_encode(reply, &len)) == NULL) {
+		stats.no_memory++;
 		json_decref(reply);
 		if (fd >= 0) {
 			close(fd);
@@ -261,6 +283,7 @@ allowed(struct ctl_conn *c, struct ctl_request *req)
 	    wsl_cmds[req->cmd].name, access_level_name(need),
 	    (unsigned int)c->peer.uid, access_level_name(level),
 	    c->peer.read_only ? " (on the read-only socket)" : "");
+	stats.denied++;
 	log_warnx("control: denied %s: %s", req->actor, text);
 	ctl_reply(req, WSL_HR_E_ACCESSDENIED, text, NULL);
 	return (false);
@@ -274,7 +297,8 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	struct wsl_err err;
 	HRESULT hr;
 
-	if ((req = calloc(1, sizeof(*req))) == NULL) {
+	if ((req = inject_calloc(1, sizeof(*req))) == NULL) {
+		stats.no_memory++;
 		conn_gone(c);
 		return;
 	}
@@ -415,10 +439,15 @@ flush(struct ctl_conn *c)
 {
 	struct ctl_out *o;
 	ssize_t n;
+	int e;
 
 	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
 		if (o->off == 0 && o->fd >= 0) {
-			n = wsl_send_fd(c->fd, o->buf, o->len, o->fd);
+			if (inject_sendmsg_fault(&e)) {
+				n = -1;
+				errno = e;
+			} else
+				n = wsl_send_fd(c->fd, o->buf, o->len, o->fd);
 			if (n > 0) {
 				close(o->fd); /* the client has its own copy */
 				o->fd = -1;
@@ -430,6 +459,12 @@ flush(struct ctl_conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
+			if (o->fd >= 0)
+				stats.hand_offs_failed++;
+			log_warnx("control: uid %u pid %d: %s; the client is "
+			    "dropped%s", (unsigned int)c->peer.uid,
+			    (int)c->peer.pid, strerror(errno), o->fd >= 0 ?
+			    ", and the channel it was to get closed" : "");
 			conn_gone(c);
 			return;
 		}
@@ -480,6 +515,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	    "%lld ms; closing the connection",
 	    (long long)request_timeout.tv_sec * 1000 +
 	    request_timeout.tv_usec / 1000);
+	stats.timed_out++;
 	log_warnx("control: uid %u pid %d: %s", (unsigned int)c->peer.uid,
 	    (int)c->peer.pid, text);
 	send_reply(c, wsl_reply_new(NULL, WSL_HR_WS_E_OPERATION_TIMED_OUT, text,
@@ -555,6 +591,7 @@ turn_away(struct ctl_conn *c)
 	json_t *reply;
 	size_t len;
 
+	stats.turned_away++;
 	snprintf(text, sizeof(text), "too many control clients (%zu); try "
 	    "again later", max_clients);
 	reply = wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, text, NULL);
@@ -600,7 +637,8 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 			log_warn("control: accept");
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = inject_calloc(1, sizeof(*c))) == NULL) {
+		stats.no_memory++;
 		close(s);
 		return;
 	}
@@ -613,6 +651,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	c->sock = cs;
 	cs->clients++;
+	stats.clients++;
 	wsl_lines_init(&c->in, WSL_PROTO_MAX_REQUEST);
 	TAILQ_INIT(&c->out);
 	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);

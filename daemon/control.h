@@ -49,6 +49,8 @@ int control_adopt(struct event_base *, int fd); /* socket activation */
 #define CONTROL_MAX_CLIENTS 256
 #define CONTROL_REQUEST_TIMEOUT_MS 10000
 void control_set_limits(size_t clients, long long request_timeout_ms);
+/* Counts of what happened to control clients (a new object). */
+json_t *control_stats(void);
 void control_shutdown(void); /* stop accepting, remove the socket file */
 void control_free(void);
 

@@ -2,6 +2,8 @@
 /*
  * Fault injection (see inject.h).
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +14,66 @@
 #include "log.h"
 
 static bool enabled;
+static pthread_t control_thread;
+/* Faults still to come, control thread only. */
+static long long sendmsg_faults, alloc_faults;
+static int sendmsg_errno;
 
 struct stall {
 	WSL_TASK task;
 	long long ms;
 };
 
+static const struct {
+	const char *name;
+	int value;
+} errnos[] = {
+	{ "EMFILE", EMFILE }, { "ENFILE", ENFILE }, { "ENOBUFS", ENOBUFS },
+	{ "ENOMEM", ENOMEM }, { "ECONNABORTED", ECONNABORTED },
+	{ "EPIPE", EPIPE }, { "ECONNRESET", ECONNRESET },
+	{ "EMSGSIZE", EMSGSIZE }, { "EPERM", EPERM },
+};
+
+static void *
+json_alloc(size_t n)
+{
+	if (alloc_faults > 0 &&
+	    pthread_equal(pthread_self(), control_thread)) {
+		alloc_faults--;
+		return (NULL);
+	}
+	return (malloc(n));
+}
+
 void
 inject_enable(bool on)
 {
 	enabled = on;
+	control_thread = pthread_self();
+	/* Only then: the wrapper costs a check per allocation. */
+	if (on)
+		json_set_alloc_funcs(json_alloc, free);
+}
+
+void *
+inject_calloc(size_t n, size_t size)
+{
+	if (alloc_faults > 0 &&
+	    pthread_equal(pthread_self(), control_thread)) {
+		alloc_faults--;
+		return (NULL);
+	}
+	return (calloc(n, size));
+}
+
+bool
+inject_sendmsg_fault(int *err)
+{
+	if (sendmsg_faults <= 0)
+		return (false);
+	sendmsg_faults--;
+	*err = sendmsg_errno;
+	return (true);
 }
 
 /* On the listener's loop: block it, as a handler stuck in a call would. */
@@ -37,30 +89,11 @@ stall(void *arg)
 	free(s);
 }
 
-void
-cmd_inject(struct ctl_request *req)
+static void
+inject_stall(struct ctl_request *req, struct wsld_listener *l, long long ms)
 {
-	struct wsld_listener *l;
-	const char *fault;
 	struct stall *s;
-	long long ms;
-	char text[160];
 
-	if (!enabled) {
-		ctl_reply(req, WSL_HR_E_ACCESSDENIED, "fault injection is "
-		    "disabled (start wsld with --fault-injection, for tests "
-		    "only)", NULL);
-		return;
-	}
-	if (!args_only(req, "name", "fault", "ms", NULL) ||
-	    !args_string(req, "fault", true, &fault) ||
-	    !args_ms(req, "ms", &ms) || (l = args_listener(req)) == NULL)
-		return;
-	if (strcmp(fault, "stall") != 0 || ms < 0) {
-		ctl_reply(req, WSL_HR_E_INVALIDARG, "inject: the faults are: "
-		    "stall (with \"ms\")", NULL);
-		return;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
@@ -74,9 +107,67 @@ cmd_inject(struct ctl_request *req)
 		    "not take work", NULL);
 		return;
 	}
-	log_listener(LOG_WARNING, l->name, "fault injected: its loop stalls "
-	    "for %lld ms (%s)", ms, req->actor);
-	snprintf(text, sizeof(text), "listener '%s': its loop stalls for %lld "
-	    "ms", l->name, ms);
-	ctl_reply(req, WSL_HR_S_OK, text, NULL);
+	ctl_reply(req, WSL_HR_S_OK, "injected: the listener's loop stalls",
+	    NULL);
+}
+
+static int
+errno_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(errnos) / sizeof(errnos[0]);
+	    i++)
+		if (strcmp(errnos[i].name, name) == 0)
+			return (errnos[i].value);
+	return (0);
+}
+
+void
+cmd_inject(struct ctl_request *req)
+{
+	struct wsld_listener *l = NULL;
+	const char *fault, *ename;
+	long long ms, count;
+	int e;
+
+	if (!enabled) {
+		ctl_reply(req, WSL_HR_E_ACCESSDENIED, "fault injection is "
+		    "disabled (start wsld with --fault-injection, for tests "
+		    "only)", NULL);
+		return;
+	}
+	if (!args_only(req, "name", "fault", "ms", "errno", "count", NULL) ||
+	    !args_string(req, "fault", true, &fault) ||
+	    !args_string(req, "errno", false, &ename) ||
+	    !args_ms(req, "ms", &ms) || !args_ms(req, "count", &count))
+		return;
+	e = errno_named(ename);
+	if ((strcmp(fault, "stall") == 0 || strcmp(fault, "accept-error") ==
+	    0) && (l = args_listener(req)) == NULL)
+		return;
+	log_warnx("fault injected %s: %s%s%s%s", req->actor, fault,
+	    l != NULL ? " on listener '" : "", l != NULL ? l->name : "",
+	    l != NULL ? "'" : "");
+	if (strcmp(fault, "stall") == 0 && ms >= 0)
+		inject_stall(req, l, ms);
+	else if (strcmp(fault, "accept-error") == 0 && e != 0 && count >= 0) {
+		(void)WslInjectAcceptErrors(l->ws, e, (ULONG)count);
+		ctl_reply(req, WSL_HR_S_OK, "injected: accept errors", NULL);
+	} else if (strcmp(fault, "sendmsg-error") == 0 && e != 0 &&
+	    count >= 0) {
+		sendmsg_errno = e;
+		sendmsg_faults = count;
+		ctl_reply(req, WSL_HR_S_OK, "injected: hand-off errors", NULL);
+	} else if (strcmp(fault, "alloc-fail") == 0 && count >= 0) {
+		/* This reply must not meet the fault itself. */
+		ctl_reply(req, WSL_HR_S_OK, "injected: allocation failures",
+		    NULL);
+		alloc_faults = count;
+	} else
+		ctl_reply(req, WSL_HR_E_INVALIDARG, "inject: the faults are "
+		    "stall {name, ms}, accept-error {name, errno, count}, "
+		    "sendmsg-error {errno, count}, alloc-fail {count}; errno "
+		    "is EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED, EPIPE, "
+		    "ECONNRESET, EMSGSIZE or EPERM", NULL);
 }

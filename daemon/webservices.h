@@ -336,6 +336,11 @@ HRESULT WslHandOverListener(WS_LISTENER *);
 HRESULT WslRestoreListener(WS_LISTENER *, WS_LISTENER_STATE,
     const WSL_LISTENER_COUNTERS *, WS_ERROR *);
 
+/* Testing aid: the next count accepts of the listening socket fail with
+ * err (EMFILE, ENFILE, ENOBUFS, ECONNABORTED, ...) as if the kernel had
+ * said so; the connections stay queued. */
+HRESULT WslInjectAcceptErrors(WS_LISTENER *, int err, ULONG count);
+
 /* A descriptor was freed: retry accepting now if it was paused for lack
  * of descriptors (EMFILE), instead of at the end of the back-off. */
 void WslResumeAccepting(WS_LISTENER *);

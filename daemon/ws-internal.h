@@ -160,6 +160,8 @@ struct WS_LISTENER {
 	struct ws_bound sock;              /* (mu) fd -1 when none */
 	bool sock_refusing;                /* (mu) shut down by an abort */
 	int given_fd;                      /* (mu) to adopt at the next open */
+	int inject_errno;                  /* (mu) WslInjectAcceptErrors */
+	ULONG inject_count;                /* (mu) */
 	bool hand_over;                    /* (mu) the next release leaves the
 	                                    * kernel's queue to a successor */
 	HRESULT last_error;                /* (mu) */

@@ -484,6 +484,19 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 }
 
 HRESULT
+WslInjectAcceptErrors(WS_LISTENER *l, int err, ULONG count)
+{
+	if (!ws_listener_valid(l) || err <= 0)
+		return (E_INVALIDARG);
+	pthread_mutex_lock(&l->mu);
+	l->inject_errno = err;
+	l->inject_count = count;
+	pthread_mutex_unlock(&l->mu);
+	ws_loop_wake(l); /* so that a pending accept meets the fault now */
+	return (S_OK);
+}
+
+HRESULT
 WslCountChannel(WS_LISTENER *l, WSL_CHANNEL_OUTCOME outcome,
     WSL_FAILURE reason)
 {

@@ -459,7 +459,13 @@ accept_stream(WS_LISTENER *l, int fd)
 			break;
 		}
 		len = sizeof(ss);
-		c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+		if (l->inject_count > 0) {
+			l->inject_count--;
+			c = -1;
+			errno = l->inject_errno;
+		} else
+			c = accept4(fd, (struct sockaddr *)&ss, &len,
+			    SOCK_CLOEXEC);
 		if (c < 0) {
 			e = errno;
 			if (e == EAGAIN || e == EINVAL) {
