@@ -161,6 +161,7 @@ drained(struct wsld_listener *l, unsigned finished, unsigned cut, void *arg)
 	struct op *op = arg;
 	char text[200];
 
+	l->draining--;
 	if (finished + cut > 0)
 		log_listener(LOG_INFO, l->name, "close: %u channels finished, "
 		    "%u ended at the close timeout", finished, cut);
@@ -198,6 +199,7 @@ op_finish(struct op *op)
 		/* Graceful: the channels served get CLOSE_TIMEOUT to finish. */
 		(void)WsGetListenerProperty(l->ws,
 		    WS_LISTENER_PROPERTY_CLOSE_TIMEOUT, &ms, sizeof(ms), NULL);
+		l->draining++;
 		l->handler->drain(l, ms, drained, op);
 		return;
 	}
@@ -341,6 +343,12 @@ listener_reset(struct wsld_listener *l, struct wsl_err *err, const char *actor)
 	WS_ERROR *error = NULL;
 	HRESULT hr;
 
+	/* The channels of the last open are still finishing: a new open
+	 * would serve new ones before that close has answered. */
+	if (l->draining > 0)
+		return (wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
+		    "reset is not allowed while a close is still waiting for "
+		    "its channels (at most the close timeout)"));
 	(void)WsCreateError(NULL, 0, &error);
 	if (FAILED(hr = WsResetListener(l->ws, error)))
 		wsl_err_set(err, hr, "%s", WslErrorText(error));

@@ -46,6 +46,7 @@ struct wsld_listener {
 	WS_LISTENER_STATE state_at_stop; /* saved for the next wsld */
 	int refs;
 	int ops;                         /* async operations not finished */
+	int draining;                    /* closes waiting for channels */
 	struct event *state_ev;          /* activated by the core's state hook */
 	TAILQ_HEAD(, waiter) waiters;    /* `wait` requests */
 	TAILQ_ENTRY(wsld_listener) entry;
