@@ -31,6 +31,25 @@ expect "then the close answered" "e CLOSED" "$(cat "$T/close1")"
 wait $C
 expect_equation e
 
+# Found by races.sh: a reset (then an open and a close) while a close still
+# drained made two drains overlap, and the first close never answered.
+"$WSLCTL" create d net.tcp://127.0.0.1:0/ --echo -p close-timeout=60000 --open >/dev/null
+"$WSL_PROBE" -w "$T/go2" tcp "$(field d port)" "bytes" >"$T/c4" &
+P=$!
+until_true counter_is d active 1
+"$WSLCTL" close d >"$T/close4" 2>&1 &
+C=$!
+until_true state_is d CLOSED
+run "$WSLCTL" reset d
+expect "reset while the close waits for its channels: exit 4" 4 "$RC"
+expect_match "... saying why" "still waiting for its channels" "$ERR"
+touch "$T/go2"
+wait $P
+until_true file_has "$T/close4" "d CLOSED"
+wait $C
+run "$WSLCTL" reset d
+expect "once the close has answered, reset works" "d CREATED" "$OUT"
+
 # Channels still there at the close timeout are ended.
 "$WSLCTL" create slow net.tcp://127.0.0.1:0/ --echo -p close-timeout=200 --open >/dev/null
 "$WSL_PROBE" -w "$T/never" -t 20000 tcp "$(field slow port)" "x" >"$T/c2" &
