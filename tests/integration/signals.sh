@@ -59,4 +59,25 @@ expect "a killed wsld leaves its socket file behind" "there" \
 wsld_start
 run "$WSLCTL" version
 expect "a new wsld replaces the stale socket" 0 "$RC"
+wsld_stop
+
+# SIGTERM does not wait for clients longer than the close timeout: an
+# echo channel whose client never ends is cut, and wsld exits 0.
+wsld_start
+"$WSLCTL" create slow net.tcp://127.0.0.1:0/ --echo -p close-timeout=300 \
+    --open >/dev/null
+"$WSL_PROBE" -w "$T/never" -t 60000 tcp "$(field slow port)" x >"$T/held" &
+H=$!
+until_true counter_is slow active 1
+kill -TERM "$WSLD_PID"
+wait "$WSLD_PID"
+expect "SIGTERM with a channel that never ends: wsld exits 0" 0 $?
+WSLD_PID=
+expect_match "... having ended it at the close timeout" \
+    "close: 0 channels finished, 1 ended at the close timeout" \
+    "$(cat "$T/wsld.log")"
+touch "$T/never"
+wait $H
+expect_match "... and its client saw the end" "^connected (eof|reset)" \
+    "$(oneline "$(cat "$T/held")")"
 finish
