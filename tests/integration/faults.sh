@@ -91,6 +91,11 @@ done
 "$WSLCTL" free h >/dev/null
 back() { [ "$(fd_count)" -le "$base" ]; }
 until_true back
-expect "the descriptor count is back to where it was" "$base" "$(fd_count)"
+if back; then
+	ok "the descriptor count is back to its baseline ($(fd_count) <= $base)"
+else
+	not_ok "the descriptor count is back to its baseline"
+	diag "baseline $base, now $(fd_count)"
+fi
 
 finish
