@@ -60,6 +60,24 @@ expect_match "the denial is logged with the peer's uid and pid" \
     "control: denied by uid 60001 pid [0-9]+: 'abort' needs" \
     "$(cat "$T/wsld.log")"
 
+# Every command, as the read-level user: above read, each is denied.
+wrong=
+for c in $("$WSLCTL" commands | awk '{ print $1 ":" $2 }'); do
+	name=${c%%:*} level=${c#*:}
+	as 60001 "$DAEMON" -- -t 10 call "$name" '{"name": "web"}' \
+	    >/dev/null 2>&1
+	rc=$?
+	if [ "$level" = read ] && [ $rc -eq 6 ]; then
+		wrong="$wrong $name(read, denied)"
+	elif [ "$level" != read ] && [ $rc -ne 6 ]; then
+		wrong="$wrong $name($level, exit $rc)"
+	fi
+done
+expect "every command above read is denied to a read-level peer, and no read command is" \
+    "" "$wrong"
+expect "... and nothing changed" OPEN \
+    "$("$WSLCTL" status web | awk 'NR == 1 { print $2 }')"
+
 run as 60002 "$DAEMON" "$STAFF" -- abort web
 expect "operate level (supplementary group staff): abort works" 0 "$RC"
 expect_match "the state change is logged with the peer's uid and pid" \
