@@ -80,13 +80,6 @@ touch "$T/go"
 wait $IDLE
 expect "the 100 held clients were not closed meanwhile" \
     "closed-while-held=0" "$(tail -1 "$T/idle")"
-back() { [ "$(fd_count)" -le "$base" ]; }
-until_true back
-if back; then
-	ok "the descriptor count is back to its baseline ($(fd_count) <= $base)"
-else
-	not_ok "the descriptor count is back to its baseline"
-	diag "baseline $base, now $(fd_count)"
-fi
+expect_fds_back "$base"
 
 finish

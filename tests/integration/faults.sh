@@ -89,13 +89,6 @@ done
 "$WSLCTL" free e >/dev/null
 "$WSLCTL" close h >/dev/null
 "$WSLCTL" free h >/dev/null
-back() { [ "$(fd_count)" -le "$base" ]; }
-until_true back
-if back; then
-	ok "the descriptor count is back to its baseline ($(fd_count) <= $base)"
-else
-	not_ok "the descriptor count is back to its baseline"
-	diag "baseline $base, now $(fd_count)"
-fi
+expect_fds_back "$base"
 
 finish

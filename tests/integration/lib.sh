@@ -132,6 +132,19 @@ expect_equation() {
 }
 
 fd_count() { ls "/proc/$WSLD_PID/fd" | wc -l; }
+# expect_fds_back BASE: wsld's descriptor count comes back to at most BASE
+# (a control connection still closing may have counted in BASE).
+expect_fds_back() {
+	_base=$1
+	_back() { [ "$(fd_count)" -le "$_base" ]; }
+	until_true _back
+	if _back; then
+		ok "the descriptor count is back to its baseline ($(fd_count) <= $_base)"
+	else
+		not_ok "the descriptor count is back to its baseline"
+		diag "baseline $_base, now $(fd_count)"
+	fi
+}
 zombies() { ps --ppid "$WSLD_PID" -o stat= | grep -c '^Z' || true; }
 counter_is() { [ "$(counter "$1" "$2")" = "$3" ]; }
 

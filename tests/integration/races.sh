@@ -78,13 +78,6 @@ for l in echo hand; do
 	until_true freed "$l"
 done
 ok "both listeners close and are freed"
-back() { [ "$(fd_count)" -le "$base" ]; }
-until_true back
-if back; then
-	ok "the descriptor count is back to its baseline ($(fd_count) <= $base)"
-else
-	not_ok "the descriptor count is back to its baseline"
-	diag "baseline $base, now $(fd_count)"
-fi
+expect_fds_back "$base"
 
 finish
