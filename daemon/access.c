@@ -4,6 +4,7 @@
  */
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,25 +74,44 @@ access_peer(int fd, bool read_only, struct peer *p)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	gid_t groups[ACCESS_MAX_GROUPS];
-	size_t i;
+	gid_t *groups;
+	int tries;
 
 	memset(p, 0, sizeof(*p));
 	p->uid = (uid_t)-1;
 	p->pid = -1;
+	p->gid = (gid_t)-1;
 	p->read_only = read_only;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return; /* unknown: no level at all */
 	p->uid = cred.uid;
 	p->pid = cred.pid;
-	p->groups[p->ngroups++] = cred.gid;
-	len = sizeof(groups);
-	/* More groups than we keep: the rest give nothing (fail closed). */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return;
-	for (i = 0; i < len / sizeof(gid_t) &&
-	    p->ngroups < ACCESS_MAX_GROUPS; i++)
-		p->groups[p->ngroups++] = groups[i];
+	p->gid = cred.gid;
+	/* Room for a usual list first; for a longer one the kernel says how
+	 * much it needs (ERANGE).  Without memory only the primary group
+	 * counts (fail closed). */
+	len = 32 * sizeof(gid_t);
+	for (tries = 0; tries < 2; tries++) {
+		if ((groups = malloc(len > 0 ? len : 1)) == NULL)
+			return;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups,
+		    &len) == 0) {
+			p->groups = groups;
+			p->ngroups = len / sizeof(gid_t);
+			return;
+		}
+		free(groups);
+		if (errno != ERANGE)
+			return;
+	}
+}
+
+void
+access_peer_free(struct peer *p)
+{
+	free(p->groups);
+	p->groups = NULL;
+	p->ngroups = 0;
 }
 
 bool
@@ -110,11 +130,15 @@ access_level(const struct peer *p)
 		return (ACCESS_NONE);
 	if (access_operator(p))
 		level = WSL_LEVEL_ADMIN;
-	for (i = 0; i < p->ngroups && level < WSL_LEVEL_ADMIN; i++)
-		for (k = 0; k < ngrants; k++)
-			if (grants[k].gid == p->groups[i] &&
-			    grants[k].level > level)
+	for (k = 0; k < ngrants; k++) {
+		if (grants[k].level <= level)
+			continue;
+		if (grants[k].gid == p->gid)
+			level = grants[k].level;
+		for (i = 0; i < p->ngroups && grants[k].level > level; i++)
+			if (grants[k].gid == p->groups[i])
 				level = grants[k].level;
+	}
 	/* The read-only socket is for everyone, and for reading only. */
 	if (p->read_only)
 		level = WSL_LEVEL_READ;

@@ -22,20 +22,21 @@
 #include "wsl-proto.h"
 
 #define ACCESS_NONE (-1)
-#define ACCESS_MAX_GROUPS 64
 
 struct peer {
 	uid_t uid;
 	pid_t pid;
-	gid_t groups[ACCESS_MAX_GROUPS]; /* the primary one first */
+	gid_t gid;                       /* the primary group */
+	gid_t *groups;                   /* the supplementary ones, all */
 	size_t ngroups;
 	bool read_only;                  /* came in on the read-only socket */
 };
 
 /* The "access" object, checked already (NULL: nobody but root and us). */
 void access_configure(const json_t *);
-/* The peer of a connected socket. */
+/* The peer of a connected socket; access_peer_free() when done. */
 void access_peer(int fd, bool read_only, struct peer *);
+void access_peer_free(struct peer *);
 int access_level(const struct peer *);   /* a wsl_level or ACCESS_NONE */
 bool access_operator(const struct peer *); /* root or wsld's own user */
 const char *access_level_name(int);

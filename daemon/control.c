@@ -9,8 +9,9 @@
  * gone completely has its pending request cancelled (for instance a
  * waiting accept), and any reply, with its descriptor, is dropped and
  * counted.  A connection stops reading while a request is in progress and
- * its buffered input or unsent output is large, so no client can make the
- * daemon buffer without bound.
+ * its buffered input is large, and stops answering while its unsent output
+ * is, so no client can make the daemon buffer without bound; a client that
+ * does not read its replies for the request timeout is dropped.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -40,7 +41,7 @@
 #include "registry.h"
 
 #define READ_CHUNK 65536
-#define OUTPUT_HIGH_WATER (1024 * 1024)
+#define OUTPUT_HIGH_WATER (256 * 1024) /* answer no more until it drains */
 #define RESERVE 4                 /* descriptors kept for operators */
 #define PAUSE_MS 250              /* accept back-off when none is left */
 
@@ -59,6 +60,7 @@ struct ctl_conn {
 	struct ctl_socket *sock;       /* where it connected */
 	struct event *rev, *wev, *resume;
 	struct event *deadline;        /* a partial request takes too long */
+	struct event *unread;          /* its replies are not read */
 	unsigned long lines, lines_at_deadline;
 	struct wsl_lines in;
 	TAILQ_HEAD(, ctl_out) out;
@@ -69,6 +71,8 @@ struct ctl_conn {
 	bool last_done;                /* the unterminated tail was handled */
 	bool closing;                  /* close once the output is sent */
 	bool processing;               /* inside process(): it goes on itself */
+	bool held;                     /* requests wait for the output to drain */
+	bool sent;                     /* output moved since the last update */
 	struct peer peer;              /* who it is, on which socket */
 	TAILQ_ENTRY(ctl_conn) entry;
 };
@@ -91,12 +95,15 @@ struct ctl_socket {
 static struct {
 	uint64_t clients, turned_away, denied, timed_out, no_memory;
 	uint64_t hand_offs_failed;
+	size_t queued, queued_peak;    /* reply bytes not yet sent */
 } stats;
 
 json_t *
 control_stats(void)
 {
-	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "reply-bytes-queued", (json_int_t)stats.queued,
+	    "reply-bytes-queued-peak", (json_int_t)stats.queued_peak,
 	    "clients", (json_int_t)stats.clients,
 	    "turned-away", (json_int_t)stats.turned_away,
 	    "denied", (json_int_t)stats.denied,
@@ -142,6 +149,13 @@ out_free(struct ctl_out *o)
 }
 
 static void
+free_event(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
+}
+
+static void
 conn_free(struct ctl_conn *c)
 {
 	struct ctl_out *o;
@@ -151,11 +165,14 @@ conn_free(struct ctl_conn *c)
 		TAILQ_REMOVE(&c->out, o, entry);
 		out_free(o);
 	}
-	event_free(c->rev);
-	event_free(c->wev);
-	event_free(c->resume);
-	event_free(c->deadline);
+	stats.queued -= c->out_bytes;
+	free_event(c->rev);
+	free_event(c->wev);
+	free_event(c->resume);
+	free_event(c->deadline);
+	free_event(c->unread);
 	wsl_lines_free(&c->in);
+	access_peer_free(&c->peer);
 	close(c->fd);
 	if (c->sock != NULL)
 		c->sock->clients--;
@@ -177,6 +194,7 @@ conn_gone(struct ctl_conn *c)
 		TAILQ_REMOVE(&c->out, o, entry);
 		out_free(o);
 	}
+	stats.queued -= c->out_bytes;
 	c->out_bytes = 0;
 	if (c->busy != NULL && c->busy->cancel != NULL)
 		c->busy->cancel(c->busy);
@@ -208,6 +226,9 @@ queue(struct ctl_conn *c, char *buf, size_t len, int fd,
 		listener_ref(l);
 	TAILQ_INSERT_TAIL(&c->out, o, entry);
 	c->out_bytes += len;
+	stats.queued += len;
+	if (stats.queued > stats.queued_peak)
+		stats.queued_peak = stats.queued;
 }
 
 static void
@@ -362,6 +383,10 @@ process(struct ctl_conn *c)
 
 	c->processing = true;
 	while (c->busy == NULL && !c->gone && !c->closing) {
+		if (c->out_bytes >= OUTPUT_HIGH_WATER) {
+			c->held = true; /* the client reads its replies first */
+			break;
+		}
 		r = wsl_lines_next(&c->in, &line, &len);
 		if (r == WSL_LINES_TOO_LONG) {
 			too_long(c);
@@ -470,6 +495,8 @@ flush(struct ctl_conn *c)
 		}
 		o->off += (size_t)n;
 		c->out_bytes -= (size_t)n;
+		stats.queued -= (size_t)n;
+		c->sent = true;
 		if (o->off < o->len)
 			return;
 		TAILQ_REMOVE(&c->out, o, entry);
@@ -496,7 +523,13 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 	process(arg);
 }
 
-/* Decide what to watch, and whether the connection is finished. */
+static long long
+timeout_ms(void)
+{
+	return ((long long)request_timeout.tv_sec * 1000 +
+	    request_timeout.tv_usec / 1000);
+}
+
 /* A request has to arrive whole within the timeout, counted from its first
  * byte: a client that trickles one forever is told so and closed. */
 static void
@@ -512,9 +545,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	snprintf(text, sizeof(text), "the request did not arrive whole within "
-	    "%lld ms; closing the connection",
-	    (long long)request_timeout.tv_sec * 1000 +
-	    request_timeout.tv_usec / 1000);
+	    "%lld ms; closing the connection", timeout_ms());
 	stats.timed_out++;
 	log_warnx("control: uid %u pid %d: %s", (unsigned int)c->peer.uid,
 	    (int)c->peer.pid, text);
@@ -524,10 +555,29 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	conn_update(c);
 }
 
+/* A client that takes none of its replies for the timeout holds memory and
+ * a place for nothing: it is dropped (it would not read why either). */
 static void
-watch_partial(struct ctl_conn *c)
+unread_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if (c->closing || wsl_lines_partial(&c->in) == 0) {
+	struct ctl_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	stats.timed_out++;
+	log_warnx("control: uid %u pid %d read none of its replies for %lld ms; "
+	    "the client is dropped", (unsigned int)c->peer.uid,
+	    (int)c->peer.pid, timeout_ms());
+	conn_gone(c);
+	conn_update(c);
+}
+
+/* Time while wsld does not read (its replies wait for the client) does
+ * not count against the client. */
+static void
+watch_partial(struct ctl_conn *c, bool reading)
+{
+	if (!reading || wsl_lines_partial(&c->in) == 0) {
 		evtimer_del(c->deadline);
 		return;
 	}
@@ -539,6 +589,22 @@ watch_partial(struct ctl_conn *c)
 	}
 }
 
+static void
+watch_output(struct ctl_conn *c)
+{
+	if (TAILQ_EMPTY(&c->out)) {
+		event_del(c->wev);
+		evtimer_del(c->unread);
+	} else {
+		event_add(c->wev, NULL);
+		/* Counted from the last byte the client took. */
+		if (c->sent || !evtimer_pending(c->unread, NULL))
+			evtimer_add(c->unread, &request_timeout);
+	}
+	c->sent = false;
+}
+
+/* Decide what to watch, and whether the connection is finished. */
 static void
 conn_update(struct ctl_conn *c)
 {
@@ -554,6 +620,8 @@ conn_update(struct ctl_conn *c)
 		else {
 			event_del(c->rev);
 			event_del(c->wev);
+			evtimer_del(c->deadline);
+			evtimer_del(c->unread);
 		}
 		return;
 	}
@@ -562,50 +630,53 @@ conn_update(struct ctl_conn *c)
 		conn_free(c);
 		return;
 	}
-	if (TAILQ_EMPTY(&c->out))
-		event_del(c->wev);
-	else
-		event_add(c->wev, NULL);
+	watch_output(c);
+	if (c->held && c->out_bytes < OUTPUT_HIGH_WATER) {
+		c->held = false;
+		event_active(c->resume, EV_READ, 0);
+	}
 	if (c->eof) {
+		/* Its last request is whole by now. */
+		evtimer_del(c->deadline);
 		event_add(c->rev, NULL); /* the edge-triggered hang-up watch */
 		return;
 	}
-	watch_partial(c);
 	want_read = !c->closing &&
 	    wsl_lines_pending(&c->in) < WSL_PROTO_MAX_REQUEST + READ_CHUNK &&
 	    c->out_bytes < OUTPUT_HIGH_WATER;
+	watch_partial(c, want_read);
 	if (want_read)
 		event_add(c->rev, NULL);
 	else
 		event_del(c->rev);
 }
 
-/* Over the limit: say so in one line and close, never leave it hanging.
+/* Over a limit: say so in one line and close, never leave it hanging.
  * Logged at most once a second, whatever the flood. */
 static void
-turn_away(struct ctl_conn *c)
+turn_away(struct ctl_conn *c, const char *why)
 {
 	static time_t last;
-	char text[100], *line;
 	time_t now = time(NULL);
 	json_t *reply;
 	size_t len;
+	char *line;
 
 	stats.turned_away++;
-	snprintf(text, sizeof(text), "too many control clients (%zu); try "
-	    "again later", max_clients);
-	reply = wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, text, NULL);
+	reply = wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, why, NULL);
 	if (reply != NULL && (line = wsl_encode(reply, &len)) != NULL) {
 		(void)send(c->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		free(line);
 	}
 	json_decref(reply);
-	close(c->fd);
 	if (now != last)
-		log_warnx("control: uid %u pid %d turned away: %zu clients "
-		    "already", (unsigned int)c->peer.uid, (int)c->peer.pid,
-		    max_clients);
+		log_warnx("control: uid %u pid %d turned away: %s",
+		    (unsigned int)c->peer.uid, (int)c->peer.pid, why);
 	last = now;
+	close(c->fd);
+	access_peer_free(&c->peer);
+	free(c);
+	refill_reserve();
 }
 
 void
@@ -622,12 +693,16 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctl_socket *cs = arg;
 	struct ctl_conn *c;
+	bool spare = false;
+	char why[100];
 	int s;
 
 	(void)what;
 	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
-		if ((errno == EMFILE || errno == ENFILE) && release_reserve())
-			continue; /* one spare descriptor given up: again */
+		if ((errno == EMFILE || errno == ENFILE) && release_reserve()) {
+			spare = true; /* one spare descriptor given up: again */
+			continue;
+		}
 		if (errno == EMFILE || errno == ENFILE) {
 			log_warnx("control: out of descriptors; pausing "
 			    "accept for %d ms", PAUSE_MS);
@@ -640,13 +715,22 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	if ((c = inject_calloc(1, sizeof(*c))) == NULL) {
 		stats.no_memory++;
 		close(s);
+		refill_reserve();
 		return;
 	}
 	c->fd = s;
 	access_peer(s, cs->read_only, &c->peer);
+	/* The spare descriptors are for those who can act on a listener,
+	 * not for anyone who can reach the read-only socket. */
+	if (spare && access_level(&c->peer) < WSL_LEVEL_OPERATE) {
+		turn_away(c, "wsld is out of descriptors; only peers who may "
+		    "operate get in");
+		return;
+	}
 	if (cs->clients >= max_clients && !access_operator(&c->peer)) {
-		turn_away(c);
-		free(c);
+		snprintf(why, sizeof(why), "too many control clients (%zu); "
+		    "try again later", max_clients);
+		turn_away(c, why);
 		return;
 	}
 	c->sock = cs;
@@ -654,25 +738,16 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	stats.clients++;
 	wsl_lines_init(&c->in, WSL_PROTO_MAX_REQUEST);
 	TAILQ_INIT(&c->out);
+	TAILQ_INSERT_TAIL(&conns, c, entry);
 	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);
 	c->wev = event_new(base, s, EV_WRITE | EV_PERSIST, write_cb, c);
 	c->resume = event_new(base, -1, 0, resume_cb, c);
 	c->deadline = evtimer_new(base, deadline_cb, c);
-	TAILQ_INSERT_TAIL(&conns, c, entry);
+	c->unread = evtimer_new(base, unread_cb, c);
 	if (c->rev == NULL || c->wev == NULL || c->resume == NULL ||
-	    c->deadline == NULL) {
-		if (c->rev != NULL)
-			event_free(c->rev);
-		if (c->wev != NULL)
-			event_free(c->wev);
-		if (c->resume != NULL)
-			event_free(c->resume);
-		if (c->deadline != NULL)
-			event_free(c->deadline);
-		TAILQ_REMOVE(&conns, c, entry);
-		cs->clients--;
-		close(s);
-		free(c);
+	    c->deadline == NULL || c->unread == NULL) {
+		stats.no_memory++;
+		conn_free(c);
 		return;
 	}
 	event_add(c->rev, NULL);
@@ -823,32 +898,6 @@ start_accepting(int fd, bool read_only, const char *path)
 	return (0);
 }
 
-/* Bind path: 0600 from the first instant, then the group, then the mode
- * (never wider than meant, even for a moment). */
-static int
-bind_socket(int fd, const struct sockaddr_un *sun, gid_t gid, mode_t mode)
-{
-	mode_t old;
-	int r, e;
-
-	old = umask(S_IRWXG | S_IRWXO | S_IXUSR);
-	r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	e = errno;
-	umask(old);
-	if (r < 0) {
-		errno = e;
-		log_warn("control: bind %s", sun->sun_path);
-		return (-1);
-	}
-	if ((gid != (gid_t)-1 && chown(sun->sun_path, (uid_t)-1, gid) < 0) ||
-	    chmod(sun->sun_path, mode) < 0) {
-		log_warn("control: %s", sun->sun_path);
-		(void)unlink(sun->sun_path);
-		return (-1);
-	}
-	return (0);
-}
-
 int
 control_listen(struct event_base *b, const char *path, const char *group,
     bool read_only)
@@ -887,8 +936,9 @@ control_listen(struct event_base *b, const char *path, const char *group,
 	    0)) < 0)
 		return (-1);
 	/* The read-only socket is for every local user: 0666. */
-	if (bind_socket(fd, &sun, gr != NULL ? gr->gr_gid : (gid_t)-1,
-	    read_only ? 0666 : 0660) < 0) {
+	if (wsl_bind_unix(fd, &sun, read_only ? 0666 : 0660,
+	    gr != NULL ? gr->gr_gid : (gid_t)-1) < 0) {
+		log_warn("control: bind %s", path);
 		close(fd);
 		return (-1);
 	}

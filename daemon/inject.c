@@ -37,8 +37,9 @@ static const struct {
 static void *
 json_alloc(size_t n)
 {
-	if (alloc_faults > 0 &&
-	    pthread_equal(pthread_self(), control_thread)) {
+	/* The thread first: only the control thread touches the count. */
+	if (pthread_equal(pthread_self(), control_thread) &&
+	    alloc_faults > 0) {
 		alloc_faults--;
 		return (NULL);
 	}
@@ -58,8 +59,9 @@ inject_enable(bool on)
 void *
 inject_calloc(size_t n, size_t size)
 {
-	if (alloc_faults > 0 &&
-	    pthread_equal(pthread_self(), control_thread)) {
+	/* The thread first: only the control thread touches the count. */
+	if (pthread_equal(pthread_self(), control_thread) &&
+	    alloc_faults > 0) {
 		alloc_faults--;
 		return (NULL);
 	}
@@ -152,7 +154,9 @@ cmd_inject(struct ctl_request *req)
 	if (strcmp(fault, "stall") == 0 && ms >= 0)
 		inject_stall(req, l, ms);
 	else if (strcmp(fault, "accept-error") == 0 && e != 0 && count >= 0) {
-		(void)WslInjectAcceptErrors(l->ws, e, (ULONG)count);
+		/* The core counts in 32 bits: more is capped (for ever, in practice). */
+		(void)WslInjectAcceptErrors(l->ws, e, count > UINT32_MAX ?
+		    UINT32_MAX : (ULONG)count);
 		ctl_reply(req, WSL_HR_S_OK, "injected: accept errors", NULL);
 	} else if (strcmp(fault, "sendmsg-error") == 0 && e != 0 &&
 	    count >= 0) {

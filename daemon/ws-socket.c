@@ -203,13 +203,13 @@ open_pipe(const struct ws_url *u, const struct ws_props *p,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return (sys_fail(error, errno, "socket for", sun.sun_path));
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	/* Like a TCP port on loopback: every local user may connect. */
+	if (wsl_bind_unix(fd, &sun, 0666, (gid_t)-1) < 0) {
 		e = errno;
 		close(fd);
 		return (sys_fail(error, e, "bind", sun.sun_path));
 	}
-	/* Like a TCP port on loopback: every local user may connect. */
-	if (chmod(sun.sun_path, 0666) < 0 || stat(sun.sun_path, &st) < 0 ||
+	if (stat(sun.sun_path, &st) < 0 ||
 	    listen(fd, (int)p->backlog) < 0) {
 		e = errno;
 		close(fd);

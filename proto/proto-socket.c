@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Socket helpers both sides need: passing one descriptor with SCM_RIGHTS
- * attached to a message's bytes, and the default control socket path.
+ * attached to a message's bytes, binding a Unix socket with a given mode
+ * and group, and the default control socket path.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +100,48 @@ wsl_hung_up(int fd, bool half)
  * $XDG_RUNTIME_DIR/wsld/control.sock, or /tmp/wsld-UID/control.sock when
  * that variable is unset.  wsld and wslctl call this same function.
  */
+int
+wsl_bind_unix(int fd, const struct sockaddr_un *sun, mode_t mode, gid_t gid)
+{
+	char self[64];
+	struct stat st;
+	int file, e;
+
+	/* bind() creates the file with the socket's own mode, less the umask. */
+	if (fchmod(fd, S_IRUSR | S_IWUSR) < 0 ||
+	    bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) < 0)
+		return (-1);
+	/* O_PATH: a handle on the file, whoever may swap its path now. */
+	if ((file = open(sun->sun_path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		e = errno;
+		(void)unlink(sun->sun_path);
+		errno = e;
+		return (-1);
+	}
+	if (fstat(file, &st) < 0)
+		goto fail;
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		close(file); /* not the socket just made: leave it alone */
+		errno = EPERM;
+		return (-1);
+	}
+	if (gid != (gid_t)-1 && fchownat(file, "", (uid_t)-1, gid,
+	    AT_EMPTY_PATH) < 0)
+		goto fail;
+	/* fchmod() refuses O_PATH descriptors; their /proc link does not. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", file);
+	if (chmod(self, mode) < 0)
+		goto fail;
+	close(file);
+	return (0);
+fail:
+	e = errno;
+	close(file);
+	(void)unlink(sun->sun_path);
+	errno = e;
+	return (-1);
+}
+
 int
 wsl_default_socket_path(char *buf, size_t size)
 {

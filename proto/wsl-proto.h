@@ -129,6 +129,17 @@ ssize_t wsl_recv_fd(int sock, void *, size_t, int *fd);
  */
 bool wsl_hung_up(int fd, bool half);
 
+/*
+ * Bind a Unix stream or datagram socket at sun's path with exactly MODE
+ * and, unless gid is (gid_t)-1, that group: the file is made 0600 (never
+ * wider for a moment, whatever the umask, which threads share), then
+ * changed through a descriptor of the file itself, checked to be a socket
+ * of ours, so that no path swapped meanwhile is followed.  0, or -1 with
+ * errno (a file made here is removed again).
+ */
+struct sockaddr_un;
+int wsl_bind_unix(int fd, const struct sockaddr_un *, mode_t, gid_t);
+
 /* Where the control socket lives unless -s / WSLCTL_SOCKET say otherwise. */
 int wsl_default_socket_path(char *, size_t);
 

@@ -3,7 +3,9 @@
 # The control socket's limits: a request must arrive whole within the
 # request timeout of its first byte (a client that trickles one is told
 # WS_E_OPERATION_TIMED_OUT and closed) while a client that keeps sending
-# whole requests is never cut; objects and arrays nest 32 deep at most;
+# whole requests, or reads its replies slowly, is never cut; a client that
+# reads none of its replies is dropped at the timeout, and wsld holds at
+# most 256 KiB of replies for it; objects and arrays nest 32 deep at most;
 # past control-max-clients, clients are told WS_E_QUOTA_EXCEEDED and
 # closed, never left hanging, while root still gets in, listeners keep
 # serving, and the descriptors come back.
@@ -46,6 +48,40 @@ EOF
 expect_match "nesting 40 deep: WS_E_INVALID_FORMAT" \
     '"error":"WS_E_INVALID_FORMAT","text":"the message nests objects and arrays deeper than 32 levels"' \
     "$OUT"
+
+# Replies that a client takes slowly: all of them come, the client is not
+# cut (wsld stops reading while the replies wait, and that time does not
+# count against a request), and wsld answers no more while 256 KiB wait.
+yes '{"command":"commands"}' | head -3000 >"$T/many"
+"$WSL_PROBE" -r 20 ctl "$SOCK" <"$T/many" >"$T/slowreader"
+expect "a client reading its 3000 replies slowly gets every one" 3000 \
+    "$(grep -c '"result":0' "$T/slowreader")"
+expect "... and is never cut: the connection ends at its EOF" "eof" \
+    "$(grep -v '"result":0' "$T/slowreader")"
+
+# Clients that never read their replies: each holds at most 256 KiB of
+# replies (and a reply), and is dropped at the timeout.
+timed_out() { "$WSLCTL" -j version | sed 's/.*"timed-out":\([0-9]*\).*/\1/'; }
+before=$(timed_out)
+yes '{"command":"commands"}' | head -20000 >"$T/many"
+pids=
+for i in 1 2 3 4; do
+	"$WSL_PROBE" -S ctl "$SOCK" <"$T/many" >"$T/stalled$i" 2>/dev/null &
+	pids="$pids $!"
+done
+wait $pids
+expect "4 clients that never read are dropped" "dropped dropped dropped dropped" \
+    "$(cat "$T"/stalled? | tr '\n' ' ' | sed 's/ $//')"
+expect_match "... and logged" \
+    "control: uid 0 pid [0-9]+ read none of its replies for 300 ms; the client is dropped" \
+    "$(cat "$T/wsld.log")"
+expect "... and counted as timed out" $((before + 4)) "$(timed_out)"
+peak=$("$WSLCTL" -j version | sed 's/.*"reply-bytes-queued-peak":\([0-9]*\).*/\1/')
+expect "at most 4 x (256 KiB + a reply) of replies were ever queued" yes \
+    "$([ "$peak" -le $((4 * (256 + 8) * 1024)) ] && echo yes)"
+diag "reply bytes queued at the peak: $peak"
+expect "nothing is queued now" 0 \
+    "$("$WSLCTL" -j version | sed 's/.*"reply-bytes-queued":\([0-9]*\).*/\1/')"
 
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
 	skip "the client limit needs root and setpriv (root is never turned away)"

@@ -6,7 +6,7 @@
  *   wsl-probe [-t ms] [-6] [-w FILE] tcp PORT [MESSAGE]  127.0.0.1/[::1]
  *   wsl-probe [-t ms] [-w FILE] unix PATH [MESSAGE]
  *   wsl-probe [-t ms] [-6] udp PORT MESSAGE      one datagram, one reply
- *   wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET requests come from stdin
+ *   wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] ctl SOCKET   requests: stdin
  *   wsl-probe [-t ms] -n BYTES tcp|unix TARGET    send BYTES, check the echo
  *   wsl-probe [-t ms] [-j workers] load PORT COUNT [MESSAGE]
  *
@@ -26,7 +26,10 @@
  * ctl mode sends stdin to the control socket in writes of at most -c bytes
  * (1 byte at a time with -c 1), half-closes unless -k, and prints every
  * reply line prefixed with the number of descriptors that came with it:
- * "fds=1 {...}".  Received descriptors are closed.
+ * "fds=1 {...}".  Received descriptors are closed.  With -r, it reads
+ * slowly: at most 64 KiB per read, -r ms apart.  With -S it never reads,
+ * and prints "dropped" once the daemon closes the connection (or
+ * "timeout").
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -50,6 +53,8 @@ static long long nbytes = -1;
 static bool no_half_close;   /* -e: read the whole echo, then close */
 static const char *go_file;
 static const char *until_file;   /* load: stop once it exists */
+static int read_pause_ms;        /* ctl -r: a slow reader */
+static bool stall;               /* ctl -S: a client that never reads */
 
 /* Until the test says go (the file exists), or the timeout. */
 static void
@@ -78,7 +83,7 @@ usage(void)
 	fprintf(stderr, "usage: wsl-probe [-t ms] [-6] [-w file] tcp|udp PORT "
 	    "[MESSAGE]\n"
 	    "       wsl-probe [-t ms] [-w file] unix PATH [MESSAGE]\n"
-	    "       wsl-probe [-t ms] [-c chunk] [-k] ctl SOCKET\n"
+	    "       wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] ctl SOCKET\n"
 	    "       wsl-probe [-e] [-j workers] [-u until-file] load PORT COUNT "
 	    "[MESSAGE]\n"
 	    "       wsl-probe [-t ms] [-w go-file] idle SOCKET N EXPECT-HELD\n"
@@ -488,15 +493,28 @@ control(const char *path, size_t chunk, int keep_open)
 	}
 	if (!keep_open)
 		shutdown(fd, SHUT_WR);
+	if (stall) { /* no POLLIN: only the hang-up (or an error) ends it */
+		struct pollfd p = { fd, 0, 0 };
+
+		printf(poll(&p, 1, timeout_ms) == 1 ? "dropped\n" :
+		    "timeout\n");
+		return (0);
+	}
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
+		struct timespec pause = { read_pause_ms / 1000,
+			(read_pause_ms % 1000) * 1000000L };
 
+		if (read_pause_ms > 0)
+			nanosleep(&pause, NULL);
 		if ((r = poll(&p, 1, timeout_ms)) == 0) {
 			printf("timeout\n");
 			return (0);
 		}
 		iov.iov_base = out + have;
 		iov.iov_len = sizeof(out) - have - 1;
+		if (read_pause_ms > 0 && iov.iov_len > 65536)
+			iov.iov_len = 65536;
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = &iov;
 		msg.msg_iovlen = 1;
@@ -560,7 +578,7 @@ main(int argc, char **argv)
 	int ch, keep_open = 0, workers = 4;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:eu:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:eu:r:S")) != -1) {
 		switch (ch) {
 		case 'u':
 			until_file = optarg;
@@ -590,6 +608,12 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			keep_open = 1;
+			break;
+		case 'r':
+			read_pause_ms = atoi(optarg);
+			break;
+		case 'S':
+			stall = true;
 			break;
 		default:
 			usage();
