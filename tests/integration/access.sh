@@ -82,6 +82,12 @@ run as 60002 "$DAEMON" "$STAFF" -- abort web
 expect "operate level (supplementary group staff): abort works" 0 "$RC"
 expect_match "the state change is logged with the peer's uid and pid" \
     "OPEN -> FAULTED \(abort by uid 60002 pid [0-9]+\)" "$(cat "$T/wsld.log")"
+# A peer in more groups than a first guess holds: all of them count.
+many=$(seq -s, 70001 70069),$STAFF
+run as 60005 "$DAEMON" "$many" -- status web
+expect "a peer in 70 supplementary groups is known by all of them" 0 "$RC"
+run as 60005 "$DAEMON" "$many" -- abort web
+expect "... its 70th (staff) gives it operate" 0 "$RC"
 run as 60002 "$DAEMON" "$STAFF" -- create x net.tcp://127.0.0.1:0/
 expect "operate level: create is denied (exit 6)" 6 "$RC"
 run as 60003 "$DAEMON" "$ADM" -- create x net.tcp://127.0.0.1:0/

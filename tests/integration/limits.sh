@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: ISC
 # Limits: max-channels defers accepting (clients wait in the kernel, none
 # is accepted then dropped); running out of descriptors (EMFILE) pauses
-# accepting with a back-off instead of spinning, counts the errors, and
-# recovers as soon as descriptors are free again.
+# accepting with a back-off instead of spinning, counts the errors, keeps
+# spare descriptors for operators, and recovers as soon as descriptors are
+# free again.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-wsld_start
+printf '{"read-only-socket": "%s"}\n' "$T/ro.sock" >"$T/wsld.json"
+wsld_start -c "$T/wsld.json"
 
 # max-channels on an echo listener.
 "$WSLCTL" create capped net.tcp://127.0.0.1:0/ \
@@ -66,6 +68,17 @@ expect "out of descriptors, accepting backs off: 4 more EMFILE, wsld used $((T1 
     yes "$([ $(((T1 - T0) * 10)) -lt $((W1 - W0)) ] && echo yes || echo no)"
 expect "the errors are counted by errno" yes \
     "$([ "$(counter tight EMFILE)" -ge 5 ] && echo yes || echo no)"
+# The control socket's spare descriptors are for those who may operate:
+# read-level clients are told and closed, and each one's descriptor is
+# taken back, so root still gets in after more of them than there are.
+for i in 1 2 3 4 5 6; do
+	run "$WSLCTL" -s "$T/ro.sock" list
+done
+expect_match "out of descriptors, a read-only client is told why" \
+    "WS_E_QUOTA_EXCEEDED.*wsld is out of descriptors; only peers who may operate get in" \
+    "$ERR"
+run "$WSLCTL" list
+expect "... and after six of them root still gets in" 0 "$RC"
 prlimit --pid "$WSLD_PID" --nofile=$SOFT:$HARD
 touch "$T/release"
 wait $Q1 $Q2 $Q3 $Q4 $Q5 $Q6

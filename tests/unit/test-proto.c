@@ -10,6 +10,8 @@
  * catches a read past the length.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1531,6 +1533,55 @@ test_fd_eof_and_broken_peer(void **state)
 	close(sv[1]);
 }
 
+/* ---- binding a Unix socket with a mode and a group --------------------- */
+
+static int
+bind_at(const char *path, mode_t mode, gid_t gid)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), r;
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	r = wsl_bind_unix(fd, &sun, mode, gid);
+	close(fd);
+	return (r);
+}
+
+static void
+test_bind_unix_mode_and_group_whatever_the_umask(void **state)
+{
+	char dir[] = "/tmp/wsl-bind.XXXXXX", path[64];
+	struct stat st;
+	mode_t old;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	old = umask(0077); /* would strip 0666 to 0600 */
+	assert_int_equal(bind_at(path, 0666, (gid_t)-1), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0666);
+	assert_int_equal(unlink(path), 0);
+	umask(0); /* would leave 0777 */
+	assert_int_equal(bind_at(path, 0660, getegid()), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, getegid());
+	umask(old);
+	/* A path that exists already: nothing is changed or removed. */
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(bind_at(path, 0666, (gid_t)-1), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* ---- framing before the first append ---------------------------------- */
 
 /* Run last: with UBSan in the library this may end the program. */
@@ -1610,6 +1661,7 @@ static const struct CMUnitTest after[] = {
 	TEST(test_fd_recv_keeps_held_fd_and_closes_incoming),
 	TEST(test_fd_extra_descriptors_are_closed),
 	TEST(test_fd_eof_and_broken_peer),
+	TEST(test_bind_unix_mode_and_group_whatever_the_umask),
 	/* last: with UBSan in the library this one may end the program */
 	TEST(test_lines_next_before_any_append),
 };
