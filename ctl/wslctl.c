@@ -90,6 +90,7 @@ exchange(int fd, const char *req, size_t len, long long deadline, int *rfd,
 {
 	char *buf = NULL, *nl, *p;
 	size_t have = 0, cap = 0;
+	int send_err = 0;
 	ssize_t n;
 
 	while (len > 0) {
@@ -98,9 +99,10 @@ exchange(int fd, const char *req, size_t len, long long deadline, int *rfd,
 		if ((n = send(fd, req, len, MSG_NOSIGNAL)) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			fprintf(stderr, "wslctl: %s: send: %s\n", what,
-			    strerror(errno));
-			exit(CTL_EXIT_UNREACHABLE);
+			/* wsld may have said why before it closed (too many
+			 * clients): read that first. */
+			send_err = errno;
+			break;
 		}
 		req += n;
 		len -= (size_t)n;
@@ -120,9 +122,11 @@ exchange(int fd, const char *req, size_t len, long long deadline, int *rfd,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			if (n < 0 && send_err == 0)
+				send_err = errno;
 			fprintf(stderr, "wslctl: %s: wsld closed the connection "
-			    "without a reply%s%s\n", what, n < 0 ? ": " : "",
-			    n < 0 ? strerror(errno) : "");
+			    "without a reply%s%s\n", what, send_err != 0 ?
+			    ": " : "", send_err != 0 ? strerror(send_err) : "");
 			exit(CTL_EXIT_UNREACHABLE);
 		}
 		have += (size_t)n;
