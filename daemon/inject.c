@@ -154,7 +154,8 @@ cmd_inject(struct ctl_request *req)
 	if (strcmp(fault, "stall") == 0 && ms >= 0)
 		inject_stall(req, l, ms);
 	else if (strcmp(fault, "accept-error") == 0 && e != 0 && count >= 0) {
-		/* The core counts in 32 bits: more is capped (for ever, in practice). */
+		/* The core counts in 32 bits: more is capped (that is,
+		 * for ever in practice). */
 		(void)WslInjectAcceptErrors(l->ws, e, count > UINT32_MAX ?
 		    UINT32_MAX : (ULONG)count);
 		ctl_reply(req, WSL_HR_S_OK, "injected: accept errors", NULL);

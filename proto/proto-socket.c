@@ -95,11 +95,8 @@ wsl_hung_up(int fd, bool half)
 	return (poll(&p, 1, 0) == 1 && (p.revents & mask));
 }
 
-/*
- * The control socket: /run/wsld/control.sock for root; for other users
- * $XDG_RUNTIME_DIR/wsld/control.sock, or /tmp/wsld-UID/control.sock when
- * that variable is unset.  wsld and wslctl call this same function.
- */
+/* Bind, then set the mode and group through the file's own descriptor
+ * (see wsl-proto.h). */
 int
 wsl_bind_unix(int fd, const struct sockaddr_un *sun, mode_t mode, gid_t gid)
 {
@@ -142,6 +139,11 @@ fail:
 	return (-1);
 }
 
+/*
+ * The control socket: /run/wsld/control.sock for root; for other users
+ * $XDG_RUNTIME_DIR/wsld/control.sock, or /tmp/wsld-UID/control.sock when
+ * that variable is unset.  wsld and wslctl call this same function.
+ */
 int
 wsl_default_socket_path(char *buf, size_t size)
 {
