@@ -9,6 +9,7 @@
  *   wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] ctl SOCKET   requests: stdin
  *   wsl-probe [-t ms] -n BYTES tcp|unix TARGET    send BYTES, check the echo
  *   wsl-probe [-t ms] [-j workers] load PORT COUNT [MESSAGE]
+ *   wsl-probe rst PORT COUNT     connect, then reset at once (SO_LINGER 0)
  *
  * Stream modes print "connected" as soon as the connection is up (tests
  * wait for it), wait until FILE exists when -w is given (so a test can act
@@ -23,6 +24,8 @@
  * means the bytes came back, empty an orderly end with nothing.
  * With -e, -n and load do not half-close: they read until the whole echo
  * is back, then close (for peers that end a connection on a half-close).
+ * rst makes COUNT connections that each end with a reset as soon as they
+ * are up, and prints "connected=N refused=N".
  * ctl mode sends stdin to the control socket in writes of at most -c bytes
  * (1 byte at a time with -c 1), half-closes unless -k, and prints every
  * reply line prefixed with the number of descriptors that came with it:
@@ -86,6 +89,7 @@ usage(void)
 	    "       wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] ctl SOCKET\n"
 	    "       wsl-probe [-e] [-j workers] [-u until-file] load PORT COUNT "
 	    "[MESSAGE]\n"
+	    "       wsl-probe [-6] rst PORT COUNT\n"
 	    "       wsl-probe [-t ms] [-w go-file] idle SOCKET N EXPECT-HELD\n"
 	    "       wsl-probe port (a free TCP port on 127.0.0.1)\n");
 	exit(2);
@@ -454,6 +458,31 @@ idle(const char *path, int n, int expect_held)
 	return (0);
 }
 
+/* Clients that give up at once: the listener sees only resets. */
+static int
+resets(const char *port, int count)
+{
+	struct linger lg = { 1, 0 };
+	struct sockaddr_storage ss;
+	socklen_t len = inet_target(port, &ss);
+	int i, fd, connected = 0, refused = 0;
+
+	for (i = 0; i < count; i++) {
+		if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0) {
+			perror("wsl-probe: socket");
+			return (1);
+		}
+		if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
+			connected++;
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		} else
+			refused++;
+		close(fd);
+	}
+	printf("connected=%d refused=%d\n", connected, refused);
+	return (0);
+}
+
 /* Read replies, counting the descriptors attached to each line. */
 static int
 control(const char *path, size_t chunk, int keep_open)
@@ -631,6 +660,8 @@ main(int argc, char **argv)
 		return (datagram(argv[1], argv[2]));
 	if (strcmp(argv[0], "ctl") == 0)
 		return (control(argv[1], chunk, keep_open));
+	if (strcmp(argv[0], "rst") == 0 && argc == 3)
+		return (resets(argv[1], atoi(argv[2])));
 	if (strcmp(argv[0], "idle") == 0 && argc == 4)
 		return (idle(argv[1], atoi(argv[2]), atoi(argv[3])));
 	if (strcmp(argv[0], "load") == 0 && argc >= 3)
