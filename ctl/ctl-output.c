@@ -19,6 +19,47 @@ str(const json_t *o, const char *key)
 	return (s != NULL ? s : "-");
 }
 
+static void
+defang(json_t *v)
+{
+	const char *key, *s;
+	json_t *item;
+	size_t i, len;
+	char *safe;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+			defang(item);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			defang(item);
+	} else if (json_is_string(v)) {
+		s = json_string_value(v);
+		len = strlen(s);
+		if (strcspn(s, "\001\002\003\004\005\006\007\010\011\012\013"
+		    "\014\015\016\017\020\021\022\023\024\025\026\027\030\031"
+		    "\032\033\034\035\036\037\177") == len)
+			return;
+		if ((safe = malloc(len * 4 + 1)) == NULL)
+			return;
+		wsl_escape_controls(s, safe, len * 4 + 1);
+		json_string_set(v, safe);
+		free(safe);
+	}
+}
+
+void
+defang_reply(struct wsl_reply *r)
+{
+	const char *text;
+
+	defang(r->root);
+	/* The reply's pointers into strings that may have been replaced. */
+	r->error = json_string_value(json_object_get(r->root, "error"));
+	text = json_string_value(json_object_get(r->root, "text"));
+	r->text = text != NULL ? text : "";
+}
+
 void
 print_json(const struct wsl_reply *r)
 {

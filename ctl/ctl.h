@@ -44,6 +44,9 @@ void ctl_usage_error(const struct ctl_cmd *, const char *, ...)
 json_t *ctl_value(const char *); /* JSON if it parses, else a string */
 
 /* ctl-output.c */
+/* Every string of the reply with control characters escaped, before any
+ * of it is shown (a URL may carry a newline or an escape sequence). */
+void defang_reply(struct wsl_reply *);
 void print_state(const struct wsl_reply *);
 void print_list(const struct wsl_reply *);
 void print_status(const struct wsl_reply *);

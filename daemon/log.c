@@ -85,34 +85,6 @@ log_journal_fields(int priority, const struct log_about *about,
 	return (n);
 }
 
-void
-log_escape(const char *in, char *out, size_t size)
-{
-	const unsigned char *p;
-	size_t n = 0;
-	char esc[5];
-
-	if (size == 0)
-		return;
-	for (p = (const unsigned char *)in; *p != '\0'; p++) {
-		if (*p == '\n')
-			snprintf(esc, sizeof(esc), "\\n");
-		else if (*p == '\t')
-			snprintf(esc, sizeof(esc), "\\t");
-		else if (*p < 0x20 || *p == 0x7f)
-			snprintf(esc, sizeof(esc), "\\x%02x", *p);
-		else {
-			esc[0] = (char)*p;
-			esc[1] = '\0';
-		}
-		if (n + strlen(esc) >= size)
-			break;
-		memcpy(out + n, esc, strlen(esc));
-		n += strlen(esc);
-	}
-	out[n] = '\0';
-}
-
 static void
 vlog(int priority, const struct log_about *about, const char *prefix,
     const char *fmt, va_list ap, const char *suffix)
@@ -127,7 +99,7 @@ vlog(int priority, const struct log_about *about, const char *prefix,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	snprintf(raw, sizeof(raw), "%s%s%s%s", prefix, msg,
 	    suffix != NULL ? ": " : "", suffix != NULL ? suffix : "");
-	log_escape(raw, line, sizeof(line));
+	wsl_escape_controls(raw, line, sizeof(line));
 	if (to_journal) {
 		n = log_journal_fields(priority, about, line, fields, iov);
 		if (sd_journal_sendv(iov, (int)n) >= 0)

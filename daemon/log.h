@@ -32,11 +32,6 @@ size_t log_journal_fields(int priority, const struct log_about *,
     const char *message, char buf[LOG_FIELDS][LOG_FIELD_SIZE],
     struct iovec *iov);
 
-/* A line fit for a log: control characters, which a peer's input may
- * carry, written as \n, \t or \xHH (so no one forges a line or drives a
- * terminal); cut to fit size. */
-void log_escape(const char *in, char *out, size_t size);
-
 void log_init(bool foreground, int verbose);
 void log_warn(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void log_warnx(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));

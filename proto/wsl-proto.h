@@ -140,6 +140,11 @@ bool wsl_hung_up(int fd, bool half);
 struct sockaddr_un;
 int wsl_bind_unix(int fd, const struct sockaddr_un *, mode_t, gid_t);
 
+/* Control characters (which a peer's input may carry) written as \n, \t
+ * or \xHH, so that the text fits on one line and drives no terminal; cut
+ * to fit size, never inside an escape. */
+void wsl_escape_controls(const char *in, char *out, size_t size);
+
 /* Where the control socket lives unless -s / WSLCTL_SOCKET say otherwise. */
 int wsl_default_socket_path(char *, size_t);
 

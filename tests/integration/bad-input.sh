@@ -105,12 +105,17 @@ kill $STUCK 2>/dev/null
 
 expect "after all of it, the listener is untouched" "$BEFORE" "$("$WSLCTL" status web)"
 
-# What a peer sends never forges a log line or reaches a terminal raw.
+# What a peer sends never forges a log line or reaches a terminal raw,
+# through wsld's log or wslctl's output.
 ESC=$(printf '\033')
 "$WSLCTL" create esc "net.tcp://127.0.0.1:0/a${ESC}[2J
 wsld: forged" >/dev/null
 expect_match "control characters from a request are escaped in the log" \
     "created net.tcp://127.0.0.1:0/a.x1b\[2J.nwsld: forged" "$(cat "$T/wsld.log")"
 expect "... none reaches it raw" 0 "$(grep -c "$ESC" "$T/wsld.log")"
+run "$WSLCTL" list
+expect_match "wslctl shows them escaped too" \
+    "esc +CREATED +net.tcp://127.0.0.1:0/a.x1b\[2J.nwsld: forged$" "$OUT"
+expect "... and never raw" 0 "$(printf '%s\n' "$OUT" | grep -c "$ESC")"
 "$WSLCTL" free esc >/dev/null
 finish

@@ -71,21 +71,6 @@ unknown_hresult_is_named_by_its_code(void **state)
 	    "WSLD_HRESULT_CODE=0x80004005"));
 }
 
-static void
-control_characters_are_escaped(void **state)
-{
-	char out[64];
-
-	(void)state;
-	log_escape("a\nwsld: forged\t\x1b[2J\x7f\xc3\xa9", out, sizeof(out));
-	assert_string_equal(out, "a\\nwsld: forged\\t\\x1b[2J\\x7f\xc3\xa9");
-	/* Cut whole: never half an escape. */
-	log_escape("ab\n", out, 4);
-	assert_string_equal(out, "ab");
-	log_escape("abcdef", out, 4);
-	assert_string_equal(out, "abc");
-}
-
 int
 main(void)
 {
@@ -93,7 +78,6 @@ main(void)
 		cmocka_unit_test(state_change_carries_listener_states_and_hresult),
 		cmocka_unit_test(plain_message_has_only_the_common_fields),
 		cmocka_unit_test(unknown_hresult_is_named_by_its_code),
-		cmocka_unit_test(control_characters_are_escaped),
 	};
 
 	return (cmocka_run_group_tests_name("journal fields", tests, NULL,

@@ -1533,6 +1533,23 @@ test_fd_eof_and_broken_peer(void **state)
 	close(sv[1]);
 }
 
+/* ---- text made safe to show ------------------------------------------- */
+
+static void
+test_escape_controls(void **state)
+{
+	char out[64];
+
+	(void)state;
+	wsl_escape_controls("a\nwsld: forged\t\x1b[2J\x7f\xc3\xa9", out, sizeof(out));
+	assert_string_equal(out, "a\\nwsld: forged\\t\\x1b[2J\\x7f\xc3\xa9");
+	/* Cut whole: never half an escape. */
+	wsl_escape_controls("ab\n", out, 4);
+	assert_string_equal(out, "ab");
+	wsl_escape_controls("abcdef", out, 4);
+	assert_string_equal(out, "abc");
+}
+
 /* ---- binding a Unix socket with a mode and a group --------------------- */
 
 static int
@@ -1662,6 +1679,7 @@ static const struct CMUnitTest after[] = {
 	TEST(test_fd_extra_descriptors_are_closed),
 	TEST(test_fd_eof_and_broken_peer),
 	TEST(test_bind_unix_mode_and_group_whatever_the_umask),
+	TEST(test_escape_controls),
 	/* last: with UBSan in the library this one may end the program */
 	TEST(test_lines_next_before_any_append),
 };
