@@ -207,9 +207,8 @@ print_reload(const struct wsl_reply *r)
 
 	json_array_foreach(all, i, o)
 		printf("%-16s %-9s %s\n", str(o, "name"), str(o, "action"),
-		    json_object_get(o, "state") != NULL ? str(o, "state") : "-");
-	if (r->text != NULL)
-		printf("%s\n", r->text);
+		    str(o, "state"));
+	printf("%s\n", r->text);
 }
 
 void

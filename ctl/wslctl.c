@@ -26,15 +26,6 @@
 
 static struct ctl_opts opts = { NULL, false, false, -1 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static int
 connect_daemon(const char *path)
 {
@@ -67,7 +58,7 @@ wait_for(int fd, short events, long long deadline)
 	int r;
 
 	do {
-		left = deadline < 0 ? -1 : deadline - now_ms();
+		left = deadline < 0 ? -1 : deadline - wsl_now_ms();
 		if (deadline >= 0 && left < 0)
 			left = 0;
 		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
@@ -226,7 +217,7 @@ main(int argc, char **argv)
 		    json_integer(opts.timeout_ms));
 	if (opts.timeout_ms < 0 && c->waits == CTL_QUICK)
 		opts.timeout_ms = DEFAULT_TIMEOUT_MS;
-	deadline = opts.timeout_ms < 0 ? -1 : now_ms() + opts.timeout_ms +
+	deadline = opts.timeout_ms < 0 ? -1 : wsl_now_ms() + opts.timeout_ms +
 	    (c->waits == CTL_TIMED ? TIMEOUT_GRACE_MS : 0);
 	snprintf(what, sizeof(what), "%s%s%s", c->command != NULL ? argv[0] :
 	    argc > 1 ? argv[1] : "call",

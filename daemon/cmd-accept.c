@@ -191,8 +191,7 @@ cmd_accept(struct ctl_request *req)
 		return;
 	}
 	if (op->timer != NULL) {
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
+		tv = wsl_ms_to_tv(ms);
 		evtimer_add(op->timer, &tv);
 	}
 }

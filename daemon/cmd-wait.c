@@ -131,8 +131,7 @@ cmd_wait(struct ctl_request *req)
 	req->data = w;
 	req->cancel = cancel;
 	if (w->timer != NULL) {
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
+		tv = wsl_ms_to_tv(ms);
 		evtimer_add(w->timer, &tv);
 	}
 }

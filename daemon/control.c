@@ -683,9 +683,7 @@ void
 control_set_limits(size_t clients, long long request_timeout_ms)
 {
 	max_clients = clients;
-	request_timeout.tv_sec = (time_t)(request_timeout_ms / 1000);
-	request_timeout.tv_usec = (suseconds_t)(request_timeout_ms % 1000) *
-	    1000;
+	request_timeout = wsl_ms_to_tv(request_timeout_ms);
 }
 
 static void

@@ -110,7 +110,7 @@ describe_listener(struct wsld_listener *l)
 		    info.socketAdopted ? l->socket_origin : "bound"));
 	if (l->stalled_since_ms != 0)
 		json_object_set_new(o, "loop-stalled-ms", json_integer(
-		    (json_int_t)(watchdog_now_ms() - l->stalled_since_ms)));
+		    (json_int_t)((uint64_t)wsl_now_ms() - l->stalled_since_ms)));
 	json_object_set_new(o, "pending-accepts",
 	    json_integer(info.pendingAccepts));
 	json_object_set(o, "handler", l->handler_conf);

@@ -222,8 +222,7 @@ echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 		return (-1);
 	}
 	accept_loop_init(&e->loop, &echo_ops, e, max);
-	e->idle.tv_sec = (time_t)(idle / 1000);
-	e->idle.tv_usec = (suseconds_t)((idle % 1000) * 1000);
+	e->idle = wsl_ms_to_tv(idle);
 	LIST_INIT(&e->conns);
 	*state = e;
 	return (0);

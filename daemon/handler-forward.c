@@ -341,13 +341,6 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 		serve_stream(f, c, fd);
 }
 
-static void
-ms_to_tv(long long ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
-
 /* When the listener opens: resolve the upstream (names too, once). */
 static bool
 prepare(struct accept_loop *a)
@@ -364,11 +357,11 @@ prepare(struct accept_loop *a)
 		(void)WsGetListenerProperty(a->ws,
 		    WS_LISTENER_PROPERTY_CONNECT_TIMEOUT, &timeout,
 		    sizeof(timeout), NULL);
-		ms_to_tv(timeout == INFINITE ? 86400000LL * 365 : timeout,
-		    &f->connect_tv);
+		f->connect_tv = wsl_ms_to_tv(timeout == INFINITE ?
+		    86400000LL * 365 : timeout);
 	} else
-		ms_to_tv(f->connect_timeout_ms, &f->connect_tv);
-	ms_to_tv(f->idle_ms, &f->idle_tv);
+		f->connect_tv = wsl_ms_to_tv(f->connect_timeout_ms);
+	f->idle_tv = wsl_ms_to_tv(f->idle_ms);
 	if (f->path[0] != '\0') {
 		struct sockaddr_un *sun = (void *)&f->addr;
 		memset(&f->addr, 0, sizeof(f->addr));

@@ -140,7 +140,7 @@ static void
 drain_on_loop(void *arg)
 {
 	struct accept_loop *a = arg;
-	struct timeval tv = { a->drain_ms / 1000, (a->drain_ms % 1000) * 1000 };
+	struct timeval tv = wsl_ms_to_tv(a->drain_ms);
 
 	a->drain_start = a->held;
 	a->cut = 0;

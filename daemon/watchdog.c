@@ -16,15 +16,6 @@ static struct event *tick_ev;
 static uint64_t period_ms;
 static bool stalled;            /* some loop did not answer last time */
 
-uint64_t
-watchdog_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 /* On the listener's loop: it is alive. */
 static void
 answer(void *arg)
@@ -69,7 +60,7 @@ static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct wsld_listener **all;
-	uint64_t now = watchdog_now_ms();
+	uint64_t now = (uint64_t)wsl_now_ms();
 	size_t n, i;
 	bool ok = true;
 
@@ -98,8 +89,7 @@ watchdog_start(struct event_base *base)
 	if (sd_watchdog_enabled(0, &usec) <= 0)
 		return (false);
 	period_ms = usec / 4000 > 0 ? usec / 4000 : 1;
-	tv.tv_sec = (time_t)(period_ms / 1000);
-	tv.tv_usec = (suseconds_t)(period_ms % 1000) * 1000;
+	tv = wsl_ms_to_tv((long long)period_ms);
 	if ((tick_ev = event_new(base, -1, EV_PERSIST, tick, NULL)) == NULL ||
 	    event_add(tick_ev, &tv) < 0)
 		fatalx("cannot start the watchdog timer");

@@ -18,6 +18,5 @@ struct wsld_listener;
 
 bool watchdog_start(struct event_base *); /* false: not asked for */
 void watchdog_stop(void);
-uint64_t watchdog_now_ms(void);           /* CLOCK_MONOTONIC */
 
 #endif

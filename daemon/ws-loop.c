@@ -430,8 +430,7 @@ back_off(WS_LISTENER *l)
 	l->backoff_ms = l->backoff_ms == 0 ? BACKOFF_MIN_MS :
 	    l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    l->backoff_ms * 2;
-	tv.tv_sec = l->backoff_ms / 1000;
-	tv.tv_usec = (l->backoff_ms % 1000) * 1000;
+	tv = wsl_ms_to_tv(l->backoff_ms);
 	l->paused = true;
 	evtimer_add(l->retry_ev, &tv);
 }

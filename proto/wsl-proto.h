@@ -145,6 +145,11 @@ int wsl_bind_unix(int fd, const struct sockaddr_un *, mode_t, gid_t);
  * to fit size, never inside an escape. */
 void wsl_escape_controls(const char *in, char *out, size_t size);
 
+/* The monotonic clock in milliseconds, and milliseconds as a timeval. */
+struct timeval;
+long long wsl_now_ms(void);
+struct timeval wsl_ms_to_tv(long long ms);
+
 /* Where the control socket lives unless -s / WSLCTL_SOCKET say otherwise. */
 int wsl_default_socket_path(char *, size_t);
 

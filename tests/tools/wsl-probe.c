@@ -50,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wsl-proto.h"
+
 static int timeout_ms = 10000;
 static int ipv6;
 static long long nbytes = -1;
@@ -69,15 +71,6 @@ wait_for_go(void)
 	for (i = 0; go_file != NULL && access(go_file, F_OK) < 0 &&
 	    i < timeout_ms / 10; i++)
 		nanosleep(&ts, NULL);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 static void
@@ -173,12 +166,12 @@ stream(const char *mode, const char *target, const char *message)
 		}
 		shutdown(fd, SHUT_WR);
 	}
-	deadline = now_ms() + timeout_ms;
+	deadline = wsl_now_ms() + timeout_ms;
 	for (;;) {
 		p.fd = fd;
 		p.events = POLLIN;
-		if (poll(&p, 1, (int)(deadline - now_ms() > 0 ?
-		    deadline - now_ms() : 0)) == 0) {
+		if (poll(&p, 1, (int)(deadline - wsl_now_ms() > 0 ?
+		    deadline - wsl_now_ms() : 0)) == 0) {
 			print_escaped("timeout", buf, have);
 			return (0);
 		}
@@ -209,7 +202,7 @@ static int
 bulk(int fd)
 {
 	char buf[65536];
-	long long sent = 0, got = 0, deadline = now_ms() + timeout_ms, i;
+	long long sent = 0, got = 0, deadline = wsl_now_ms() + timeout_ms, i;
 	bool match = true, shut = false;
 	struct pollfd p;
 	ssize_t n;
@@ -225,8 +218,8 @@ bulk(int fd)
 		}
 		if (no_half_close && got == nbytes)
 			break;
-		if (poll(&p, 1, (int)(deadline - now_ms() > 0 ?
-		    deadline - now_ms() : 0)) == 0) {
+		if (poll(&p, 1, (int)(deadline - wsl_now_ms() > 0 ?
+		    deadline - wsl_now_ms() : 0)) == 0) {
 			printf("sent %lld received %lld timeout\n", sent, got);
 			return (0);
 		}
@@ -426,8 +419,8 @@ idle(const char *path, int n, int expect_held)
 			return (1);
 		}
 	}
-	end = now_ms() + timeout_ms;
-	while (turned < n - expect_held && now_ms() < end) {
+	end = wsl_now_ms() + timeout_ms;
+	while (turned < n - expect_held && wsl_now_ms() < end) {
 		if ((r = poll(p, (nfds_t)n, 100)) <= 0)
 			continue;
 		for (i = 0; i < n; i++)

@@ -71,6 +71,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wsl-proto.h"
+
 #define STORE_MAX	1024	/* descriptors kept across generations */
 #define MSG_MAX		65536	/* bytes read of one message */
 #define MSG_FDS_MAX	253	/* SCM_MAX_FD */
@@ -117,15 +119,6 @@ static enum action pending = ACT_NONE;
 
 static char msg_buf[MSG_MAX + 1];
 static char esc_buf[2 * MSG_MAX + 1];
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 static void
 usage(void)
@@ -429,7 +422,7 @@ recv_one(void)
 	esc_buf[k] = '\0';
 
 	is_main = child_pid > 0 && sender == child_pid;
-	logline("MSG\t%d\t%lld\t%s\t%d\t%s", gen, now_ms() - start_ms,
+	logline("MSG\t%d\t%lld\t%s\t%d\t%s", gen, wsl_now_ms() - start_ms,
 	    is_main ? "main" : "other", nfds, esc_buf);
 	if (msg.msg_flags & MSG_TRUNC)
 		logline("# message truncated to %d bytes", MSG_MAX);
@@ -798,7 +791,7 @@ main(int argc, char **argv)
 	char *end;
 	int ch, i, fd;
 
-	start_ms = now_ms();
+	start_ms = wsl_now_ms();
 	self_pid = getpid();
 	/* 0, 1 and 2 open, so nothing of ours or stored lands there. */
 	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)

@@ -240,3 +240,14 @@ connect_to(WS_LISTENER *l)
 	}
 	return (fd);
 }
+
+char *
+exact_copy(const char *s, size_t len)
+{
+	char *p;
+
+	p = malloc(len > 0 ? len : 1);
+	assert_non_null(p);
+	memcpy(p, s, len);
+	return (p);
+}

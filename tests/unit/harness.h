@@ -53,5 +53,8 @@ WS_LISTENER_STATE state_of(WS_LISTENER *);
 int port_of(WS_LISTENER *);
 void set_pipe_dir(const char *);
 int connect_to(WS_LISTENER *); /* a client socket, or -1 with errno */
+/* A copy of exactly len bytes, no terminator: reading past it is a bug
+ * (the sanitizers say so). */
+char *exact_copy(const char *, size_t len);
 
 #endif

@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
 #include "webservices.h"
 #include "wsl-proto.h"
 
@@ -34,18 +35,6 @@
 	assert_int_equal((uint32_t)(int32_t)(a), (uint32_t)(int32_t)(b))
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A copy of exactly len bytes, no terminator: reading past it is a bug. */
-static char *
-exact_copy(const char *s, size_t len)
-{
-	char *p;
-
-	p = malloc(len > 0 ? len : 1);
-	assert_non_null(p);
-	memcpy(p, s, len);
-	return (p);
-}
 
 /* ---- HRESULT table ---------------------------------------------------- */
 

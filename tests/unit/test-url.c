@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
 #include "ws-internal.h"
 
 /* HRESULTs compared as the 32-bit values they are (cmocka prints hex). */
@@ -121,18 +122,6 @@ static struct bad bads[] = {
 	{ "net.pipe://localhost/sp ace", 0,  EPURL, "net.pipe with a space" },
 	{ "net.pipe://localhost/echo//", 0,  EPURL, "net.pipe with two trailing slashes" },
 };
-
-/* A copy of exactly len bytes, no terminator: reading past it is a bug. */
-static char *
-exact_copy(const char *s, size_t len)
-{
-	char *p;
-
-	p = malloc(len > 0 ? len : 1);
-	assert_non_null(p);
-	memcpy(p, s, len);
-	return (p);
-}
 
 static HRESULT
 parse(const char *s, size_t len, struct ws_url *u, char *why, size_t whylen)
