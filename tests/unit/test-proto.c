@@ -1177,6 +1177,25 @@ test_lines_exactly_max_with_newline_is_accepted(void **state)
 	wsl_lines_free(&lb);
 }
 
+/* "ok\n", then n bytes of tail over the limit: the line comes out first,
+ * then the tail is too long. */
+static void
+expect_line_then_too_long(const char *tail, size_t n)
+{
+	struct wsl_lines lb;
+	char *line;
+	size_t len;
+
+	wsl_lines_init(&lb, M);
+	assert_int_equal(wsl_lines_append(&lb, "ok\n", 3), 0);
+	assert_int_equal(wsl_lines_append(&lb, tail, n), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "ok");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
+	wsl_lines_free(&lb);
+}
+
 static void
 test_lines_max_plus_one_is_too_long(void **state)
 {
@@ -1193,14 +1212,7 @@ test_lines_max_plus_one_is_too_long(void **state)
 	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
 	wsl_lines_free(&lb);
 	/* After a short line, which still comes out first. */
-	wsl_lines_init(&lb, M);
-	assert_int_equal(wsl_lines_append(&lb, "ok\n", 3), 0);
-	assert_int_equal(wsl_lines_append(&lb, buf, M + 1), 0);
-	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
-	assert_string_equal(line, "ok");
-	wsl_lines_consume(&lb, len + 1);
-	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
-	wsl_lines_free(&lb);
+	expect_line_then_too_long(buf, M + 1);
 }
 
 static void
@@ -1236,14 +1248,7 @@ test_lines_max_bytes_without_newline_is_too_long(void **state)
 	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
 	wsl_lines_free(&lb);
 	/* A short line, then a tail over the limit. */
-	wsl_lines_init(&lb, M);
-	assert_int_equal(wsl_lines_append(&lb, "ok\n", 3), 0);
-	assert_int_equal(wsl_lines_append(&lb, buf, M + 4), 0);
-	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
-	assert_string_equal(line, "ok");
-	wsl_lines_consume(&lb, len + 1);
-	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_TOO_LONG);
-	wsl_lines_free(&lb);
+	expect_line_then_too_long(buf, M + 4);
 }
 
 static void
