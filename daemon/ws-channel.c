@@ -90,7 +90,8 @@ WsGetChannelProperty(WS_CHANNEL *ch, WS_CHANNEL_PROPERTY_ID id, void *buf,
 	    (int)id));
 }
 
-/* Move a still-pending accept to the aborted list; false if not pending. */
+/* Move a still-pending accept to the aborted list; false if not pending
+ * (already taken by a connection, or already cancelled). */
 static bool
 cancel_accept(WS_CHANNEL *ch)
 {
@@ -100,8 +101,9 @@ cancel_accept(WS_CHANNEL *ch)
 	if ((l = ch->accepting) == NULL)
 		return (false);
 	pthread_mutex_lock(&l->mu);
-	if (ch->state == WS_CHANNEL_STATE_ACCEPTING && ch->accepting == l) {
+	if (ch->queued && ch->accepting == l) {
 		TAILQ_REMOVE(&l->accepts, ch, entry);
+		ch->queued = false;
 		l->n_accepts--;
 		TAILQ_INSERT_TAIL(&l->aborted, ch, entry);
 		cancelled = true;

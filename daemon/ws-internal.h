@@ -131,6 +131,7 @@ struct WS_CHANNEL {
 	/* The listener while an accept is pending; then state, op and entry
 	 * are guarded by its mutex.  Atomic so a channel can find out. */
 	_Atomic(WS_LISTENER *) accepting;
+	bool queued;                     /* on its accepts list (mu) */
 	struct ws_op op;
 	TAILQ_ENTRY(WS_CHANNEL) entry;
 };

@@ -253,6 +253,7 @@ WsAcceptChannel(WS_LISTENER *l, WS_CHANNEL *ch, const WS_ASYNC_CONTEXT *ctx,
 	ch->accepting = l;
 	arm(&ch->op, ctx, &sync, error);
 	TAILQ_INSERT_TAIL(&l->accepts, ch, entry);
+	ch->queued = true;
 	l->n_accepts++;
 	pthread_mutex_unlock(&l->mu);
 	return (finish(l, ctx, &sync));
@@ -263,7 +264,10 @@ static ULONG
 cancel_accepts(WS_LISTENER *l)
 {
 	ULONG n = l->n_accepts;
+	WS_CHANNEL *ch;
 
+	TAILQ_FOREACH(ch, &l->accepts, entry)
+		ch->queued = false;
 	TAILQ_CONCAT(&l->aborted, &l->accepts, entry);
 	l->n_accepts = 0;
 	return (n);

@@ -483,6 +483,7 @@ accept_stream(WS_LISTENER *l, int fd)
 		l->backoff_ms = 0;
 		l->counters.accepted++;
 		TAILQ_REMOVE(&l->accepts, ch, entry);
+		ch->queued = false; /* from now on no cancel can take it */
 		l->n_accepts--;
 		ch->fd = c;
 		ch->peer = ss;

@@ -99,6 +99,7 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
 {
 	struct ws_udp_session *s = NULL;
 	int sv[2] = { -1, -1 }, e = 0;
+	bool requeued;
 
 	if ((e = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) < 0 ||
 	    fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
@@ -118,9 +119,17 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
 		pthread_mutex_lock(&l->mu);
 		ws_count_accept_error(l, e);
 		l->counters.datagramsDropped++;
-		TAILQ_INSERT_HEAD(&l->accepts, ch, entry);
-		l->n_accepts++;
+		requeued = l->state == WS_LISTENER_STATE_OPEN;
+		if (requeued) {
+			TAILQ_INSERT_HEAD(&l->accepts, ch, entry);
+			ch->queued = true;
+			l->n_accepts++;
+		}
 		pthread_mutex_unlock(&l->mu);
+		/* A close or an abort came meanwhile: the accept ends as its
+		 * queued companions did. */
+		if (!requeued)
+			ws_complete_accept(l, ch, WS_E_OPERATION_ABORTED);
 		return;
 	}
 	s->l = l;
@@ -180,6 +189,7 @@ ws_udp_readable(WS_LISTENER *l)
 			continue;
 		}
 		TAILQ_REMOVE(&l->accepts, ch, entry);
+		ch->queued = false; /* from now on no cancel can take it */
 		l->n_accepts--;
 		pthread_mutex_unlock(&l->mu);
 		session_new(l, ch, &peer, len, key, (size_t)n);

@@ -424,6 +424,53 @@ abort_channel_cancels_only_its_accept(void **state)
 	listener_finish(l);
 }
 
+/*
+ * A cancel that comes after the accept was already cancelled (twice, or
+ * after the listener's abort) finds nothing to do, even while the loop has
+ * not completed the first: the accept completes once, the queue stays
+ * whole, and the next accept is served.  (Found by review: the second
+ * cancel took the channel off a list it was no longer on.)
+ */
+static void
+cancel_of_a_cancelled_accept_does_nothing(void **state)
+{
+	WS_LISTENER *l = open_tcp();
+	WS_CHANNEL *ch[3];
+	struct done d[3];
+	struct gate g;
+	int c;
+
+	(void)state;
+	start_accepts(l, ch, d, 2);
+	gate_close(&g, l); /* the loop completes nothing meanwhile */
+	assert_int_equal(WslCancelAccept(ch[0]), S_OK);
+	assert_int_equal(WslCancelAccept(ch[0]), WS_E_INVALID_OPERATION);
+	assert_int_equal(WsAbortChannel(ch[0], NULL), S_OK);
+	assert_int_equal(pending_accepts(l), 1);
+	gate_open(&g);
+	assert_int_equal(done_wait(&d[0], 1), WS_E_OPERATION_ABORTED);
+	assert_true((c = connect_port(port_of(l))) >= 0);
+	assert_int_equal(done_wait(&d[1], 1), S_OK);
+	close(c);
+	loop_sync(l);
+	assert_int_equal(d[0].count, 1);
+	assert_int_equal(d[1].count, 1);
+	free_channels(ch, d, 2);
+
+	/* After the listener's abort, before the loop has run. */
+	start_accepts(l, &ch[2], &d[2], 1);
+	gate_close(&g, l);
+	assert_int_equal(WsAbortListener(l, NULL), S_OK);
+	assert_int_equal(WslCancelAccept(ch[2]), WS_E_INVALID_OPERATION);
+	assert_int_equal(pending_accepts(l), 0);
+	gate_open(&g);
+	assert_int_equal(done_wait(&d[2], 1), WS_E_OPERATION_ABORTED);
+	loop_sync(l);
+	assert_int_equal(d[2].count, 1);
+	free_channels(&ch[2], &d[2], 1);
+	listener_finish(l);
+}
+
 static void
 close_aborts_pending_accepts_and_waits_for_them(void **state)
 {
@@ -538,6 +585,7 @@ main(void)
 		cmocka_unit_test(abort_of_udp_listener_completes_accepts),
 		cmocka_unit_test(accept_delivers_connections_in_order),
 		cmocka_unit_test(abort_channel_cancels_only_its_accept),
+		cmocka_unit_test(cancel_of_a_cancelled_accept_does_nothing),
 		cmocka_unit_test(close_aborts_pending_accepts_and_waits_for_them),
 		cmocka_unit_test(blocked_sync_accept_returns_aborted),
 		cmocka_unit_test(recovers_by_close_reset_open),
