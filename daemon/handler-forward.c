@@ -56,7 +56,7 @@ struct fwd_conn {
 	struct bufferevent *side[2];  /* CLIENT, UPSTREAM */
 	bool eof[2];                  /* that side sent its end of input */
 	bool shut[2];                 /* its end was passed on to the other */
-	bool connected;
+	bool connected;               /* served (delivered): datagrams too */
 	bool discarding;              /* upstream failed: let the client go */
 	/* UDP */
 	int fd, up;
@@ -80,8 +80,11 @@ struct forward {
 	LIST_HEAD(, fwd_conn) conns;
 };
 
+/* The channel is over: it ended if it was served, was counted already if
+ * discarding, and failed for the reason given if neither (still waiting
+ * for its upstream, or never set up). */
 static void
-conn_free(struct fwd_conn *c, bool served)
+conn_free(struct fwd_conn *c, WSL_FAILURE unserved)
 {
 	struct accept_loop *a = &c->f->loop;
 	int i;
@@ -99,9 +102,11 @@ conn_free(struct fwd_conn *c, bool served)
 		close(c->fd);
 	if (c->up >= 0)
 		close(c->up);
-	free(c);
-	if (served)
+	if (c->connected)
 		accept_loop_ended(a);
+	else if (!c->discarding)
+		accept_loop_failed(a, unserved);
+	free(c);
 }
 
 /* Both ends passed on and nothing left to write: the channel is done. */
@@ -109,7 +114,7 @@ static void
 maybe_done(struct fwd_conn *c)
 {
 	if (c->shut[CLIENT] && c->shut[UPSTREAM])
-		conn_free(c, true);
+		conn_free(c, WSL_FAIL_UPSTREAM_ERROR); /* served: ended */
 }
 
 /* Pass side i's end of input on once everything before it is written
@@ -194,7 +199,7 @@ relay_event(struct bufferevent *bev, short what, void *arg)
 	int i = side_of(c, bev);
 
 	if (c->discarding) { /* the client's end, or our patience's */
-		conn_free(c, false);
+		conn_free(c, WSL_FAIL_UPSTREAM_ERROR); /* counted already */
 		return;
 	}
 	if (i == UPSTREAM && !c->connected) {
@@ -239,8 +244,7 @@ serve_stream(struct forward *f, struct fwd_conn *c, int fd)
 	if (c->side[CLIENT] == NULL || c->side[UPSTREAM] == NULL) {
 		if (c->side[CLIENT] == NULL)
 			close(fd);
-		conn_free(c, false);
-		accept_loop_failed(&f->loop, WSL_FAIL_RESOURCES);
+		conn_free(c, WSL_FAIL_RESOURCES);
 		return;
 	}
 	for (i = 0; i < 2; i++) {
@@ -266,7 +270,7 @@ dgram_idle(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	conn_free(arg, true);
+	conn_free(arg, WSL_FAIL_RESOURCES); /* served: ended */
 }
 
 /* A packet from side i (the channel or the upstream) to the other. */
@@ -284,7 +288,7 @@ dgram_read(evutil_socket_t fd, short what, void *arg)
 	    errno == ECONNREFUSED))
 		return; /* ECONNREFUSED: an ICMP error from the upstream */
 	if (fd == c->fd && (n < 0 || (n == 0 && wsl_hung_up(fd, true)))) {
-		conn_free(c, true); /* the channel ended */
+		conn_free(c, WSL_FAIL_RESOURCES); /* served: ended */
 		return;
 	}
 	if (n >= 0)
@@ -311,10 +315,10 @@ serve_datagrams(struct forward *f, struct fwd_conn *c, int fd)
 	    (c->idle = evtimer_new(base, dgram_idle, c)) == NULL ||
 	    event_add(c->ev[0], NULL) < 0 || event_add(c->ev[1], NULL) < 0 ||
 	    evtimer_add(c->idle, &f->idle_tv) < 0) {
-		conn_free(c, false);
-		accept_loop_failed(&f->loop, WSL_FAIL_RESOURCES);
+		conn_free(c, WSL_FAIL_RESOURCES);
 		return;
 	}
+	c->connected = true;
 	accept_loop_served(&f->loop);
 }
 
@@ -391,8 +395,10 @@ release_all(struct accept_loop *a)
 	struct forward *f = a->owner;
 	struct fwd_conn *c;
 
+	/* One still waiting for its upstream was never delivered: its
+	 * upstream did not connect within the time the close left it. */
 	while ((c = LIST_FIRST(&f->conns)) != NULL)
-		conn_free(c, c->connected || a->datagrams);
+		conn_free(c, WSL_FAIL_UPSTREAM_TIMEOUT);
 	free(f->packet);
 	f->packet = NULL;
 }

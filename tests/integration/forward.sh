@@ -77,6 +77,35 @@ expect "an upstream that never answers: the client sees an orderly end" \
     "connected eof" "$(oneline "$OUT" | sed 's/ $//')"
 expect "counted as upstream-timeout" 1 "$(counter slow upstream-timeout)"
 expect_equation slow
+
+# A close whose timeout ends a channel still waiting for that upstream:
+# counted (its upstream did not connect in the time the close left it),
+# and its place is free again (max-channels 1).
+"$WSLCTL" create hang net.tcp://127.0.0.1:0/ -p close-timeout=300 --handler \
+    "{\"type\":\"forward\",\"upstream\":\"tcp://127.0.0.1:$SINK\",\"connect-timeout-ms\":60000,\"max-channels\":1}" \
+    --open >/dev/null
+"$WSL_PROBE" -t 20000 tcp "$(field hang port)" "hello" >"$T/h1" &
+H1=$!
+until_true counter_is hang in-flight 1
+run "$WSLCTL" close hang
+expect "closing with a channel that waits for its upstream" "hang CLOSED" "$OUT"
+expect "... it is counted when the close timeout ends it" "0 1" \
+    "$(counter hang in-flight) $(counter hang upstream-timeout)"
+expect_equation hang
+wait $H1
+# Cut with its bytes unread (nothing is read before the upstream is there).
+expect "... and its client sees the cut, a reset" "connected reset" \
+    "$(oneline "$(cat "$T/h1")" | sed 's/ $//')"
+"$WSLCTL" reset hang >/dev/null
+"$WSLCTL" open hang >/dev/null
+"$WSL_PROBE" -t 20000 tcp "$(field hang port)" "again" >"$T/h2" &
+H2=$!
+until_true counter_is hang accepted 2
+expect "reopened, the listener takes a channel again (its place was freed)" \
+    2 "$(counter hang accepted)"
+"$WSLCTL" close hang >/dev/null
+wait $H2
+"$WSLCTL" free hang >/dev/null
 "$WSLCTL" close sink >/dev/null
 wait $S1 $S2
 
