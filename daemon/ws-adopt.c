@@ -100,9 +100,7 @@ ws_socket_adopt(const struct ws_url *u, WS_CHANNEL_BINDING binding,
 	socklen_t olen = sizeof(int);
 	struct stat st;
 
-	memset(out, 0, sizeof(*out));
-	out->fd = -1;
-	out->port = -1;
+	ws_bound_clear(out);
 	want_type = binding == WS_UDP_CHANNEL_BINDING ? SOCK_DGRAM :
 	    SOCK_STREAM;
 	want_unix = binding == WS_NAMEDPIPE_CHANNEL_BINDING;

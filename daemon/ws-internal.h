@@ -91,6 +91,7 @@ struct ws_bound {
 HRESULT ws_socket_open(const struct ws_url *, WS_CHANNEL_BINDING,
     const struct ws_props *, struct ws_bound *, struct ws_fail *);
 void ws_socket_close(struct ws_bound *);
+void ws_bound_clear(struct ws_bound *);         /* no socket at all */
 void ws_socket_queue(const struct ws_bound *, int *depth, int *limit);
 HRESULT ws_socket_resolve(const struct ws_url *, int socktype, WS_IP_VERSION,
     struct sockaddr_storage *, socklen_t *, struct ws_fail *);
@@ -150,7 +151,6 @@ struct WS_LISTENER {
 	bool aborted_before_open;          /* (mu) sticky until reset */
 	bool abort_during_open;            /* (mu) */
 	bool abort_during_close;           /* (mu) */
-	bool open_started;                 /* (mu) the loop took the open */
 	bool stopping;                     /* (mu) WsFreeListener */
 	struct ws_url url;                 /* (mu) of the pending/current open */
 	struct ws_op open_op, close_op;    /* (mu) */

@@ -102,8 +102,7 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	l->type = type;
 	l->binding = binding;
 	l->state = WS_LISTENER_STATE_CREATED;
-	l->sock.fd = -1;
-	l->sock.port = -1;
+	ws_bound_clear(&l->sock);
 	l->given_fd = -1;
 	TAILQ_INIT(&l->accepts);
 	TAILQ_INIT(&l->aborted);
@@ -319,20 +318,20 @@ WsCloseListener(WS_LISTENER *l, const WS_ASYNC_CONTEXT *ctx, WS_ERROR *error)
 static ULONG
 refuse_connections(WS_LISTENER *l)
 {
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	ULONG queued = 0;
+	int depth = 0, limit;
+	ULONG queued;
 
 	if (l->sock.fd < 0 || l->sock_refusing || l->sock.socktype != SOCK_STREAM)
 		return (0);
-	if ((l->sock.family == AF_INET || l->sock.family == AF_INET6) &&
-	    getsockopt(l->sock.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
-		queued = ti.tcpi_unacked; /* accept-queue length on a listener */
+	/* TCP only: a Unix socket's queue is not reset (and asking for it
+	 * is a netlink round trip, not for under the lock). */
+	if (l->sock.family != AF_UNIX)
+		ws_socket_queue(&l->sock, &depth, &limit);
+	queued = depth > 0 ? (ULONG)depth : 0;
 	(void)shutdown(l->sock.fd, SHUT_RD);
 	l->sock_refusing = true;
-	if (l->sock.family != AF_UNIX)
-		l->counters.resetOnAbort += queued;
-	return (l->sock.family != AF_UNIX ? queued : 0);
+	l->counters.resetOnAbort += queued;
+	return (queued);
 }
 
 HRESULT

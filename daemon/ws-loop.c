@@ -174,11 +174,7 @@ release_socket(WS_LISTENER *l)
 	aborted = l->sock_refusing;
 	hand_over = l->hand_over;
 	l->hand_over = false;
-	l->sock.fd = -1;
-	l->sock.port = -1;
-	l->sock.family = 0;
-	l->sock.address[0] = '\0';
-	l->sock.path[0] = '\0';
+	ws_bound_clear(&l->sock);
 	pthread_mutex_unlock(&l->mu);
 	if (b.fd < 0)
 		return;
@@ -264,15 +260,17 @@ do_open(WS_LISTENER *l)
 	struct ws_fail fail;
 	struct ws_url url;
 	struct ws_op op;
+	bool discard = false;
 	HRESULT hr;
 	int given;
 
+	/* Only this loop runs opens, one at a time: no other can be under
+	 * way. */
 	pthread_mutex_lock(&l->mu);
-	if (l->state != WS_LISTENER_STATE_OPENING || l->open_started) {
+	if (l->state != WS_LISTENER_STATE_OPENING) {
 		pthread_mutex_unlock(&l->mu);
 		return;
 	}
-	l->open_started = true;
 	url = l->url;
 	given = l->given_fd;
 	l->given_fd = -1;
@@ -295,14 +293,9 @@ do_open(WS_LISTENER *l)
 	pthread_mutex_lock(&l->mu);
 	op = l->open_op;
 	l->open_op.active = false;
-	l->open_started = false;
 	if (l->abort_during_open) {
 		l->abort_during_open = false;
-		if (SUCCEEDED(hr)) {
-			ws_socket_close(&b);
-			ws_free(l->udp_buf);
-			l->udp_buf = NULL;
-		}
+		discard = SUCCEEDED(hr); /* after the unlock: it may block */
 		hr = ws_fail_set(&fail, WS_E_OPERATION_ABORTED, 0,
 		    "the open was aborted by WsAbortListener");
 		l->state = WS_LISTENER_STATE_FAULTED;
@@ -318,6 +311,11 @@ do_open(WS_LISTENER *l)
 	if (FAILED(hr))
 		ws_record_error(l, "open", hr, fail.text);
 	pthread_mutex_unlock(&l->mu);
+	if (discard) {
+		ws_socket_close(&b);
+		ws_free(l->udp_buf);
+		l->udp_buf = NULL;
+	}
 	ws_notify_state(l);
 	if (FAILED(hr))
 		ws_error_fill(op.error, hr, fail.sys_errno, "%s", fail.text);

@@ -226,13 +226,19 @@ open_pipe(const struct ws_url *u, const struct ws_props *p,
 	return (S_OK);
 }
 
+void
+ws_bound_clear(struct ws_bound *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->port = -1;
+}
+
 HRESULT
 ws_socket_open(const struct ws_url *u, WS_CHANNEL_BINDING b,
     const struct ws_props *p, struct ws_bound *out, struct ws_fail *error)
 {
-	memset(out, 0, sizeof(*out));
-	out->fd = -1;
-	out->port = -1;
+	ws_bound_clear(out);
 	if (b == WS_NAMEDPIPE_CHANNEL_BINDING)
 		return (open_pipe(u, p, out, error));
 	return (open_ip(u, b, p, out, error));
@@ -250,11 +256,7 @@ ws_socket_close(struct ws_bound *b)
 	if (b->path[0] != '\0' && lstat(b->path, &st) == 0 &&
 	    st.st_dev == b->dev && st.st_ino == b->ino)
 		(void)unlink(b->path);
-	b->fd = -1;
-	b->port = -1;
-	b->family = 0;
-	b->address[0] = '\0';
-	b->path[0] = '\0';
+	ws_bound_clear(b);
 }
 
 /* A listening Unix socket's queue, from the kernel's sock_diag (what
