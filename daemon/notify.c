@@ -3,6 +3,7 @@
  * Messages to the service manager (see notify.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +14,7 @@
 
 static char last_status[256];
 static bool ready;
+static bool manager;                /* NOTIFY_SOCKET was set: someone hears */
 
 void
 notify_summary(char *buf, size_t size)
@@ -55,6 +57,7 @@ void
 notify_ready(void)
 {
 	ready = true;
+	manager = getenv("NOTIFY_SOCKET") != NULL;
 	send_status("READY=1\n");
 }
 
@@ -63,7 +66,7 @@ notify_status(void)
 {
 	char status[256];
 
-	if (!ready)
+	if (!ready || !manager)
 		return;
 	notify_summary(status, sizeof(status));
 	if (strcmp(status, last_status) != 0)

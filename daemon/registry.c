@@ -107,7 +107,9 @@ void
 listener_op_end(struct wsld_listener *l)
 {
 	l->ops--;
-	if (l->ws != NULL)
+	/* Shutdown and a replaced listener's free wait for the last one
+	 * (state changes have a hook of their own): not every answer. */
+	if (l->ops == 0 && l->ws != NULL)
 		changed(l);
 	listener_unref(l);
 }
