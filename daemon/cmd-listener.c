@@ -64,6 +64,7 @@ cmd_create(struct ctl_request *req)
 	struct wsl_err err;
 	char where[128], text[400];
 	const char *name;
+	bool open;
 
 	if (!args_string(req, "name", true, &name))
 		return;
@@ -83,8 +84,9 @@ cmd_create(struct ctl_request *req)
 		ctl_reply(req, err.hr, err.text, json_pack("{s:s}", "name", name));
 		return;
 	}
+	open = spec.open;
 	spec_clear(&spec);
-	if (l->open_at_start)
+	if (open)
 		listener_open(l, finished, req, req->actor);
 	else
 		reply_listener(req, l, WSL_HR_S_OK, NULL, -1);
@@ -117,11 +119,12 @@ cmd_abort(struct ctl_request *req)
 	WSL_ABORT_RESULT r;
 	json_t *o;
 	char text[200];
+	HRESULT hr;
 
 	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
 		return;
-	if (listener_abort(l, &r, req->actor) != S_OK) {
-		ctl_reply(req, WSL_HR_E_UNEXPECTED, "abort failed", NULL);
+	if ((hr = listener_abort(l, &r, req->actor)) != S_OK) {
+		ctl_reply(req, hr, "abort failed", NULL);
 		return;
 	}
 	snprintf(text, sizeof(text), "listener '%s' is %s", l->name,

@@ -133,15 +133,20 @@ static void resume_accepting(void);
 static bool release_reserve(void);
 static void pause_accepting(void);
 
+/* A channel's descriptor that will never reach its client. */
+static void
+handoff_failed(int fd, struct wsld_listener *l)
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	listener_count(l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
+}
+
 static void
 out_free(struct ctl_out *o)
 {
-	if (o->fd >= 0) {
-		/* Never reached its client: the hand-off failed. */
-		close(o->fd);
-		if (o->l != NULL)
-			listener_count(o->l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
-	}
+	handoff_failed(o->fd, o->l);
 	if (o->l != NULL)
 		listener_unref(o->l);
 	free(o->buf);
@@ -155,17 +160,25 @@ free_event(struct event *ev)
 		event_free(ev);
 }
 
+/* Replies that will not be sent (their descriptors count as failed). */
 static void
-conn_free(struct ctl_conn *c)
+drop_output(struct ctl_conn *c)
 {
 	struct ctl_out *o;
 
-	TAILQ_REMOVE(&conns, c, entry);
 	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
 		TAILQ_REMOVE(&c->out, o, entry);
 		out_free(o);
 	}
 	stats.queued -= c->out_bytes;
+	c->out_bytes = 0;
+}
+
+static void
+conn_free(struct ctl_conn *c)
+{
+	TAILQ_REMOVE(&conns, c, entry);
+	drop_output(c);
 	free_event(c->rev);
 	free_event(c->wev);
 	free_event(c->resume);
@@ -185,17 +198,10 @@ conn_free(struct ctl_conn *c)
 static void
 conn_gone(struct ctl_conn *c)
 {
-	struct ctl_out *o;
-
 	if (c->gone)
 		return;
 	c->gone = true;
-	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
-		TAILQ_REMOVE(&c->out, o, entry);
-		out_free(o);
-	}
-	stats.queued -= c->out_bytes;
-	c->out_bytes = 0;
+	drop_output(c);
 	if (c->busy != NULL && c->busy->cancel != NULL)
 		c->busy->cancel(c->busy);
 	/* The caller's event callback ends with conn_update(), which frees
@@ -211,10 +217,7 @@ queue(struct ctl_conn *c, char *buf, size_t len, int fd,
 	if ((o = inject_calloc(1, sizeof(*o))) == NULL) {
 		stats.no_memory++;
 		free(buf);
-		if (fd >= 0) {
-			close(fd);
-			listener_count(l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
-		}
+		handoff_failed(fd, l);
 		conn_gone(c);
 		return;
 	}
@@ -240,10 +243,7 @@ send_reply(struct ctl_conn *c, json_t *reply, int fd, struct wsld_listener *l)
 	if (reply == NULL || (buf = wsl_encode(reply, &len)) == NULL) {
 		stats.no_memory++;
 		json_decref(reply);
-		if (fd >= 0) {
-			close(fd);
-			listener_count(l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
-		}
+		handoff_failed(fd, l);
 		conn_gone(c); /* cannot answer: do not leave it waiting */
 		return;
 	}
@@ -267,10 +267,7 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 
 	if (c == NULL || c->gone) {
 		json_decref(args);
-		if (fd >= 0) {
-			close(fd);
-			listener_count(l, WSL_CHANNEL_FAILED, WSL_FAIL_HANDOFF);
-		}
+		handoff_failed(fd, l);
 	} else {
 		reply = wsl_reply_new(req->id, hr, text, args);
 		send_reply(c, reply, fd, l);

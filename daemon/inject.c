@@ -34,16 +34,23 @@ static const struct {
 	{ "EMSGSIZE", EMSGSIZE }, { "EPERM", EPERM },
 };
 
-static void *
-json_alloc(size_t n)
+/* Is this allocation to fail?  The thread first: only the control thread
+ * touches the count. */
+static bool
+alloc_fault_due(void)
 {
-	/* The thread first: only the control thread touches the count. */
 	if (pthread_equal(pthread_self(), control_thread) &&
 	    alloc_faults > 0) {
 		alloc_faults--;
-		return (NULL);
+		return (true);
 	}
-	return (malloc(n));
+	return (false);
+}
+
+static void *
+json_alloc(size_t n)
+{
+	return (alloc_fault_due() ? NULL : malloc(n));
 }
 
 void
@@ -59,13 +66,7 @@ inject_enable(bool on)
 void *
 inject_calloc(size_t n, size_t size)
 {
-	/* The thread first: only the control thread touches the count. */
-	if (pthread_equal(pthread_self(), control_thread) &&
-	    alloc_faults > 0) {
-		alloc_faults--;
-		return (NULL);
-	}
-	return (calloc(n, size));
+	return (alloc_fault_due() ? NULL : calloc(n, size));
 }
 
 bool

@@ -103,8 +103,8 @@ listener_create(struct listener_spec *s, struct wsl_err *err,
 		return (NULL);
 	}
 	WsFreeError(error);
-	l = registry_add(s->name, s->url, ws, s->properties, s->handler_conf,
-	    s->handler, s->handler_state, s->open, s->definition);
+	l = registry_add(s->name, s->url, ws, s->handler_conf, s->handler,
+	    s->handler_state, s->definition);
 	if (l == NULL) {
 		(void)WsFreeListener(ws);
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");

@@ -117,13 +117,12 @@ vlog(int priority, const struct log_about *about, const char *prefix,
 	void							\
 	fn(const char *fmt, ...)				\
 	{							\
-		char e[128];					\
 		va_list ap;					\
 		int saved = errno;				\
 								\
-		snprintf(e, sizeof(e), "%s", strerror(saved));		\
 		va_start(ap, fmt);				\
-		vlog(priority, NULL, "", fmt, ap, with_errno ? e : NULL); \
+		vlog(priority, NULL, "", fmt, ap,		\
+		    with_errno ? strerror(saved) : NULL);	\
 		va_end(ap);					\
 		errno = saved;					\
 	}

@@ -46,8 +46,8 @@ state_hook(WS_LISTENER *ws, void *arg)
 
 struct wsld_listener *
 registry_add(const char *name, const char *url, WS_LISTENER *ws,
-    json_t *properties, json_t *handler_conf, const struct handler_type *h,
-    void *handler_state, bool open_at_start, const json_t *definition)
+    json_t *handler_conf, const struct handler_type *h, void *handler_state,
+    const json_t *definition)
 {
 	struct wsld_listener *l;
 
@@ -71,11 +71,9 @@ registry_add(const char *name, const char *url, WS_LISTENER *ws,
 		return (NULL);
 	}
 	l->ws = ws;
-	l->properties = json_incref(properties);
 	l->handler_conf = json_incref(handler_conf);
 	l->handler = h;
 	l->handler_state = handler_state;
-	l->open_at_start = open_at_start;
 	l->adopt_fd = -1;
 	l->socket_origin = "bound";
 	l->refs = 1;
@@ -137,7 +135,6 @@ listener_unref(struct wsld_listener *l)
 	if (l->adopt_fd >= 0)
 		close(l->adopt_fd);
 	json_decref(l->definition);
-	json_decref(l->properties);
 	json_decref(l->handler_conf);
 	free(l->name);
 	free(l->url);
@@ -154,23 +151,23 @@ listener_adopt(struct wsld_listener *l, int fd, bool keep, const char *origin)
 	l->adopt_origin = origin;
 }
 
-/* The WS_LISTENER must be freed already; waiters learn it is gone. */
-void
-registry_remove(struct wsld_listener *l)
-{
-	if (strmap_get(by_name, l->name) == l)
-		strmap_remove(by_name, l->name);
-	l->ws = NULL;
-	waiters_check(l);
-	listener_unref(l);
-}
-
 void
 registry_detach(struct wsld_listener *l)
 {
 	if (strmap_get(by_name, l->name) == l)
 		strmap_remove(by_name, l->name);
 }
+
+/* The WS_LISTENER must be freed already; waiters learn it is gone. */
+void
+registry_remove(struct wsld_listener *l)
+{
+	registry_detach(l);
+	l->ws = NULL;
+	waiters_check(l);
+	listener_unref(l);
+}
+
 
 static void
 collect(const char *key, void *value, void *arg)

@@ -26,11 +26,9 @@ struct wsld_listener {
 	char *name;
 	char *url;
 	WS_LISTENER *ws;                 /* NULL once freed */
-	json_t *properties;              /* as given at create (object) */
 	json_t *handler_conf;            /* as given, with "type" */
 	const struct handler_type *handler;
 	void *handler_state;
-	bool open_at_start;
 	json_t *definition;              /* as given, without "name" */
 	bool from_config;                /* a reload may change or remove it */
 	int adopt_fd;                    /* a socket for the next open, or -1 */
@@ -54,9 +52,8 @@ struct wsld_listener {
 
 /* Creates and registers; steals nothing.  NULL with *err set on failure. */
 struct wsld_listener *registry_add(const char *name, const char *url,
-    WS_LISTENER *, json_t *properties, json_t *handler_conf,
-    const struct handler_type *, void *handler_state, bool open_at_start,
-    const json_t *definition);
+    WS_LISTENER *, json_t *handler_conf, const struct handler_type *,
+    void *handler_state, const json_t *definition);
 /* Give the listener a socket to open with (see WslAdoptListenerSocket);
  * keep: use it at every open (a socket unit's), else once. */
 void listener_adopt(struct wsld_listener *, int fd, bool keep,

@@ -77,13 +77,8 @@ int
 saved_state_state(const json_t *entry)
 {
 	const char *s = json_string_value(json_object_get(entry, "state"));
-	int i;
 
-	for (i = WS_LISTENER_STATE_CREATED; s != NULL &&
-	    i <= WS_LISTENER_STATE_CLOSED; i++)
-		if (strcmp(s, wsl_state_name(i)) == 0)
-			return (i);
-	return (-1);
+	return (s != NULL ? wsl_state_lookup(s) : -1);
 }
 
 bool
