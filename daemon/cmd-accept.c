@@ -63,17 +63,11 @@ describe_peer(WS_CHANNEL *ch)
 
 	if (WslGetChannelPeer(ch, &ss, &len) != S_OK)
 		return (json_object());
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (void *)&ss;
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		port = ntohs(sin->sin_port);
-		snprintf(peer, sizeof(peer), "%s:%d", host, port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (void *)&ss;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		port = ntohs(sin6->sin6_port);
-		snprintf(peer, sizeof(peer), "[%s]:%d", host, port);
-	} else {
+	if (wsl_format_addr((const struct sockaddr *)&ss, host, sizeof(host),
+	    &port))
+		snprintf(peer, sizeof(peer), ss.ss_family == AF_INET6 ?
+		    "[%s]:%d" : "%s:%d", host, port);
+	else {
 		struct sockaddr_un *sun = (void *)&ss;
 		size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
 		    len - offsetof(struct sockaddr_un, sun_path) : 0;

@@ -75,15 +75,19 @@ json_t *
 describe_listener(struct wsld_listener *l)
 {
 	WSL_LISTENER_INFO info;
-	WSL_URL_INFO url;
+	WSL_URL_INFO url = { 0 };
 	char hex[11], why[8], path[PATH_MAX + 256];
+	bool bound;
 	json_t *o;
 
 	o = json_pack("{s:s,s:s}", "name", l->name, "url", l->url);
 	if (o == NULL || l->ws == NULL)
 		return (o);
-	if (WslGetListenerInfo(l->ws, &info) != S_OK ||
-	    WslParseUrl(l->url, &url, why, sizeof(why)) != S_OK)
+	if (WslGetListenerInfo(l->ws, &info) != S_OK)
+		return (o);
+	/* Unbound, it shows what its URL names (parsed only then). */
+	bound = info.port >= 0 || info.path[0] != '\0';
+	if (!bound && WslParseUrl(l->url, &url, why, sizeof(why)) != S_OK)
 		return (o);
 	json_object_set_new(o, "binding",
 	    json_string(scheme_names[info.binding]));
@@ -103,9 +107,8 @@ describe_listener(struct wsld_listener *l)
 			json_object_set_new(o, "address",
 			    json_string(info.address));
 	}
-	json_object_set_new(o, "bound", json_boolean(info.port >= 0 ||
-	    info.path[0] != '\0'));
-	if (info.port >= 0 || info.path[0] != '\0')
+	json_object_set_new(o, "bound", json_boolean(bound));
+	if (bound)
 		json_object_set_new(o, "socket-origin", json_string(
 		    info.socketAdopted ? l->socket_origin : "bound"));
 	if (l->stalled_since_ms != 0)

@@ -113,19 +113,12 @@ static bool
 host_port(const struct sockaddr_storage *ss, char *host, size_t hostlen,
     char *port, size_t portlen)
 {
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)ss;
-		inet_ntop(AF_INET, &sin->sin_addr, host, (socklen_t)hostlen);
-		snprintf(port, portlen, "%u", ntohs(sin->sin_port));
-		return (true);
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)ss;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, (socklen_t)hostlen);
-		snprintf(port, portlen, "%u", ntohs(sin6->sin6_port));
-		return (true);
-	}
-	return (false);
+	int p;
+
+	if (!wsl_format_addr((const struct sockaddr *)ss, host, hostlen, &p))
+		return (false);
+	snprintf(port, portlen, "%d", p);
+	return (true);
 }
 
 /* Is NAME=... one of the n variables in vars? */

@@ -44,7 +44,7 @@ ip_matches(const struct ws_url *u, int socktype, const struct ws_props *p,
 	socklen_t len;
 	int hport, wport;
 
-	ws_format_addr((const struct sockaddr *)have, a, sizeof(a), &hport);
+	(void)wsl_format_addr((const struct sockaddr *)have, a, sizeof(a), &hport);
 	if (u->port != 0 && hport != u->port) {
 		snprintf(why, whylen, "it is bound to port %d, the URL says %d",
 		    hport, u->port);
@@ -58,7 +58,7 @@ ip_matches(const struct ws_url *u, int socktype, const struct ws_props *p,
 		snprintf(why, whylen, "%s", fail.text);
 		return (false);
 	}
-	ws_format_addr((const struct sockaddr *)&want, b, sizeof(b), &wport);
+	(void)wsl_format_addr((const struct sockaddr *)&want, b, sizeof(b), &wport);
 	if (want.ss_family != have->ss_family || strcmp(a, b) != 0) {
 		snprintf(why, whylen, "it is bound to %s, the URL says %s", a,
 		    b);
@@ -160,7 +160,7 @@ ws_socket_adopt(const struct ws_url *u, WS_CHANNEL_BINDING binding,
 			out->ino = st.st_ino;
 		}
 	} else
-		ws_format_addr((struct sockaddr *)&ss, out->address,
+		(void)wsl_format_addr((struct sockaddr *)&ss, out->address,
 		    sizeof(out->address), &out->port);
 	return (S_OK);
 }

@@ -95,7 +95,6 @@ void ws_bound_clear(struct ws_bound *);         /* no socket at all */
 void ws_socket_queue(const struct ws_bound *, int *depth, int *limit);
 HRESULT ws_socket_resolve(const struct ws_url *, int socktype, WS_IP_VERSION,
     struct sockaddr_storage *, socklen_t *, struct ws_fail *);
-void ws_format_addr(const struct sockaddr *, char *, size_t, int *port);
 void ws_unix_diag(int fd, int *depth, int *limit, int *shut);
 /* ws-adopt.c: a socket given to the listener instead of a bound one */
 HRESULT ws_socket_adopt(const struct ws_url *, WS_CHANNEL_BINDING,

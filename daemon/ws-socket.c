@@ -34,24 +34,6 @@ sys_fail(struct ws_fail *error, int e, const char *what, const char *where)
 	    where, strerror(e)));
 }
 
-void
-ws_format_addr(const struct sockaddr *sa, char *buf, size_t size, int *port)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)sa;
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		*port = ntohs(sin->sin_port);
-		snprintf(buf, size, "%s", host);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		*port = ntohs(sin6->sin6_port);
-		snprintf(buf, size, "%s", host);
-	}
-}
-
 /* Where to bind: the wildcard, a literal, or the first address of a name. */
 HRESULT
 ws_socket_resolve(const struct ws_url *u, int socktype, WS_IP_VERSION v,
@@ -123,7 +105,7 @@ open_ip(const struct ws_url *u, WS_CHANNEL_BINDING b,
 		len = sizeof(*sin);
 		fd = socket(AF_INET, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	}
-	ws_format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
+	(void)wsl_format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
 	    &dummy);
 	snprintf(where, sizeof(where), ss.ss_family == AF_INET6 ? "[%s]:%d" :
 	    "%s:%d", out->address, u->port);
@@ -150,7 +132,7 @@ open_ip(const struct ws_url *u, WS_CHANNEL_BINDING b,
 	out->fd = fd;
 	out->family = ss.ss_family;
 	out->socktype = socktype;
-	ws_format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
+	(void)wsl_format_addr((struct sockaddr *)&ss, out->address, sizeof(out->address),
 	    &out->port);
 	return (S_OK);
 fail_bind:

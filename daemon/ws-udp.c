@@ -41,16 +41,12 @@ static void
 peer_key(const struct sockaddr_storage *ss, char *buf, size_t size)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
 
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)ss;
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
-	} else {
-		const struct sockaddr_in6 *sin6 = (const void *)ss;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	}
+	(void)wsl_format_addr((const struct sockaddr *)ss, host, sizeof(host),
+	    &port);
+	snprintf(buf, size, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+	    host, port);
 }
 
 static void

@@ -2,11 +2,14 @@
 /*
  * Socket helpers both sides need: passing one descriptor with SCM_RIGHTS
  * attached to a message's bytes, binding a Unix socket with a given mode
- * and group, and the default control socket path.
+ * and group, an address as text, and the default control socket path.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +96,24 @@ wsl_hung_up(int fd, bool half)
 	short mask = POLLHUP | POLLERR | (half ? POLLRDHUP : 0);
 
 	return (poll(&p, 1, 0) == 1 && (p.revents & mask));
+}
+
+bool
+wsl_format_addr(const struct sockaddr *sa, char *host, size_t size, int *port)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, host, (socklen_t)size);
+		*port = ntohs(sin->sin_port);
+		return (true);
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, (socklen_t)size);
+		*port = ntohs(sin6->sin6_port);
+		return (true);
+	}
+	return (false);
 }
 
 /* Bind, then set the mode and group through the file's own descriptor

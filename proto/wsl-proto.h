@@ -140,6 +140,12 @@ bool wsl_hung_up(int fd, bool half);
 struct sockaddr_un;
 int wsl_bind_unix(int fd, const struct sockaddr_un *, mode_t, gid_t);
 
+/* An IPv4 or IPv6 address as text ("127.0.0.1", "::1") and its port;
+ * false, with host and port untouched, for any other family. */
+struct sockaddr;
+bool wsl_format_addr(const struct sockaddr *, char *host, size_t size,
+    int *port);
+
 /* Control characters (which a peer's input may carry) written as \n, \t
  * or \xHH, so that the text fits on one line and drives no terminal; cut
  * to fit size, never inside an escape. */
