@@ -203,7 +203,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "reset", "reset", "reset NAME", args_name, print_state, CTL_QUICK },
 	{ "free", "free", "free NAME", args_name, print_freed, CTL_QUICK },
 	{ "get", "get", "get NAME [PROPERTY]", args_get, print_get, CTL_QUICK },
-	{ "set", "set", "set NAME PROPERTY VALUE", args_set, print_set, CTL_QUICK },
+	{ "set", "set", "set NAME PROPERTY VALUE", args_set, print_state, CTL_QUICK },
 	{ "wait", "wait", "wait NAME STATE", args_wait, print_state, CTL_TIMED },
 	{ "reload", "reload", "reload", args_none, print_reload, CTL_SLOW },
 	{ "version", "version", "version", args_none, print_version, CTL_QUICK },

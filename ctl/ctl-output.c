@@ -184,12 +184,6 @@ print_get(const struct wsl_reply *r)
 }
 
 void
-print_set(const struct wsl_reply *r)
-{
-	print_state(r);
-}
-
-void
 print_version(const struct wsl_reply *r)
 {
 	printf("wslctl %s\nwsld %s (control protocol %lld)\n", PACKAGE_VERSION,

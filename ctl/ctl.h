@@ -16,6 +16,7 @@
 /* Exit statuses besides the reply's result classes. */
 #define CTL_EXIT_USAGE 2
 #define CTL_EXIT_UNREACHABLE 3
+#define CTL_EXIT_DENIED 6         /* as a reply of E_ACCESSDENIED */
 #define CTL_EXIT_TIMEOUT 124
 
 struct ctl_opts {
@@ -52,7 +53,6 @@ void print_list(const struct wsl_reply *);
 void print_status(const struct wsl_reply *);
 void print_freed(const struct wsl_reply *);
 void print_get(const struct wsl_reply *);
-void print_set(const struct wsl_reply *);
 void print_version(const struct wsl_reply *);
 void print_reload(const struct wsl_reply *);
 void print_commands(const struct wsl_reply *);

@@ -30,7 +30,7 @@ static int
 connect_daemon(const char *path)
 {
 	struct sockaddr_un sun;
-	int fd;
+	int fd, e;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -41,10 +41,11 @@ connect_daemon(const char *path)
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		e = errno;
 		fprintf(stderr, "wslctl: cannot reach wsld at %s: %s%s\n", path,
-		    strerror(errno), errno == EACCES ? "" :
+		    strerror(e), e == EACCES ? "" :
 		    " (is wsld running? -s or WSLCTL_SOCKET choose the socket)");
-		exit(errno == EACCES ? 6 : CTL_EXIT_UNREACHABLE);
+		exit(e == EACCES ? CTL_EXIT_DENIED : CTL_EXIT_UNREACHABLE);
 	}
 	return (fd);
 }
@@ -158,7 +159,7 @@ main(int argc, char **argv)
 	size_t len, rlen;
 	long long deadline;
 	double secs;
-	int ch, fd, rfd = -1, status, i;
+	int ch, fd, rfd = -1, status;
 	bool accepting;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -208,9 +209,10 @@ main(int argc, char **argv)
 	}
 	if ((args = c->build(argc - 1, argv + 1, c)) == NULL)
 		return (CTL_EXIT_USAGE);
-	for (i = 1; i < argc; i++)
-		if (strcmp(c->verb, "accept") == 0 && strcmp(argv[i], "--") == 0)
-			command = argv + i + 1;
+	/* accept NAME -- COMMAND...: args_accept has checked the "--";
+	 * what follows it, another "--" included, is the command's. */
+	if (strcmp(c->verb, "accept") == 0 && argc > 3)
+		command = argv + 3;
 	/* Waiting commands: the daemon itself answers "timed out". */
 	if (c->waits == CTL_TIMED && opts.timeout_ms >= 0 && c->command != NULL)
 		json_object_set_new(args, "timeout-ms",

@@ -10,15 +10,24 @@ expect_match "... saying where it looked" "cannot reach wsld at $SOCK" "$ERR"
 wsld_start
 run "$WSLCTL"
 expect "no command: exit 2" 2 "$RC"
+expect_match "... with the usage" '^usage: wslctl ' "$ERR"
 run "$WSLCTL" frobnicate
 expect "an unknown verb: exit 2" 2 "$RC"
+expect_match "... named" "^wslctl: unknown command 'frobnicate'" "$ERR"
 run "$WSLCTL" abort
 expect "a missing NAME: exit 2" 2 "$RC"
 expect_match "... with the verb's usage" 'usage: wslctl abort NAME' "$ERR"
 run "$WSLCTL" create web net.tcp://127.0.0.1:0/ --property nonsense
 expect "--property without =: exit 2" 2 "$RC"
+expect_match "... saying what it needs" \
+    "wslctl: create: --property needs KEY=VALUE, not 'nonsense'" "$ERR"
 run "$WSLCTL" -t soon list
 expect "-t needs seconds: exit 2" 2 "$RC"
+expect_match "... saying so" "wslctl: -t needs seconds, not 'soon'" "$ERR"
+run "$WSLCTL" accept web --
+expect "accept NAME -- without a command: exit 2" 2 "$RC"
+expect_match "... with the verb's usage" \
+    'usage: wslctl accept NAME \[-- COMMAND \[ARGS...\]\]' "$ERR"
 
 run "$WSLCTL" -q create web net.tcp://127.0.0.1:0/ --open -p listen-backlog=32
 expect "-q prints nothing on stdout" "" "$OUT"
@@ -44,6 +53,15 @@ run "$WSLCTL" -s "$T/nothing.sock" list
 expect "-s to nowhere: exit 3" 3 "$RC"
 run "$WSLCTL" commands
 expect_match "commands lists every command with its level" '^abort +operate ' "$OUT"
+# Everything after accept's "--" is the command's, another "--" too.
+# (The command's stdout is the connection.)
+"$WSLCTL" accept web -- sh -c 'echo "ran with $*"' sh x -- y &
+ACC=$!
+until_true pending_accepts_are web 1
+run "$WSL_PROBE" tcp "$(field web port)"
+wait $ACC
+expect "accept runs the command after the first --, with a later -- as an argument" \
+    "connected eof ran with x -- y\n" "$(oneline "$OUT" | sed 's/ $//')"
 run "$WSLCTL" version
 expect_match "version names both sides" "^wslctl [0-9.]+ wsld [0-9.]+ \(control protocol 2\)$" "$(oneline "$OUT" | sed 's/ $//')"
 finish

@@ -2,7 +2,8 @@
 /*
  * wsl-sysd: a tiny stand-in for systemd's service manager, so the
  * integration tests can exercise wsld's sd_notify, watchdog, fd store and
- * restart logic without systemd as PID 1.  It links only libc.
+ * restart logic without systemd as PID 1.  It needs only libc (and the
+ * project's clock helper), not libsystemd.
  *
  *   wsl-sysd -n NOTIFY_SOCKET_PATH -l LOGFILE [-w WATCHDOG_MS]
  *       [-E VAR=VALUE]... -- PROGRAM [ARGS...]
