@@ -142,6 +142,8 @@ print_status(const struct wsl_reply *r)
 	    "yes" : "no");
 	printf("pending-accepts %lld\n",
 	    (long long)json_integer_value(json_object_get(a, "pending-accepts")));
+	printf("pending-waits %lld\n",
+	    (long long)json_integer_value(json_object_get(a, "pending-waits")));
 	printf("handler %s\n", str(json_object_get(a, "handler"), "type"));
 	if (json_is_true(json_object_get(a, "aborted-before-open")))
 		printf("aborted-before-open yes (reset it before opening)\n");

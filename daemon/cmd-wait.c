@@ -22,6 +22,17 @@ struct waiter {
 	struct event *timer;
 };
 
+size_t
+waiters_count(const struct wsld_listener *l)
+{
+	const struct waiter *w;
+	size_t n = 0;
+
+	TAILQ_FOREACH(w, &l->waiters, entry)
+		n++;
+	return (n);
+}
+
 static void
 waiter_free(struct waiter *w)
 {

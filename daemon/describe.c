@@ -116,6 +116,8 @@ describe_listener(struct wsld_listener *l)
 		    (json_int_t)((uint64_t)wsl_now_ms() - l->stalled_since_ms)));
 	json_object_set_new(o, "pending-accepts",
 	    json_integer(info.pendingAccepts));
+	json_object_set_new(o, "pending-waits",
+	    json_integer((json_int_t)waiters_count(l)));
 	json_object_set(o, "handler", l->handler_conf);
 	if (info.abortedBeforeOpen)
 		json_object_set_new(o, "aborted-before-open", json_true());

@@ -80,5 +80,6 @@ void registry_init(struct event_base *, void (*changed)(struct wsld_listener *))
 
 /* Called by `wait` when the listener is removed or its state changes. */
 void waiters_check(struct wsld_listener *);
+size_t waiters_count(const struct wsld_listener *); /* pending `wait`s */
 
 #endif
