@@ -55,7 +55,7 @@ expect_match "... with E_ACCESSDENIED, saying which level it needs" \
     "E_ACCESSDENIED.*'abort' needs the operate level; uid 60001 has read" \
     "$ERR"
 expect "... and nothing changed" OPEN \
-    "$("$WSLCTL" status web | awk 'NR == 1 { print $2 }')"
+    "$(state web)"
 expect_match "the denial is logged with the peer's uid and pid" \
     "control: denied by uid 60001 pid [0-9]+: 'abort' needs" \
     "$(cat "$T/wsld.log")"
@@ -76,7 +76,7 @@ done
 expect "every command above read is denied to a read-level peer, and no read command is" \
     "" "$wrong"
 expect "... and nothing changed" OPEN \
-    "$("$WSLCTL" status web | awk 'NR == 1 { print $2 }')"
+    "$(state web)"
 
 run as 60002 "$DAEMON" "$STAFF" -- abort web
 expect "operate level (supplementary group staff): abort works" 0 "$RC"

@@ -41,11 +41,10 @@ expect "the first control connection starts wsld and is answered" 0 "$RC"
 expect_match "wsld took the control socket from systemd" \
     "control socket $SOCK \(from systemd\)" "$(cat "$T/wsld.log")"
 
-origin() { "$WSLCTL" -j status "$1" | grep -o '"socket-origin":"[a-z-]*"' | cut -d'"' -f4; }
 echo_tcp() { "$WSL_PROBE" -t 5000 tcp "$1" "${2:-hi}" | tr '\n' ' '; }
 echo_pipe() { "$WSL_PROBE" -t 5000 unix "$T/pipes/pipe.sock" hi | tr '\n' ' '; }
 
-expect "web is OPEN" OPEN "$("$WSLCTL" status web | awk 'NR == 1 { print $2 }')"
+expect "web is OPEN" OPEN "$(state web)"
 expect "web listens on the descriptor systemd passed" "socket-activation" \
     "$(origin web)"
 expect "... on systemd's port" "$WEB" "$(field web port)"
@@ -87,7 +86,7 @@ expect "... and refuses connections" "refused " "$(echo_tcp "$STRAY")"
 
 # A descriptor that is not what the URL names is not used.
 expect "wrong stays CREATED" CREATED \
-    "$("$WSLCTL" status wrong | awk 'NR == 1 { print $2 }')"
+    "$(state wrong)"
 expect_match "... and says why" \
     "does not match the URL: it is bound to port $WRONG, the URL says $OTHER" \
     "$("$WSLCTL" status wrong)"

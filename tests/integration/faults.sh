@@ -24,7 +24,7 @@ for err in EMFILE ENFILE ENOBUFS ECONNABORTED; do
 	expect "$err on accept: every client is still served" \
 	    "connected eof x0 connected eof x1 connected eof x2 " "$out"
 	expect "... and the three failures are counted as $err" 3 \
-	    "$("$WSLCTL" -j status e | grep -o "\"$err\":[0-9]*" | cut -d: -f2)"
+	    "$(counter e "$err")"
 done
 expect_equation e
 

@@ -91,6 +91,7 @@ sysd_msgs() { awk -F'\t' -v g="${1:-1}" '$1 == "MSG" && $2 == g { print $6 }' "$
 sysd_has() { sysd_msgs "${2:-1}" | grep -q -- "$1"; }
 # How many WATCHDOG=1 pings have been recorded.
 pings() { grep -c 'WATCHDOG=1' "$SYSD_LOG" || true; }
+pings_at_least() { [ "$(pings)" -ge "$1" ]; }
 
 wsld_stop() {
 	[ -n "$WSLD_PID" ] || return 0
@@ -132,6 +133,19 @@ expect_equation() {
 }
 
 fd_count() { ls "/proc/$WSLD_PID/fd" | wc -l; }
+# expect_eventually DESCRIPTION CMD...: CMD succeeds within until_true's
+# time; a test point either way.
+expect_eventually() {
+	_what=$1
+	shift
+	if until_true "$@"; then
+		ok "$_what"
+	else
+		not_ok "$_what"
+		diag "never true: $*"
+	fi
+}
+
 # expect_fds_back BASE: wsld's descriptor count comes back to at most BASE
 # (a control connection still closing may have counted in BASE).
 expect_fds_back() {
@@ -145,11 +159,16 @@ expect_fds_back() {
 		diag "baseline $_base, now $(fd_count)"
 	fi
 }
+fds_are() { [ "$(fd_count)" = "$1" ]; }
 zombies() { ps --ppid "$WSLD_PID" -o stat= | grep -c '^Z' || true; }
 counter_is() { [ "$(counter "$1" "$2")" = "$3" ]; }
 
 pending_accepts_are() { [ "$(field "$1" pending-accepts)" = "$2" ]; }
-state_is() { [ "$("$WSLCTL" status "$1" | awk 'NR == 1 { print $2 }')" = "$2" ]; }
+state() { "$WSLCTL" status "$1" | awk 'NR == 1 { print $2 }'; }
+state_is() { [ "$(state "$1")" = "$2" ]; }
+origin() { # where a listener's socket came from: bound, socket-activation, ...
+	"$WSLCTL" -j status "$1" | grep -o '"socket-origin":"[a-z-]*"' | cut -d'"' -f4
+}
 file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
 
 # Every test ends by checking that the daemon logged no sanitizer report

@@ -33,13 +33,13 @@ expect "READY=1 comes once, with the start-up summary" \
     "READY=1|STATUS=4 listeners: 2 created, 2 open" "$ready"
 expect "... after the failed open was reported (it stays CREATED)" \
     "CREATED WS_E_ADDRESS_IN_USE" \
-    "$("$WSLCTL" status taken | awk 'NR == 1 { print $2 }') $("$WSLCTL" -j status taken | grep -o 'WS_E_ADDRESS_IN_USE' | head -1)"
+    "$(state taken) $("$WSLCTL" -j status taken | grep -o 'WS_E_ADDRESS_IN_USE' | head -1)"
 expect "nothing is stored without --fd-store" 0 \
     "$(sysd_msgs | grep -c FDSTORE)"
 
 "$WSLCTL" abort a >/dev/null
-until_true sysd_has "STATUS=4 listeners: 2 created, 1 open, 1 faulted"
-ok "STATUS= follows an abort: 4 listeners: 2 created, 1 open, 1 faulted"
+expect_eventually "STATUS= follows an abort: 4 listeners: 2 created, 1 open, 1 faulted" \
+    sysd_has "STATUS=4 listeners: 2 created, 1 open, 1 faulted"
 
 # A reload, by SIGHUP (wsl-sysd passes it on) and by wslctl.
 sed 's/"idle"/"spare"/' "$T/wsld.json" >"$T/new.json"
@@ -57,8 +57,8 @@ expect "... then READY=1 with the summary, in that order" \
 echo '{"listeners": {' >"$T/wsld.json"
 run "$WSLCTL" reload
 expect "a reload of a broken file fails (exit 2)" 2 "$RC"
-until_true sysd_has "READY=1|STATUS=reload failed: $T/wsld.json:2:0"
-ok "... and systemd hears READY=1 with the reason in STATUS="
+expect_eventually "... and systemd hears READY=1 with the reason in STATUS=" \
+    sysd_has "READY=1|STATUS=reload failed: $T/wsld.json:2:0"
 expect "RELOADING=1 and READY=1 come in pairs" \
     "$(sysd_msgs | grep -c RELOADING=1)" "$(sysd_msgs | grep -c READY=1 | awk '{ print $1 - 1 }')"
 

@@ -30,7 +30,6 @@ conf 64 ', "c": {"url": "net.tcp://127.0.0.1:0/"}'
 wsld_start -c "$T/wsld.json"
 "$WSLCTL" create mine net.tcp://127.0.0.1:0/ >/dev/null
 "$WSLCTL" abort down >/dev/null
-state() { "$WSLCTL" status "$1" | awk 'NR == 1 { print $2 }'; }
 
 # Clients connect in loops to a (unchanged) and b (changed) throughout.
 "$WSL_PROBE" -e -j 2 -u "$T/stop" load "$A" 100000000 ping >"$T/load-a" &
@@ -70,15 +69,15 @@ diag "a: $(cat "$T/load-a")" "b: $(cat "$T/load-b")"
 expect "a kept its counters (nothing was reset)" yes \
     "$([ "$(counter a accepted)" -gt "$base_a" ] && echo yes)"
 expect "b took over the old socket" "reload" \
-    "$("$WSLCTL" -j status b | grep -o '"socket-origin":"[a-z-]*"' | cut -d'"' -f4)"
+    "$(origin b)"
 expect "b has its new backlog" 128 "$("$WSLCTL" get b listen-backlog)"
 expect "the changed FAULTED listener is still FAULTED" FAULTED "$(state down)"
 wait $ACC
 expect "the accept waiting on a replaced listener ends (exit 1)" 1 $?
 expect_match "... with WS_E_OPERATION_ABORTED" WS_E_OPERATION_ABORTED \
     "$(cat "$T/acc.err")"
-until_true file_has "$T/wsld.log" "listener 'acc': freed (after its replacement)"
-ok "... and the replaced listener is freed once that accept has ended"
+expect_eventually "... and the replaced listener is freed once that accept has ended" \
+    file_has "$T/wsld.log" "listener 'acc': freed (after its replacement)"
 expect "the listener made with create is left alone" CREATED "$(state mine)"
 run "$WSLCTL" status c
 expect "the removed listener is gone" 5 "$RC"
@@ -87,8 +86,7 @@ expect "the removed listener is gone" 5 "$RC"
 conf 128
 kill -HUP "$WSLD_PID"
 gone() { ! "$WSLCTL" -q status e 2>/dev/null; }
-until_true gone
-ok "SIGHUP reloads: e, no longer in the file, is gone"
+expect_eventually "SIGHUP reloads: e, no longer in the file, is gone" gone
 expect_match "... and the log says what it did" \
     "reloaded $T/wsld.json: 0 added, 1 removed, 0 changed, 4 unchanged" \
     "$(cat "$T/wsld.log")"

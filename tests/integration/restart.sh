@@ -24,14 +24,14 @@ EOF
 sysd_start -- --fd-store -c "$T/wsld.json" -p "$T/pipes"
 until_true sysd_has READY=1
 "$WSLCTL" create extra net.tcp://127.0.0.1:0/ --echo --open >/dev/null
-until_true sysd_has "FDSTORE=1|FDNAME=extra"
-ok "an OPEN listener's socket goes to the fd store under its name"
+expect_eventually "an OPEN listener's socket goes to the fd store under its name" \
+    sysd_has "FDSTORE=1|FDNAME=extra"
 WEB=$(field web port)
 DOWN=$(field down port)
 "$WSLCTL" abort down >/dev/null
 "$WSLCTL" close off >/dev/null
-until_true sysd_has "FDSTOREREMOVE=1|FDNAME=off"
-ok "... and leaves it when the listener closes"
+expect_eventually "... and leaves it when the listener closes" \
+    sysd_has "FDSTOREREMOVE=1|FDNAME=off"
 expect "an aborted listener's socket leaves the store too" 1 \
     "$(sysd_msgs | grep -c 'FDSTOREREMOVE=1|FDNAME=down')"
 
@@ -60,8 +60,6 @@ expect "the second one got the open listeners' sockets and the state" \
     tr ':' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 expect "... and took the state out of the store" 1 \
     "$(sysd_msgs 2 | grep -c 'FDSTOREREMOVE=1|FDNAME=_wsld_state')"
-state() { "$WSLCTL" status "$1" | awk 'NR == 1 { print $2 }'; }
-origin() { "$WSLCTL" -j status "$1" | grep -o '"socket-origin":"[a-z-]*"' | cut -d'"' -f4; }
 expect "web is OPEN on the stored socket, same port" "OPEN fd-store $WEB" \
     "$(state web) $(origin web) $(field web port)"
 expect "pipe is OPEN on its stored socket" "OPEN fd-store" \

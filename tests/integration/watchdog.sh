@@ -18,15 +18,15 @@ sysd_start -w 400 -- --fault-injection
 "$WSLCTL" create slow net.tcp://127.0.0.1:0/ --echo --open >/dev/null
 "$WSLCTL" create fast net.tcp://127.0.0.1:0/ --echo --open >/dev/null
 FAST=$(field fast port)
-until_true sh -c "[ \$(grep -c WATCHDOG=1 '$SYSD_LOG') -ge 3 ]"
-ok "WATCHDOG=1 is sent while every loop answers ($(pings) so far)"
+expect_eventually "WATCHDOG=1 is sent while every loop answers (3 times or more)" \
+    pings_at_least 3
 
 stalled_ms() { "$WSLCTL" -j status slow | grep -o '"loop-stalled-ms":[0-9]*' | cut -d: -f2; }
 stalled_at_least() { _s=$(stalled_ms); [ -n "$_s" ] && [ "$_s" -ge "$1" ]; }
 run "$WSLCTL" call inject '{"name": "slow", "fault": "stall", "ms": 3000}'
 expect "inject stalls the loop of 'slow' for 3 s" 0 "$RC"
-until_true stalled_at_least 1
-ok "the stall is noticed: status shows loop-stalled-ms"
+expect_eventually "the stall is noticed: status shows loop-stalled-ms" \
+    stalled_at_least 1
 before=$(pings)
 until_true stalled_at_least 1500
 expect "no WATCHDOG=1 while the loop stalls (1.5 s, 15 periods)" \
@@ -35,8 +35,8 @@ expect "the other listener's loop serves meanwhile" "connected eof hi " \
     "$("$WSL_PROBE" -t 5000 tcp "$FAST" hi | tr '\n' ' ')"
 expect_match "the log names the stalled listener" \
     "listener 'slow': its event loop has not answered" "$(cat "$T/wsld.log")"
-until_true sh -c "[ \$(grep -c WATCHDOG=1 '$SYSD_LOG') -gt $before ]"
-ok "pings resume once the loop answers again"
+expect_eventually "pings resume once the loop answers again" \
+    pings_at_least $((before + 1))
 expect "... and the status no longer shows a stall" "" "$(stalled_ms)"
 expect_match "... and the log says it is back" \
     "listener 'slow': its event loop answers again" "$(cat "$T/wsld.log")"
