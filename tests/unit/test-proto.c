@@ -111,7 +111,7 @@ test_hr_unknown_codes(void **state)
 	/* An unknown success code is still a success. */
 	assert_null(wsl_hr_name(0x00000002));
 	assert_int_equal(wsl_hr_class(0x00000002), 0);
-	assert_non_null(wsl_hr_text(0x00000002));
+	assert_string_equal(wsl_hr_text(0x00000002), "unknown error");
 }
 
 static void
@@ -195,35 +195,20 @@ test_hr_parse_round_trips(void **state)
 	assert_hr_equal(hr, 0x803D0003);
 }
 
+/* Exactly "0x" and eight hex digits: nothing before or after, no sign,
+ * blank or second "0x" among the digits. */
 static void
 test_hr_parse_rejects_bad_strings(void **state)
 {
 	static const char *const bad[] = { "803D0003", "0x803D003",
 		"0x803D0003x", "", "0x", "0x803D00030", "0xGGGGGGGG",
-		"0x803D000G", "x0803D0003", " 0x803D0003" };
+		"0x803D000G", "x0803D0003", " 0x803D0003", "0x+803D000",
+		"0x-0000001", "0x 803D000", "0x0x803D00", "0x\t803D000" };
 	int32_t hr = 0;
 	size_t i, accepted = 0;
 
 	(void)state;
 	assert_false(wsl_hr_parse(NULL, &hr));
-	for (i = 0; i < nitems(bad); i++)
-		if (wsl_hr_parse(bad[i], &hr)) {
-			print_message("# accepted \"%s\"\n", bad[i]);
-			accepted++;
-		}
-	assert_int_equal(accepted, 0);
-}
-
-/* Exactly eight hex digits: no sign, blank or second "0x" inside. */
-static void
-test_hr_parse_rejects_sign_blank_and_prefix_in_digits(void **state)
-{
-	static const char *const bad[] = { "0x+803D000", "0x-0000001",
-		"0x 803D000", "0x0x803D00", "0x\t803D000" };
-	int32_t hr = 0;
-	size_t i, accepted = 0;
-
-	(void)state;
 	for (i = 0; i < nitems(bad); i++)
 		if (wsl_hr_parse(bad[i], &hr)) {
 			print_message("# accepted \"%s\" as 0x%08X\n", bad[i],
@@ -501,17 +486,16 @@ test_request_refused_with_e_invalidarg(void **state)
 	};
 	struct wsl_request req;
 	struct wsl_err err;
+	HRESULT hr;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(rows); i++) {
-		if (DECODE_REQ(rows[i].json, &req, &err) != E_INVALIDARG)
+		hr = DECODE_REQ(rows[i].json, &req, &err);
+		if (hr != E_INVALIDARG)
 			print_message("# %s: 0x%08X\n", rows[i].json,
-			    (unsigned int)(uint32_t)err.hr);
-		assert_hr_equal(err.hr, E_INVALIDARG);
-		wsl_request_clear(&req);
-		assert_hr_equal(DECODE_REQ(rows[i].json, &req, &err),
-		    E_INVALIDARG);
+			    (unsigned int)(uint32_t)hr);
+		assert_hr_equal(hr, E_INVALIDARG);
 		assert_hr_equal(err.hr, E_INVALIDARG);
 		assert_true(strlen(err.text) > 0);
 		if (rows[i].mention != NULL)
@@ -1625,7 +1609,6 @@ static const struct CMUnitTest before[] = {
 	TEST(test_hr_format),
 	TEST(test_hr_parse_round_trips),
 	TEST(test_hr_parse_rejects_bad_strings),
-	TEST(test_hr_parse_rejects_sign_blank_and_prefix_in_digits),
 	/* command and state tables */
 	TEST(test_cmd_lookup_and_levels),
 	TEST(test_cmd_table_is_consistent),
