@@ -8,6 +8,7 @@
 # half-close through, so the client does not half-close) and bulk throughput,
 # as medians and ratios.  Only the ratios mean anything on a shared box.
 set -eu
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-4000}
 BYTES=${BYTES:-100000000}
@@ -18,11 +19,9 @@ trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$T"' EXIT
 start_wsld() { # NAME
 	./wsld -f -s "$T/$1.sock" 2>"$T/$1.log" &
 	pids="$pids $!"
-	i=0
-	until ./wslctl -s "$T/$1.sock" -q version 2>/dev/null; do
-		i=$((i + 1)); [ $i -lt 500 ] || exit 1; sleep 0.01
-	done
+	wait_for up "$1"
 }
+up() { ./wslctl -s "$T/$1.sock" -q version 2>/dev/null; }
 port_of() { ./wslctl -s "$T/$1.sock" status "$2" | awk '$1 == "port" { print $2 }'; }
 start_wsld up
 ./wslctl -s "$T/up.sock" create echo net.tcp://127.0.0.1:0/ --echo --open >/dev/null
@@ -33,17 +32,12 @@ start_wsld fw
 FW=$(port_of fw fw)
 PEER=
 if [ -x "$PROXYD" ] && command -v systemd-socket-activate >/dev/null; then
-	# A free port: let the kernel pick one, then give it back.
-	./wslctl -s "$T/up.sock" create spare net.tcp://127.0.0.1:0/ --open >/dev/null
-	PEER=$(port_of up spare)
-	./wslctl -s "$T/up.sock" close spare >/dev/null
+	PEER=$(./tests/tools/wsl-probe port)
 	systemd-socket-activate -l 127.0.0.1:$PEER "$PROXYD" 127.0.0.1:$UP \
 	    2>"$T/proxyd.log" &
 	pids="$pids $!"
-	i=0 # no readiness signal: wait until it answers
-	until ./tests/tools/wsl-probe -e tcp "$PEER" "x" | grep -q '^eof x'; do
-		i=$((i + 1)); [ $i -lt 500 ] || exit 1; sleep 0.01
-	done
+	answers() { ./tests/tools/wsl-probe -e tcp "$PEER" "x" | grep -q '^eof x'; }
+	wait_for answers # no readiness signal: until it answers
 fi
 
 rate() { # PORT: connections per second

@@ -7,14 +7,11 @@
 # refused or broken, and how long the restart took (SIGTERM sent to READY=1
 # of the next wsld, from wsl-sysd's clock).
 set -eu
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 T=$(mktemp -d "${TMPDIR:-/tmp}/wsl-bench.XXXXXX")
 SYSD=
 trap '[ -n "$SYSD" ] && kill $SYSD 2>/dev/null; rm -rf "$T"' EXIT
-wait_for() { # CMD...: up to 10 s
-	i=0
-	until "$@"; do i=$((i + 1)); [ $i -lt 1000 ] || exit 1; sleep 0.01; done
-}
 has() { grep -q -- "$1" "$T/log" 2>/dev/null; }
 count() { ./wslctl -s "$T/ctl.sock" -j status web 2>/dev/null |
     grep -o '"accepted":[0-9]*' | cut -d: -f2; }
