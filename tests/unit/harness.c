@@ -128,12 +128,18 @@ set_pipe_dir(const char *dir)
 	snprintf(pipe_dir, sizeof(pipe_dir), "%s", dir);
 }
 
+WS_CHANNEL_TYPE
+channel_type_for(WS_CHANNEL_BINDING b)
+{
+	return (b == WS_HTTP_CHANNEL_BINDING ? WS_CHANNEL_TYPE_REPLY :
+	    b == WS_UDP_CHANNEL_BINDING ? WS_CHANNEL_TYPE_DUPLEX :
+	    WS_CHANNEL_TYPE_DUPLEX_SESSION);
+}
+
 WS_LISTENER *
 listener_new(WS_CHANNEL_BINDING b)
 {
-	WS_CHANNEL_TYPE type = b == WS_HTTP_CHANNEL_BINDING ?
-	    WS_CHANNEL_TYPE_REPLY : b == WS_UDP_CHANNEL_BINDING ?
-	    WS_CHANNEL_TYPE_DUPLEX : WS_CHANNEL_TYPE_DUPLEX_SESSION;
+	WS_CHANNEL_TYPE type = channel_type_for(b);
 	WS_LISTENER_PROPERTY p = { WSL_LISTENER_PROPERTY_PIPE_DIRECTORY,
 		pipe_dir, (ULONG)strlen(pipe_dir) + 1 };
 	WS_LISTENER *l = NULL;

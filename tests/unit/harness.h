@@ -45,6 +45,7 @@ void gate_open(struct gate *);                 /* lets the loop go on */
 /* Run a task on the loop and wait for it: everything before has run. */
 void loop_sync(WS_LISTENER *);
 
+WS_CHANNEL_TYPE channel_type_for(WS_CHANNEL_BINDING); /* what it needs */
 WS_LISTENER *listener_new(WS_CHANNEL_BINDING);
 void listener_finish(WS_LISTENER *); /* close if open or faulted, free */
 WS_STRING url_of(const char *);

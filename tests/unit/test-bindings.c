@@ -263,8 +263,30 @@ expect_peer_is(WS_CHANNEL *ch, int client)
 		assert_int_equal(a->sin6_port, b->sin6_port);
 		assert_memory_equal(&a->sin6_addr, &b->sin6_addr,
 		    sizeof(a->sin6_addr));
-	} else
+	} else if (mine.ss_family != AF_UNIX) /* unbound: nothing more */
 		fail_msg("unexpected family %d", (int)mine.ss_family);
+}
+
+/*
+ * Accept client c's connection (made already, or -1 for a failed connect)
+ * into a new channel: the descriptor carries data both ways, the peer is
+ * the client, and closing the channel ends the connection.  Closes c.
+ */
+static void
+accept_round_trip(WS_LISTENER *l, int c)
+{
+	WS_CHANNEL *ch;
+	struct done d;
+	int fd;
+
+	assert_true(c >= 0);
+	ch = start_accept(l, &d);
+	fd = expect_accepted(ch, &d, 1);
+	round_trip(c, fd);
+	expect_peer_is(ch, c);
+	close_and_free_channel(ch, &d);
+	expect_eof(c);
+	close(c);
 }
 
 /*
@@ -359,9 +381,6 @@ tcp_ipv6_loopback_round_trip(void **state)
 {
 	WS_LISTENER *l;
 	WSL_LISTENER_INFO info;
-	WS_CHANNEL *ch;
-	struct done d;
-	int c, fd;
 
 	(void)state;
 	if (!ipv6_loopback_works())
@@ -372,14 +391,7 @@ tcp_ipv6_loopback_round_trip(void **state)
 	assert_int_equal(info.family, AF_INET6);
 	assert_string_equal(info.address, "::1");
 	assert_true(info.port > 0);
-	ch = start_accept(l, &d);
-	assert_true((c = connect_to(l)) >= 0); /* connects to [::1] */
-	fd = expect_accepted(ch, &d, 1);
-	round_trip(c, fd);
-	expect_peer_is(ch, c);
-	close_and_free_channel(ch, &d);
-	expect_eof(c);
-	close(c);
+	accept_round_trip(l, connect_to(l)); /* connects to [::1] */
 	listener_finish(l);
 }
 
@@ -457,9 +469,6 @@ tcp_ip_version_4_binds_ipv4_only(void **state)
 {
 	WS_LISTENER *l = tcp_listener_with_ip_version(WS_IP_VERSION_4);
 	WSL_LISTENER_INFO info;
-	WS_CHANNEL *ch;
-	struct done d;
-	int c, fd;
 
 	(void)state;
 	open_fails(l, "net.tcp://[::1]:0/", WS_E_ADDRESS_NOT_AVAILABLE);
@@ -468,13 +477,7 @@ tcp_ip_version_4_binds_ipv4_only(void **state)
 	assert_int_equal(info.family, AF_INET);
 	assert_string_equal(info.address, "0.0.0.0");
 	assert_true(info.port > 0);
-	ch = start_accept(l, &d);
-	assert_true((c = connect_ip(AF_INET, "127.0.0.1", info.port)) >= 0);
-	fd = expect_accepted(ch, &d, 1);
-	round_trip(c, fd);
-	expect_peer_is(ch, c);
-	close_and_free_channel(ch, &d);
-	close(c);
+	accept_round_trip(l, connect_ip(AF_INET, "127.0.0.1", info.port));
 	if (ipv6_loopback_works())
 		assert_int_equal(connect_ip(AF_INET6, "::1", info.port),
 		    -ECONNREFUSED);
@@ -490,9 +493,6 @@ tcp_ip_version_6_binds_ipv6_only(void **state)
 {
 	WS_LISTENER *l;
 	WSL_LISTENER_INFO info;
-	WS_CHANNEL *ch;
-	struct done d;
-	int c, fd;
 
 	(void)state;
 	if (!ipv6_loopback_works())
@@ -506,13 +506,7 @@ tcp_ip_version_6_binds_ipv6_only(void **state)
 	assert_true(info.port > 0);
 	assert_int_equal(connect_ip(AF_INET, "127.0.0.1", info.port),
 	    -ECONNREFUSED);
-	ch = start_accept(l, &d);
-	assert_true((c = connect_ip(AF_INET6, "::1", info.port)) >= 0);
-	fd = expect_accepted(ch, &d, 1);
-	round_trip(c, fd);
-	expect_peer_is(ch, c);
-	close_and_free_channel(ch, &d);
-	close(c);
+	accept_round_trip(l, connect_ip(AF_INET6, "::1", info.port));
 	listener_finish(l);
 }
 
@@ -937,27 +931,6 @@ expect_no_file(const char *path)
 	assert_int_equal(errno, ENOENT);
 }
 
-/* Accept one connection from a Unix client and round-trip over it. */
-static void
-pipe_accept_round_trip(WS_LISTENER *l)
-{
-	struct sockaddr_storage peer;
-	socklen_t plen;
-	WS_CHANNEL *ch;
-	struct done d;
-	int c, fd;
-
-	ch = start_accept(l, &d);
-	assert_true((c = connect_to(l)) >= 0);
-	fd = expect_accepted(ch, &d, 1);
-	round_trip(c, fd);
-	assert_int_equal(WslGetChannelPeer(ch, &peer, &plen), S_OK);
-	assert_int_equal(peer.ss_family, AF_UNIX);
-	close_and_free_channel(ch, &d);
-	expect_eof(c);
-	close(c);
-}
-
 /*
  * 7a. net.pipe: a socket file dir/NAME, mode 0666, reported as the path;
  * a Unix stream client round-trips; close removes the file.
@@ -979,7 +952,7 @@ pipe_socket_file_round_trip_and_removal(void **state)
 	assert_int_equal(info.family, AF_UNIX);
 	assert_string_equal(info.path, path);
 	assert_int_equal(info.port, -1);
-	pipe_accept_round_trip(l);
+	accept_round_trip(l, connect_to(l));
 	assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
 	expect_no_file(path);
 	assert_string_equal(info_of(l).path, "");
@@ -1003,7 +976,7 @@ pipe_stale_socket_is_replaced(void **state)
 	l = listener_new(WS_NAMEDPIPE_CHANNEL_BINDING);
 	open_ok(l, "net.pipe://localhost/" PIPE_NAME);
 	expect_socket_file(path, 0666); /* a new file, made by the open */
-	pipe_accept_round_trip(l);
+	accept_round_trip(l, connect_to(l));
 	listener_finish(l);
 	expect_no_file(path);
 	expect_empty_dir(f->dir);
@@ -1212,7 +1185,7 @@ pipe_path_longer_than_sun_path_is_invalid(void **state)
 	open_ok(l, url);
 	expect_socket_file(path, 0666);
 	assert_string_equal(info_of(l).path, path);
-	pipe_accept_round_trip(l);
+	accept_round_trip(l, connect_to(l));
 	assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
 	expect_no_file(path);
 	assert_int_equal(WsResetListener(l, NULL), S_OK);
@@ -1279,35 +1252,22 @@ static void
 tcp_reopen_binds_the_same_port(void **state)
 {
 	WS_LISTENER *l = listener_new(WS_TCP_CHANNEL_BINDING);
-	WS_CHANNEL *ch;
-	struct done d;
 	char url[64];
-	int c, fd, port;
+	int port;
 
 	(void)state;
 	open_ok(l, "net.tcp://127.0.0.1:0/");
 	port = port_of(l);
 	assert_true(port > 0);
 	/* The server closes first: its end waits in TIME_WAIT. */
-	ch = start_accept(l, &d);
-	assert_true((c = connect_to(l)) >= 0);
-	fd = expect_accepted(ch, &d, 1);
-	round_trip(c, fd);
-	close_and_free_channel(ch, &d);
-	expect_eof(c);
-	close(c);
+	accept_round_trip(l, connect_to(l));
 
 	assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
 	assert_int_equal(WsResetListener(l, NULL), S_OK);
 	snprintf(url, sizeof(url), "net.tcp://127.0.0.1:%d/", port);
 	open_ok(l, url);
 	assert_int_equal(port_of(l), port);
-	ch = start_accept(l, &d);
-	assert_true((c = connect_ip(AF_INET, "127.0.0.1", port)) >= 0);
-	fd = expect_accepted(ch, &d, 1);
-	round_trip(c, fd);
-	close_and_free_channel(ch, &d);
-	close(c);
+	accept_round_trip(l, connect_ip(AF_INET, "127.0.0.1", port));
 	listener_finish(l);
 }
 

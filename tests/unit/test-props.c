@@ -31,12 +31,10 @@ static const char pipe_dir[] = "/tmp";
 static WS_LISTENER *
 create_with(WS_CHANNEL_BINDING b, const WS_LISTENER_PROPERTY *p, ULONG n)
 {
-	WS_CHANNEL_TYPE type = b == WS_HTTP_CHANNEL_BINDING ?
-	    WS_CHANNEL_TYPE_REPLY : b == WS_UDP_CHANNEL_BINDING ?
-	    WS_CHANNEL_TYPE_DUPLEX : WS_CHANNEL_TYPE_DUPLEX_SESSION;
 	WS_LISTENER *l = NULL;
 
-	assert_int_equal(WsCreateListener(type, b, p, n, NULL, &l, NULL), S_OK);
+	assert_int_equal(WsCreateListener(channel_type_for(b), b, p, n, NULL,
+	    &l, NULL), S_OK);
 	assert_non_null(l);
 	return (l);
 }
