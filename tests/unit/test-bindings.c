@@ -1283,11 +1283,8 @@ second_listener_on_a_port_in_use_fails(void **state)
 		{ WS_UDP_CHANNEL_BINDING, "soap.udp" },
 	};
 	WS_LISTENER *first, *second;
-	WS_CHANNEL *ch;
-	struct done d;
 	char url[64];
 	size_t i;
-	int c, fd;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1303,12 +1300,7 @@ second_listener_on_a_port_in_use_fails(void **state)
 		assert_int_equal(state_of(first), WS_LISTENER_STATE_OPEN);
 		if (cases[i].binding == WS_TCP_CHANNEL_BINDING) {
 			/* The first one is unharmed. */
-			ch = start_accept(first, &d);
-			assert_true((c = connect_to(first)) >= 0);
-			fd = expect_accepted(ch, &d, 1);
-			round_trip(c, fd);
-			close_and_free_channel(ch, &d);
-			close(c);
+			accept_round_trip(first, connect_to(first));
 		}
 		listener_finish(first);
 	}
