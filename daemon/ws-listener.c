@@ -58,12 +58,12 @@ type_fits(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding)
 	return (false);
 }
 
-HRESULT
-WslCheckListenerArguments(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
-    const WS_LISTENER_PROPERTY *props, ULONG count, WS_ERROR *error)
+/* The type, binding and properties, checked and applied to out. */
+static HRESULT
+check_arguments(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
+    const WS_LISTENER_PROPERTY *props, ULONG count, struct ws_props *out,
+    WS_ERROR *error)
 {
-	struct ws_props scratch;
-
 	if (binding == WS_CUSTOM_CHANNEL_BINDING)
 		return (ws_error_fill(error, WS_E_NOT_SUPPORTED, 0,
 		    "custom channel bindings are not supported"));
@@ -72,8 +72,17 @@ WslCheckListenerArguments(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 		return (ws_error_fill(error, E_INVALIDARG, 0,
 		    "channel type 0x%x does not fit channel binding %d",
 		    (unsigned int)type, (int)binding));
-	ws_props_default(&scratch);
-	return (ws_props_apply(&scratch, binding, props, count, error));
+	ws_props_default(out);
+	return (ws_props_apply(out, binding, props, count, error));
+}
+
+HRESULT
+WslCheckListenerArguments(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
+    const WS_LISTENER_PROPERTY *props, ULONG count, WS_ERROR *error)
+{
+	struct ws_props scratch;
+
+	return (check_arguments(type, binding, props, count, &scratch, error));
 }
 
 HRESULT
@@ -82,13 +91,14 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
     const WS_SECURITY_DESCRIPTION *security, WS_LISTENER **ret,
     WS_ERROR *error)
 {
+	struct ws_props checked;
 	WS_LISTENER *l;
 	HRESULT hr;
 
 	if (ret == NULL)
 		return (ws_error_fill(error, E_INVALIDARG, 0,
 		    "the listener out-pointer is NULL"));
-	if (FAILED(hr = WslCheckListenerArguments(type, binding, props, count,
+	if (FAILED(hr = check_arguments(type, binding, props, count, &checked,
 	    error)))
 		return (hr);
 	if (security != NULL)
@@ -97,8 +107,7 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	if ((l = ws_calloc(1, sizeof(*l))) == NULL)
 		return (ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
 		    "no memory for a listener"));
-	ws_props_default(&l->props);
-	(void)ws_props_apply(&l->props, binding, props, count, NULL);
+	l->props = checked;
 	l->type = type;
 	l->binding = binding;
 	l->state = WS_LISTENER_STATE_CREATED;
