@@ -532,8 +532,7 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&l->mu);
 	if (stopping) {
 		run_tasks(take_tasks(l)); /* posted while this pass ran */
-		io_detach(l);
-		evtimer_del(l->retry_ev);
+		io_detach(l); /* the retry timer too */
 		event_base_loopbreak(l->base);
 	}
 }
