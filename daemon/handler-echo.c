@@ -26,8 +26,6 @@
 
 #define ECHO_HIGH_WATER (64 * 1024)
 #define ECHO_MAX_CHANNELS 1024
-#define ECHO_IDLE_MS 60000
-#define DATAGRAM_MAX 65536
 
 struct echo_conn {
 	struct echo *echo;
@@ -42,8 +40,6 @@ struct echo_conn {
 /* Per listener; every field but the loop's tasks belongs to the loop. */
 struct echo {
 	struct accept_loop loop;
-	struct timeval idle;          /* UDP channels */
-	unsigned char *packet;        /* DATAGRAM_MAX, datagram channels */
 	LIST_HEAD(, echo_conn) conns;
 };
 
@@ -110,18 +106,19 @@ static void
 datagram_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct echo_conn *c = arg;
+	struct accept_loop *a = &c->echo->loop;
 	ssize_t n;
 
 	(void)what;
-	n = recv(fd, c->echo->packet, DATAGRAM_MAX, MSG_DONTWAIT);
+	n = recv(fd, a->packet, ACCEPT_LOOP_DATAGRAM_MAX, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0 || (n == 0 && wsl_hung_up(fd, true))) {
 		conn_free(c);
 		return;
 	}
-	(void)send(fd, c->echo->packet, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	evtimer_add(c->idle, &c->echo->idle);
+	(void)send(fd, a->packet, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	evtimer_add(c->idle, &a->idle);
 }
 
 static void
@@ -152,7 +149,7 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 		c->idle = evtimer_new(base, datagram_idle, c);
 		if (c->ev == NULL || c->idle == NULL ||
 		    event_add(c->ev, NULL) < 0 ||
-		    evtimer_add(c->idle, &e->idle) < 0)
+		    evtimer_add(c->idle, &a->idle) < 0)
 			goto fail;
 	} else {
 		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -175,17 +172,6 @@ fail:
 	accept_loop_failed(a, WSL_FAIL_RESOURCES);
 }
 
-static bool
-prepare(struct accept_loop *a)
-{
-	struct echo *e = a->owner;
-
-	if (a->datagrams && e->packet == NULL &&
-	    (e->packet = malloc(DATAGRAM_MAX)) == NULL)
-		return (false);
-	return (true);
-}
-
 static void
 release_all(struct accept_loop *a)
 {
@@ -193,12 +179,9 @@ release_all(struct accept_loop *a)
 
 	while (!LIST_EMPTY(&e->conns))
 		conn_free(LIST_FIRST(&e->conns));
-	free(e->packet);
-	e->packet = NULL;
 }
 
-static const struct accept_loop_ops echo_ops = { prepare, serve,
-	release_all };
+static const struct accept_loop_ops echo_ops = { NULL, serve, release_all };
 
 static int
 echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
@@ -208,7 +191,7 @@ echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 		NULL };
 	struct echo *e;
 	unsigned max;
-	long long idle = ECHO_IDLE_MS;
+	long long idle = ACCEPT_LOOP_IDLE_MS;
 
 	(void)binding;
 	if (handler_check_keys(conf, "echo", keys, err, where, wherelen) < 0 ||
@@ -221,8 +204,7 @@ echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
 		return (-1);
 	}
-	accept_loop_init(&e->loop, &echo_ops, e, max);
-	e->idle = wsl_ms_to_tv(idle);
+	accept_loop_init(&e->loop, &echo_ops, e, max, idle);
 	LIST_INIT(&e->conns);
 	*state = e;
 	return (0);

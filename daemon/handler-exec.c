@@ -453,7 +453,7 @@ exec_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 			goto nomem;
 	x->stderr_null = null;
 	where[0] = '\0';
-	accept_loop_init(&x->loop, &exec_ops, x, max);
+	accept_loop_init(&x->loop, &exec_ops, x, max, ACCEPT_LOOP_IDLE_MS);
 	LIST_INIT(&x->children);
 	*state = x;
 	return (0);

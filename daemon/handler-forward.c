@@ -48,8 +48,6 @@
 #define FORWARD_HIGH_WATER (256 * 1024)
 #define FORWARD_CHUNK (128 * 1024)
 #define FORWARD_MAX_CHANNELS 1024
-#define FORWARD_IDLE_MS 60000
-#define DATAGRAM_MAX 65536
 
 struct fwd_conn {
 	struct forward *f;
@@ -72,11 +70,9 @@ struct forward {
 	char path[108];               /* unix:// */
 	int socktype;
 	long long connect_timeout_ms; /* -1: the listener's property */
-	long long idle_ms;
 	struct sockaddr_storage addr; /* resolved when the listener opens */
 	socklen_t addrlen;
-	struct timeval connect_tv, idle_tv;
-	unsigned char *packet;
+	struct timeval connect_tv;
 	LIST_HEAD(, fwd_conn) conns;
 };
 
@@ -283,7 +279,7 @@ dgram_read(evutil_socket_t fd, short what, void *arg)
 	int to = fd == c->fd ? c->up : c->fd;
 
 	(void)what;
-	n = recv(fd, f->packet, DATAGRAM_MAX, MSG_DONTWAIT);
+	n = recv(fd, f->loop.packet, ACCEPT_LOOP_DATAGRAM_MAX, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR ||
 	    errno == ECONNREFUSED))
 		return; /* ECONNREFUSED: an ICMP error from the upstream */
@@ -292,9 +288,9 @@ dgram_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n >= 0)
-		(void)send(to, f->packet, (size_t)n, MSG_DONTWAIT |
+		(void)send(to, f->loop.packet, (size_t)n, MSG_DONTWAIT |
 		    MSG_NOSIGNAL);
-	evtimer_add(c->idle, &f->idle_tv);
+	evtimer_add(c->idle, &f->loop.idle);
 }
 
 static void
@@ -314,7 +310,7 @@ serve_datagrams(struct forward *f, struct fwd_conn *c, int fd)
 		dgram_read, c)) == NULL ||
 	    (c->idle = evtimer_new(base, dgram_idle, c)) == NULL ||
 	    event_add(c->ev[0], NULL) < 0 || event_add(c->ev[1], NULL) < 0 ||
-	    evtimer_add(c->idle, &f->idle_tv) < 0) {
+	    evtimer_add(c->idle, &f->loop.idle) < 0) {
 		conn_free(c, WSL_FAIL_RESOURCES);
 		return;
 	}
@@ -354,9 +350,6 @@ prepare(struct accept_loop *a)
 	ULONG timeout = 15000;
 	int r;
 
-	if (a->datagrams && f->packet == NULL &&
-	    (f->packet = malloc(DATAGRAM_MAX)) == NULL)
-		return (false);
 	if (f->connect_timeout_ms < 0) {
 		(void)WsGetListenerProperty(a->ws,
 		    WS_LISTENER_PROPERTY_CONNECT_TIMEOUT, &timeout,
@@ -365,7 +358,6 @@ prepare(struct accept_loop *a)
 		    86400000LL * 365 : timeout);
 	} else
 		f->connect_tv = wsl_ms_to_tv(f->connect_timeout_ms);
-	f->idle_tv = wsl_ms_to_tv(f->idle_ms);
 	if (f->path[0] != '\0') {
 		struct sockaddr_un *sun = (void *)&f->addr;
 		memset(&f->addr, 0, sizeof(f->addr));
@@ -399,8 +391,6 @@ release_all(struct accept_loop *a)
 	 * upstream did not connect within the time the close left it. */
 	while ((c = LIST_FIRST(&f->conns)) != NULL)
 		conn_free(c, WSL_FAIL_UPSTREAM_TIMEOUT);
-	free(f->packet);
-	f->packet = NULL;
 }
 
 static const struct accept_loop_ops forward_ops = { prepare, serve,
@@ -459,6 +449,7 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 {
 	static const char *const keys[] = { "upstream", "connect-timeout-ms",
 		"idle-timeout-ms", "max-channels", NULL };
+	long long idle = ACCEPT_LOOP_IDLE_MS;
 	struct forward *f;
 	json_t *up;
 	unsigned max;
@@ -472,7 +463,6 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 		return (-1);
 	}
 	f->connect_timeout_ms = -1;
-	f->idle_ms = FORWARD_IDLE_MS;
 	up = json_object_get(conf, "upstream");
 	/* At the value if there is one, else at the handler object. */
 	snprintf(where, wherelen, "%s", up != NULL ? "/upstream" : "");
@@ -485,13 +475,13 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 	if (parse_upstream(f, json_string_value(up), binding, err) < 0 ||
 	    handler_ms_option(conf, "connect-timeout-ms", &f->connect_timeout_ms,
 		err, where, wherelen) < 0 ||
-	    handler_ms_option(conf, "idle-timeout-ms", &f->idle_ms, err, where,
+	    handler_ms_option(conf, "idle-timeout-ms", &idle, err, where,
 		wherelen) < 0) {
 		free(f);
 		return (-1);
 	}
 	where[0] = '\0';
-	accept_loop_init(&f->loop, &forward_ops, f, max);
+	accept_loop_init(&f->loop, &forward_ops, f, max, idle);
 	LIST_INIT(&f->conns);
 	*state = f;
 	return (0);

@@ -20,12 +20,13 @@ static void drain_check(struct accept_loop *);
 
 void
 accept_loop_init(struct accept_loop *a, const struct accept_loop_ops *ops,
-    void *owner, unsigned max)
+    void *owner, unsigned max, long long idle_ms)
 {
 	memset(a, 0, sizeof(*a));
 	a->ops = ops;
 	a->owner = owner;
 	a->max = max;
+	a->idle = wsl_ms_to_tv(idle_ms);
 }
 
 /* Completion of our pending accept, on the listener's loop. */
@@ -198,6 +199,9 @@ start_on_loop(void *arg)
 	if (a->ch == NULL &&
 	    WsCreateChannelForListener(a->ws, NULL, 0, &a->ch, NULL) != S_OK)
 		return;
+	if (a->datagrams && a->packet == NULL &&
+	    (a->packet = malloc(ACCEPT_LOOP_DATAGRAM_MAX)) == NULL)
+		return;
 	if (a->ops->prepare != NULL && !a->ops->prepare(a))
 		return;
 	a->running = true;
@@ -228,6 +232,8 @@ release_on_loop(void *arg)
 	struct accept_loop *a = arg;
 
 	a->ops->release_all(a);
+	free(a->packet);
+	a->packet = NULL;
 	if (a->ch != NULL && WsFreeChannel(a->ch) == S_OK)
 		a->ch = NULL;
 	if (a->drain_timer != NULL) {

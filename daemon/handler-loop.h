@@ -12,12 +12,16 @@
 #define WSL_HANDLER_LOOP_H
 
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <stdbool.h>
 
 #include <jansson.h>
 
 #include "webservices.h"
+
+#define ACCEPT_LOOP_DATAGRAM_MAX 65536 /* the largest UDP payload, rounded */
+#define ACCEPT_LOOP_IDLE_MS 60000       /* "idle-timeout-ms" unless given */
 
 struct accept_loop;
 struct wsld_listener;
@@ -48,6 +52,8 @@ struct accept_loop {
 	WS_LISTENER *ws;
 	WS_CHANNEL *ch;               /* the pending accept's channel */
 	bool datagrams;               /* UDP relay channels */
+	unsigned char *packet;        /* ... their buffer, while started */
+	struct timeval idle;          /* ... how long one may stay silent */
 	bool running;                 /* accepting in a loop */
 	bool pending;                 /* an accept is pending now */
 	unsigned held;                /* channels in hand (served or about to) */
@@ -64,7 +70,7 @@ struct accept_loop {
 };
 
 void accept_loop_init(struct accept_loop *, const struct accept_loop_ops *,
-    void *owner, unsigned max);
+    void *owner, unsigned max, long long idle_ms);
 /* Control thread: the listener is OPEN / about to be freed. */
 void accept_loop_start(struct accept_loop *, struct wsld_listener *);
 void accept_loop_release(struct accept_loop *, struct wsld_listener *);
