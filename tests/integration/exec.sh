@@ -79,9 +79,7 @@ for l in cat env fds two missing long; do
 	"$WSLCTL" close $l >/dev/null
 	"$WSLCTL" free $l >/dev/null
 done
-until_true fds_are "$BASE" # closes still in progress
-expect "with every listener freed, descriptors are back to the start" \
-    "$BASE" "$(fd_count)"
+expect_fds_back "$BASE" # with every listener freed
 run "$WSLCTL" create bad net.tcp://127.0.0.1:0/ --handler '{"type":"exec","command":"cat"}'
 expect_match "a command must be an array" '"command": an array of strings' "$ERR"
 expect "no zombie" 0 "$(zombies)"

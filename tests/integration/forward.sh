@@ -26,8 +26,7 @@ expect "500 connections from 8 workers: every one served" \
     "ok=500 refused=0 reset=0 empty=0 timeout=0 other=0" "$OUT"
 until_true counter_is fw active 0
 expect "afterwards no channel is active" 0 "$(counter fw active)"
-until_true fds_are "$BASE" # closes still in progress
-expect "descriptors back to their baseline" "$BASE" "$(fd_count)"
+expect_fds_back "$BASE"
 expect_equation fw
 
 # Other upstreams.

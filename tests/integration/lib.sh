@@ -159,7 +159,6 @@ expect_fds_back() {
 		diag "baseline $_base, now $(fd_count)"
 	fi
 }
-fds_are() { [ "$(fd_count)" = "$1" ]; }
 zombies() { ps --ppid "$WSLD_PID" -o stat= | grep -c '^Z' || true; }
 counter_is() { [ "$(counter "$1" "$2")" = "$3" ]; }
 
