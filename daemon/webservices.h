@@ -10,9 +10,18 @@
  *    crashing;
  *  - functions whose names start with Wsl are extensions.
  *
- * Every listener owns a thread running its own libevent loop.  Listener
- * functions may be called from any thread; completion callbacks of
- * asynchronous calls (WS_S_ASYNC) always run on the listener's loop thread.
+ * Every listener owns a thread running its own libevent loop.  Completion
+ * callbacks of asynchronous calls (WS_S_ASYNC) always run on the
+ * listener's loop thread.
+ *
+ * Threads.  Every function on a listener may be called from any thread,
+ * and concurrently with any other call on it, with one exception, as on
+ * Windows: WsFreeListener ends the object, so the caller makes sure that no
+ * other call on the listener (nor WslCancelAccept or WsAbortChannel on a
+ * channel accepting from it) is under way or will follow.  In particular
+ * WsAbortListener may come from any thread at any moment before the free.
+ * A synchronous call (no async context) on the listener's own loop thread
+ * returns WS_E_INVALID_OPERATION instead of waiting for itself.
  */
 #ifndef WSL_WEBSERVICES_H
 #define WSL_WEBSERVICES_H
@@ -258,9 +267,45 @@ struct event_base *WslGetListenerEventBase(WS_LISTENER *);
 int WslIsListenerThread(WS_LISTENER *);
 
 /* Called (without locks held, on whichever thread made the change) after
- * every state change. */
+ * every state change.  It must not call back into the listener; it may
+ * only note that there is something to read (WslGetListenerTransitions). */
 typedef void (*WSL_STATE_HOOK)(WS_LISTENER *, void *);
 void WslSetListenerStateHook(WS_LISTENER *, WSL_STATE_HOOK, void *);
+
+/*
+ * Every state change the listener makes, in the order it made them, with
+ * the operation that made it and who asked.  A caller names itself with
+ * WslSetCallerTag (per thread, 0 until set): the transitions its calls
+ * make, and those their asynchronous completions make later on the loop,
+ * carry that tag.  A call that changes nothing (reset of a CREATED
+ * listener, abort of a FAULTED one) records nothing.  The listener keeps
+ * the last WSL_TRANSITIONS_KEPT; WslGetListenerTransitions returns those
+ * after sequence `after` (0: from the first), oldest first, at most max,
+ * and in *lost how many of them were overwritten before they were read.
+ * Recording allocates nothing, so WsAbortListener still never fails.
+ */
+#define WSL_TRANSITIONS_KEPT 32
+typedef enum {
+	WSL_OPERATION_OPEN,        /* WsOpenListener, and its completion */
+	WSL_OPERATION_CLOSE,       /* WsCloseListener, and its completion */
+	WSL_OPERATION_ABORT,       /* WsAbortListener */
+	WSL_OPERATION_RESET,       /* WsResetListener */
+	WSL_OPERATION_RESTORE,     /* WslRestoreListener */
+} WSL_OPERATION;
+typedef struct {
+	uint64_t sequence;         /* 1, 2, 3, ... for this listener */
+	WS_LISTENER_STATE from, to;
+	WSL_OPERATION operation;
+	HRESULT result;            /* S_OK, or why: an open that failed or was
+	                            * aborted, a close that was aborted */
+	uint64_t tag;              /* WslSetCallerTag of the caller */
+	int64_t monotonicMs;       /* CLOCK_MONOTONIC, milliseconds */
+} WSL_TRANSITION;
+void WslSetCallerTag(uint64_t);
+uint64_t WslGetCallerTag(void);
+HRESULT WslGetListenerTransitions(WS_LISTENER *, uint64_t after,
+    WSL_TRANSITION *, ULONG max, ULONG *count, uint64_t *lost);
+const char *WslOperationName(WSL_OPERATION); /* "open", "close", ... */
 
 /*
  * What became of every channel, counted under the listener's mutex so that

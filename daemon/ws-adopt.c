@@ -235,7 +235,8 @@ WslRestoreListener(WS_LISTENER *l, WS_LISTENER_STATE state,
 		    "(it is %s)", wsl_state_name((int)l->state));
 	else {
 		changed = l->state != state;
-		l->state = state;
+		ws_set_state(l, state, WSL_OPERATION_RESTORE, S_OK,
+		    WslGetCallerTag());
 		if (counters != NULL) {
 			l->counters = *counters;
 			l->counters.active = 0; /* none in a new process */

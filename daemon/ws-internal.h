@@ -105,6 +105,7 @@ struct ws_op {
 	bool active;
 	WS_ASYNC_CONTEXT ctx;
 	WS_ERROR *error;
+	uint64_t tag;                    /* the caller's, for its transition */
 };
 
 /* A synchronous caller blocked until its operation completes. */
@@ -168,6 +169,8 @@ struct WS_LISTENER {
 	char last_error_text[256];         /* (mu) */
 	char last_error_op[16];            /* (mu) */
 	WSL_LISTENER_COUNTERS counters;    /* (mu) */
+	WSL_TRANSITION transitions[WSL_TRANSITIONS_KEPT]; /* (mu) a ring */
+	uint64_t transitions_made;         /* (mu) the last one's sequence */
 	WSL_STATE_HOOK state_hook;         /* set before use */
 	void *state_hook_arg;
 
@@ -192,6 +195,9 @@ void ws_loop_wake(WS_LISTENER *);
 bool ws_on_loop(WS_LISTENER *);
 void ws_complete(struct ws_op *, HRESULT, WS_CALLBACK_MODEL);
 void ws_notify_state(WS_LISTENER *);
+/* The one way the state changes: recorded as a transition.  (mu) */
+void ws_set_state(WS_LISTENER *, WS_LISTENER_STATE, WSL_OPERATION, HRESULT,
+    uint64_t tag);
 void ws_record_error(WS_LISTENER *, const char *, HRESULT, const char *);
 void ws_complete_accept(WS_LISTENER *, WS_CHANNEL *, HRESULT);
 

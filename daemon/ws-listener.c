@@ -153,6 +153,7 @@ arm(struct ws_op *op, const WS_ASYNC_CONTEXT *ctx, struct ws_sync *sync,
 {
 	op->active = true;
 	op->error = error;
+	op->tag = WslGetCallerTag(); /* its completion's transition is theirs */
 	if (ctx != NULL)
 		op->ctx = *ctx;
 	else {
@@ -213,7 +214,8 @@ WsOpenListener(WS_LISTENER *l, const WS_STRING *url,
 		return (ws_error_fill(error, hr, 0, "%s", why));
 	}
 	l->url = u;
-	l->state = WS_LISTENER_STATE_OPENING;
+	ws_set_state(l, WS_LISTENER_STATE_OPENING, WSL_OPERATION_OPEN, S_OK,
+	    WslGetCallerTag());
 	arm(&l->open_op, ctx, &sync, error);
 	pthread_mutex_unlock(&l->mu);
 	ws_notify_state(l);
@@ -300,13 +302,15 @@ WsCloseListener(WS_LISTENER *l, const WS_ASYNC_CONTEXT *ctx, WS_ERROR *error)
 	switch (l->state) {
 	case WS_LISTENER_STATE_CREATED:
 		/* Windows allows this and completes at once. */
-		l->state = WS_LISTENER_STATE_CLOSED;
+		ws_set_state(l, WS_LISTENER_STATE_CLOSED, WSL_OPERATION_CLOSE,
+		    S_OK, WslGetCallerTag());
 		pthread_mutex_unlock(&l->mu);
 		ws_notify_state(l);
 		return (S_OK);
 	case WS_LISTENER_STATE_OPEN:
 	case WS_LISTENER_STATE_FAULTED:
-		l->state = WS_LISTENER_STATE_CLOSING;
+		ws_set_state(l, WS_LISTENER_STATE_CLOSING, WSL_OPERATION_CLOSE,
+		    S_OK, WslGetCallerTag());
 		(void)cancel_accepts(l);
 		arm(&l->close_op, ctx, &sync, error);
 		pthread_mutex_unlock(&l->mu);
@@ -365,7 +369,8 @@ WslAbortListenerEx(WS_LISTENER *l, WSL_ABORT_RESULT *res, WS_ERROR *error)
 		wake = true;
 		break;
 	case WS_LISTENER_STATE_OPEN:
-		l->state = WS_LISTENER_STATE_FAULTED;
+		ws_set_state(l, WS_LISTENER_STATE_FAULTED, WSL_OPERATION_ABORT,
+		    S_OK, WslGetCallerTag());
 		r.pendingAccepts = cancel_accepts(l);
 		r.queuedReset = refuse_connections(l);
 		changed = wake = true;
@@ -373,7 +378,9 @@ WslAbortListenerEx(WS_LISTENER *l, WSL_ABORT_RESULT *res, WS_ERROR *error)
 	case WS_LISTENER_STATE_CLOSING:
 		l->abort_during_close = true;
 		r.pendingClose = 1;
-		r.queuedReset = refuse_connections(l);
+		/* Not a socket handed over: it is its successor's now. */
+		if (!l->hand_over)
+			r.queuedReset = refuse_connections(l);
 		wake = true;
 		break;
 	case WS_LISTENER_STATE_FAULTED:
@@ -412,7 +419,8 @@ WsResetListener(WS_LISTENER *l, WS_ERROR *error)
 		pthread_mutex_unlock(&l->mu);
 		return (hr);
 	}
-	l->state = WS_LISTENER_STATE_CREATED;
+	ws_set_state(l, WS_LISTENER_STATE_CREATED, WSL_OPERATION_RESET, S_OK,
+	    WslGetCallerTag());
 	l->aborted_before_open = false;
 	pthread_mutex_unlock(&l->mu);
 	ws_notify_state(l);

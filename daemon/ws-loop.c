@@ -229,7 +229,7 @@ do_close(WS_LISTENER *l)
 	l->close_op.active = false;
 	hr = l->abort_during_close ? WS_E_OPERATION_ABORTED : S_OK;
 	l->abort_during_close = false;
-	l->state = WS_LISTENER_STATE_CLOSED;
+	ws_set_state(l, WS_LISTENER_STATE_CLOSED, WSL_OPERATION_CLOSE, hr, op.tag);
 	if (FAILED(hr))
 		ws_record_error(l, "close", hr,
 		    "the close was aborted by WsAbortListener");
@@ -298,13 +298,16 @@ do_open(WS_LISTENER *l)
 		discard = SUCCEEDED(hr); /* after the unlock: it may block */
 		hr = ws_fail_set(&fail, WS_E_OPERATION_ABORTED, 0,
 		    "the open was aborted by WsAbortListener");
-		l->state = WS_LISTENER_STATE_FAULTED;
+		ws_set_state(l, WS_LISTENER_STATE_FAULTED, WSL_OPERATION_OPEN,
+		    hr, op.tag);
 	} else if (FAILED(hr))
-		l->state = WS_LISTENER_STATE_CREATED;
+		ws_set_state(l, WS_LISTENER_STATE_CREATED, WSL_OPERATION_OPEN,
+		    hr, op.tag);
 	else {
 		l->sock = b;
 		l->sock_refusing = false;
-		l->state = WS_LISTENER_STATE_OPEN;
+		ws_set_state(l, WS_LISTENER_STATE_OPEN, WSL_OPERATION_OPEN, hr,
+		    op.tag);
 		l->last_error = S_OK;
 		l->last_error_text[0] = l->last_error_op[0] = '\0';
 	}

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +58,60 @@ done_ctx(struct done *d)
 	return (ctx);
 }
 
+/*
+ * Wait on cv (mu held) until ready(arg), but never longer than the
+ * deadline: a lost completion ends the test with what it waited for,
+ * instead of hanging `make check`.  The test cannot go on (a loop thread
+ * may still hold its objects), so it stops here.
+ */
+static void
+wait_bounded(pthread_cond_t *cv, pthread_mutex_t *mu,
+    bool (*ready)(const void *), const void *arg, const char *what)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += HARNESS_DEADLINE_S;
+	while (!ready(arg))
+		if (pthread_cond_timedwait(cv, mu, &until) == ETIMEDOUT &&
+		    !ready(arg)) {
+			printf("Bail out! waited %d s for %s\n",
+			    HARNESS_DEADLINE_S, what);
+			fflush(stdout);
+			abort();
+		}
+}
+
+static bool
+flag_set(const void *flag)
+{
+	return (*(const bool *)flag);
+}
+
+struct count_reached {
+	const struct done *d;
+	int count;
+};
+
+static bool
+count_reached(const void *arg)
+{
+	const struct count_reached *c = arg;
+
+	return (c->d->count >= c->count);
+}
+
 HRESULT
 done_wait(struct done *d, int count)
 {
+	struct count_reached c = { d, count };
+	char what[80];
 	HRESULT hr;
 
+	snprintf(what, sizeof(what), "completion number %d of an asynchronous "
+	    "call", count);
 	pthread_mutex_lock(&d->mu);
-	while (d->count < count)
-		pthread_cond_wait(&d->cv, &d->mu);
+	wait_bounded(&d->cv, &d->mu, count_reached, &c, what);
 	hr = d->hr;
 	pthread_mutex_unlock(&d->mu);
 	return (hr);
@@ -95,8 +142,8 @@ gate_close(struct gate *g, WS_LISTENER *l)
 	g->task.arg = g;
 	assert_int_equal(WslPostTask(l, &g->task), S_OK);
 	pthread_mutex_lock(&g->mu);
-	while (!g->entered)
-		pthread_cond_wait(&g->cv, &g->mu);
+	wait_bounded(&g->cv, &g->mu, flag_set, &g->entered,
+	    "the listener's loop to run a task (is it stuck?)");
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -106,8 +153,8 @@ gate_open(struct gate *g)
 	pthread_mutex_lock(&g->mu);
 	g->released = true;
 	pthread_cond_broadcast(&g->cv);
-	while (!g->finished)
-		pthread_cond_wait(&g->cv, &g->mu);
+	wait_bounded(&g->cv, &g->mu, flag_set, &g->finished,
+	    "the listener's loop to leave a task");
 	pthread_mutex_unlock(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	pthread_mutex_destroy(&g->mu);

@@ -17,6 +17,10 @@
 
 #include "webservices.h"
 
+/* How long any wait of a test may take before it gives up and says what
+ * it waited for (a lost completion must not hang `make check`). */
+#define HARNESS_DEADLINE_S 20
+
 /* Records the completions of one or more asynchronous calls. */
 struct done {
 	pthread_mutex_t mu;
@@ -30,7 +34,7 @@ void done_init(struct done *, WS_LISTENER *);
 void done_destroy(struct done *);
 void done_cb(HRESULT, WS_CALLBACK_MODEL, void *);
 WS_ASYNC_CONTEXT done_ctx(struct done *);
-HRESULT done_wait(struct done *, int count); /* hr of the count-th */
+HRESULT done_wait(struct done *, int count); /* hr of the count-th; bounded */
 
 /* Holds the listener's loop inside a task until released. */
 struct gate {
