@@ -86,9 +86,8 @@ ws_complete_accept(WS_LISTENER *l, WS_CHANNEL *ch, HRESULT hr)
 	    WS_CHANNEL_STATE_CREATED;
 	ch->accepting = NULL;
 	op = ch->op;
-	if (SUCCEEDED(hr))
-		l->counters.completed++;
-	else if (hr == WS_E_OPERATION_ABORTED)
+	/* completed was counted with accepted, in the same snapshot. */
+	if (hr == WS_E_OPERATION_ABORTED)
 		l->counters.abortedAccepts++;
 	pthread_mutex_unlock(&l->mu);
 	if (hr == WS_E_OPERATION_ABORTED)
@@ -483,6 +482,7 @@ accept_stream(WS_LISTENER *l, int fd)
 		}
 		l->backoff_ms = 0;
 		l->counters.accepted++;
+		l->counters.completed++;
 		TAILQ_REMOVE(&l->accepts, ch, entry);
 		ch->queued = false; /* from now on no cancel can take it */
 		l->n_accepts--;

@@ -138,6 +138,7 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
 	pthread_mutex_lock(&l->mu);
 	l->n_udp_sessions++;
 	l->counters.accepted++;
+	l->counters.completed++; /* in one snapshot: the equation holds */
 	ch->fd = sv[1];
 	ch->peer = *peer;
 	ch->peerlen = peerlen;
