@@ -148,24 +148,32 @@ wsl_reply_new(json_t *id, int32_t hr, const char *text, json_t *arguments)
 	char hex[11];
 	const char *name;
 	json_t *r;
+	int bad = 0;
 
 	if ((r = json_object()) == NULL) {
 		json_decref(arguments);
 		return (NULL);
 	}
+	/* All of it or nothing: a reply missing a field would be read as
+	 * malformed, or worse, as something else. */
 	wsl_hr_format(hr, hex);
-	json_object_set(r, "id", id != NULL ? id : json_null());
-	json_object_set_new(r, "result", json_integer(wsl_hr_class(hr)));
-	json_object_set_new(r, "hresult", json_string(hex));
+	bad |= json_object_set(r, "id", id != NULL ? id : json_null());
+	bad |= json_object_set_new(r, "result",
+	    json_integer(wsl_hr_class(hr)));
+	bad |= json_object_set_new(r, "hresult", json_string(hex));
 	if (wsl_hr_failed(hr)) {
 		name = wsl_hr_name(hr);
-		json_object_set_new(r, "error",
+		bad |= json_object_set_new(r, "error",
 		    json_string(name != NULL ? name : hex));
 	}
-	json_object_set_new(r, "text",
+	bad |= json_object_set_new(r, "text",
 	    json_string(text != NULL ? text : wsl_hr_text(hr)));
-	json_object_set_new(r, "arguments",
+	bad |= json_object_set_new(r, "arguments",
 	    arguments != NULL ? arguments : json_object());
+	if (bad) {
+		json_decref(r);
+		return (NULL);
+	}
 	return (r);
 }
 
