@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "inject.h"
 #include "log.h"
 
 struct grant {
@@ -18,8 +19,13 @@ struct grant {
 	int level;
 };
 
-static struct grant *grants;
-static size_t ngrants;
+/* The "access" object, groups resolved. */
+struct access_table {
+	struct grant *grants;
+	size_t n;
+};
+
+static struct access_table *table;
 
 int
 access_parse_level(const char *s)
@@ -40,18 +46,20 @@ access_level_name(int level)
 	    wsl_level_name((enum wsl_level)level));
 }
 
-void
-access_configure(const json_t *access)
+struct access_table *
+access_prepare(const json_t *access)
 {
-	struct grant *g;
+	struct access_table *t;
 	struct group *gr;
 	const char *name;
 	json_t *v;
-	size_t n = 0;
 
-	g = calloc(json_object_size(access) + 1, sizeof(*g));
-	if (g == NULL)
-		fatalx("out of memory");
+	if ((t = inject_calloc(1, sizeof(*t))) == NULL ||
+	    (t->grants = inject_calloc(json_object_size(access) + 1,
+	    sizeof(*t->grants))) == NULL) {
+		free(t);
+		return (NULL);
+	}
 	json_object_foreach((json_t *)access, name, v) {
 		/* Checked with the configuration; a group gone since is
 		 * skipped, not guessed. */
@@ -60,13 +68,26 @@ access_configure(const json_t *access)
 			    name);
 			continue;
 		}
-		g[n].gid = gr->gr_gid;
-		g[n].level = access_parse_level(json_string_value(v));
-		n++;
+		t->grants[t->n].gid = gr->gr_gid;
+		t->grants[t->n].level = access_parse_level(json_string_value(v));
+		t->n++;
 	}
-	free(grants);
-	grants = g;
-	ngrants = n;
+	return (t);
+}
+
+void
+access_discard(struct access_table *t)
+{
+	if (t != NULL)
+		free(t->grants);
+	free(t);
+}
+
+void
+access_commit(struct access_table *t)
+{
+	access_discard(table);
+	table = t;
 }
 
 void
@@ -123,6 +144,7 @@ access_operator(const struct peer *p)
 int
 access_level(const struct peer *p)
 {
+	const struct grant *g;
 	int level = ACCESS_NONE;
 	size_t i, k;
 
@@ -130,14 +152,15 @@ access_level(const struct peer *p)
 		return (ACCESS_NONE);
 	if (access_operator(p))
 		level = WSL_LEVEL_ADMIN;
-	for (k = 0; k < ngrants; k++) {
-		if (grants[k].level <= level)
+	for (k = 0; table != NULL && k < table->n; k++) {
+		g = &table->grants[k];
+		if (g->level <= level)
 			continue;
-		if (grants[k].gid == p->gid)
-			level = grants[k].level;
-		for (i = 0; i < p->ngroups && grants[k].level > level; i++)
-			if (grants[k].gid == p->groups[i])
-				level = grants[k].level;
+		if (g->gid == p->gid)
+			level = g->level;
+		for (i = 0; i < p->ngroups && g->level > level; i++)
+			if (g->gid == p->groups[i])
+				level = g->level;
 	}
 	/* The read-only socket is for everyone, and for reading only. */
 	if (p->read_only)

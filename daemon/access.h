@@ -32,8 +32,13 @@ struct peer {
 	bool read_only;                  /* came in on the read-only socket */
 };
 
-/* The "access" object, checked already (NULL: nobody but root and us). */
-void access_configure(const json_t *);
+/* The "access" object, checked already (NULL: nobody but root and us),
+ * made ready (NULL when out of memory), then put in force or dropped: a
+ * reload that fails for another reason leaves the old one in force. */
+struct access_table;
+struct access_table *access_prepare(const json_t *);
+void access_commit(struct access_table *);
+void access_discard(struct access_table *);
 /* The peer of a connected socket; access_peer_free() when done. */
 void access_peer(int fd, bool read_only, struct peer *);
 void access_peer_free(struct peer *);

@@ -21,7 +21,7 @@
 #include "cmd.h"
 #include "inject.h"
 #include "handler.h"
-#include "listener.h"
+#include "lifecycle.h"
 #include "log.h"
 
 
@@ -49,7 +49,7 @@ op_free(struct accept_op *op)
 		event_free(op->timer);
 	l = op->l;
 	free(op);
-	listener_op_end(l);
+	lifecycle_op_end(l, false);
 }
 
 /* "127.0.0.1:5555", "[::1]:5555" or the peer's socket path. */
@@ -97,9 +97,14 @@ done(evutil_socket_t fd, short what, void *arg)
 		cfd = WslDetachChannelFd(op->ch);
 		snprintf(text, sizeof(text), "accepted a channel from %s",
 		    json_string_value(json_object_get(channel, "peer")));
-		o = describe_listener(l);
-		json_object_set_new(o, "channel", channel);
-		ctl_reply_fd(req, WSL_HR_S_OK, text, o, cfd, l);
+		if ((o = describe_listener(l)) == NULL ||
+		    json_object_set_new(o, "channel", channel) < 0) {
+			if (o == NULL)
+				json_decref(channel);
+			json_decref(o);
+			ctl_reply_lost(req, cfd, l);
+		} else
+			ctl_reply_fd(req, WSL_HR_S_OK, text, o, cfd, l);
 	} else if (op->timed_out) {
 		snprintf(text, sizeof(text), "no channel arrived on '%s' within "
 		    "%lld ms", l->name, op->timeout_ms);
@@ -158,7 +163,7 @@ cmd_accept(struct ctl_request *req)
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
 	}
-	listener_op_begin(l);
+	lifecycle_op_begin(l, false);
 	op->l = l;
 	op->req = req;
 	op->timeout_ms = ms;

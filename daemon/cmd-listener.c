@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "listener.h"
+#include "lifecycle.h"
 
 void
 cmd_list(struct ctl_request *req)
@@ -18,15 +18,23 @@ cmd_list(struct ctl_request *req)
 
 	if (!args_only(req, NULL))
 		return;
-	if ((all = registry_sorted(&n)) == NULL || (arr = json_array()) == NULL) {
-		registry_free_sorted(all, all != NULL ? n : 0);
+	if ((all = lifecycle_sorted(&n)) == NULL ||
+	    (arr = json_array()) == NULL) {
+		lifecycle_sorted_free(all, all != NULL ? n : 0);
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, describe_listener(all[i]));
-	registry_free_sorted(all, n);
-	ctl_reply(req, WSL_HR_S_OK, NULL, json_pack("{s:o}", "listeners", arr));
+	for (i = 0; i < n && arr != NULL; i++)
+		if (json_array_append_new(arr, describe_listener(all[i])) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	lifecycle_sorted_free(all, n);
+	if (arr == NULL)
+		ctl_reply_lost(req, -1, NULL); /* not a partial list */
+	else
+		ctl_reply(req, WSL_HR_S_OK, NULL, json_pack("{s:o}",
+		    "listeners", arr));
 }
 
 void
@@ -61,7 +69,7 @@ cmd_create(struct ctl_request *req)
 	static const char *const extra[] = { "name", NULL };
 	struct listener_spec spec;
 	struct wsld_listener *l;
-	struct wsl_err err;
+	struct wsl_err err, unused;
 	char where[128], text[400];
 	const char *name;
 	bool open;
@@ -78,14 +86,23 @@ cmd_create(struct ctl_request *req)
 		ctl_reply(req, err.hr, text, NULL);
 		return;
 	}
-	l = listener_create(&spec, &err, req->actor);
-	if (l == NULL) {
-		spec_clear(&spec);
-		ctl_reply(req, err.hr, err.text, json_pack("{s:s}", "name", name));
-		return;
+	/* Taken already: said before anything is made. */
+	l = NULL;
+	if (lifecycle_find(name) != NULL)
+		wsl_err_set(&err, WSL_HR_ERROR_ALREADY_EXISTS,
+		    "a listener named '%s' already exists", name);
+	else if ((l = lifecycle_create(&spec, &err, req->actor)) != NULL &&
+	    FAILED(lifecycle_bind(l, &err))) {
+		(void)lifecycle_free(l, req->actor, &unused);
+		l = NULL;
 	}
 	open = spec.open;
 	spec_clear(&spec);
+	if (l == NULL) {
+		ctl_reply(req, err.hr, err.text, json_pack("{s:s}", "name", name));
+		return;
+	}
+	l->conf.from_config = false;
 	if (open)
 		listener_open(l, finished, req, req->actor);
 	else
@@ -129,20 +146,21 @@ cmd_abort(struct ctl_request *req)
 	}
 	snprintf(text, sizeof(text), "listener '%s' is %s", l->name,
 	    wsl_state_name((int)r.state));
-	if ((o = describe_listener(l)) != NULL) {
-		/* The state abort left, not whatever the loop did since. */
-		json_object_set_new(o, "state",
-		    json_string(wsl_state_name((int)r.state)));
-		json_object_set_new(o, "state-code", json_integer(r.state));
-		json_object_set_new(o, "previous-state",
-		    json_string(wsl_state_name((int)r.previousState)));
-		json_object_set_new(o, "cancelled", json_pack(
-		    "{s:i,s:i,s:i,s:i}",
-		    "pending-accepts", (int)r.pendingAccepts,
-		    "pending-open", (int)r.pendingOpen,
-		    "pending-close", (int)r.pendingClose,
-		    "queued-connections-reset", (int)r.queuedReset));
+	if ((o = describe_listener(l)) == NULL) {
+		ctl_reply_lost(req, -1, NULL);
+		return;
 	}
+	/* The state abort left, not whatever the loop did since. */
+	json_object_set_new(o, "state",
+	    json_string(wsl_state_name((int)r.state)));
+	json_object_set_new(o, "state-code", json_integer(r.state));
+	json_object_set_new(o, "previous-state",
+	    json_string(wsl_state_name((int)r.previousState)));
+	json_object_set_new(o, "cancelled", json_pack("{s:i,s:i,s:i,s:i}",
+	    "pending-accepts", (int)r.pendingAccepts,
+	    "pending-open", (int)r.pendingOpen,
+	    "pending-close", (int)r.pendingClose,
+	    "queued-connections-reset", (int)r.queuedReset));
 	ctl_reply(req, WSL_HR_S_OK, text, o);
 }
 
@@ -156,8 +174,7 @@ cmd_reset(struct ctl_request *req)
 
 	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
 		return;
-	previous = listener_state(l);
-	if (FAILED(listener_reset(l, &err, req->actor))) {
+	if (FAILED(listener_reset(l, &err, req->actor, &previous))) {
 		reply_listener(req, l, err.hr, err.text, (int)previous);
 		return;
 	}
@@ -180,12 +197,13 @@ cmd_free(struct ctl_request *req)
 	o = json_pack("{s:s,s:s,s:s}", "name", l->name, "url", l->url,
 	    "previous-state", wsl_state_name((int)previous));
 	snprintf(text, sizeof(text), "listener '%s' is freed", l->name);
-	if (FAILED(listener_free(l, &err, req->actor))) {
+	listener_ref(l);
+	if (FAILED(lifecycle_free(l, req->actor, &err))) {
 		json_decref(o);
 		reply_listener(req, l, err.hr, err.text, (int)previous);
-		return;
-	}
-	ctl_reply(req, WSL_HR_S_OK, text, o);
+	} else
+		ctl_reply(req, WSL_HR_S_OK, text, o);
+	listener_unref(l);
 }
 
 void

@@ -102,7 +102,7 @@ args_listener(struct ctl_request *req)
 
 	if (!args_string(req, "name", true, &name))
 		return (NULL);
-	if ((l = registry_find(name)) == NULL) {
+	if ((l = lifecycle_find(name)) == NULL) {
 		snprintf(text, sizeof(text), "no listener named '%.64s'", name);
 		ctl_reply(req, WSL_HR_ERROR_NOT_FOUND, text,
 		    json_pack("{s:s}", "name", name));
@@ -117,8 +117,11 @@ reply_listener(struct ctl_request *req, struct wsld_listener *l, HRESULT hr,
 {
 	json_t *o = describe_listener(l);
 
-	if (o != NULL && previous >= 0)
-		json_object_set_new(o, "previous-state",
-		    json_string(wsl_state_name(previous)));
+	if (o == NULL || (previous >= 0 && json_object_set_new(o,
+	    "previous-state", json_string(wsl_state_name(previous))) < 0)) {
+		json_decref(o);
+		ctl_reply_lost(req, -1, NULL);
+		return;
+	}
 	ctl_reply(req, hr, text, o);
 }

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "control.h"
-#include "registry.h"
+#include "lifecycle.h"
 
 typedef void cmd_fn(struct ctl_request *);
 #define WSL_CMD(c, wire, level, args, summary) cmd_fn cmd_##c;
@@ -30,6 +30,14 @@ bool args_string(struct ctl_request *, const char *, bool required,
     const char **);
 bool args_ms(struct ctl_request *, const char *, long long *); /* -1: absent */
 struct wsld_listener *args_listener(struct ctl_request *);
+
+/* `wait` hears of a listener's life (lifecycle.h): a change to the state
+ * it waits for answers it, a freed listener ends it (ERROR_NOT_FOUND), a
+ * replaced one hands its waiters to its successor. */
+void waiters_changed(struct wsld_listener *, const WSL_TRANSITION *);
+void waiters_replaced(struct wsld_listener *, struct wsld_listener *);
+void waiters_freed(struct wsld_listener *);
+size_t waiters_count(const struct wsld_listener *); /* pending `wait`s */
 
 /* The listener object every listener reply carries (a new reference). */
 json_t *describe_listener(struct wsld_listener *);

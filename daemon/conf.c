@@ -18,6 +18,7 @@
 #include "access.h"
 #include "conf.h"
 #include "control.h"
+#include "inject.h"
 #include "spec.h"
 
 #define CONF_MAX (16 * 1024 * 1024)
@@ -145,7 +146,8 @@ conf_locate(const char *text, size_t len, const char *pointer, int *line,
 }
 
 static char *
-read_file(const char *path, size_t *len, char *err, size_t errlen)
+read_file(const char *path, size_t *len, char *err, size_t errlen,
+    bool *no_memory)
 {
 	char *buf = NULL, *p;
 	size_t cap = 0, n = 0, r;
@@ -158,9 +160,16 @@ read_file(const char *path, size_t *len, char *err, size_t errlen)
 	for (;;) {
 		if (n + 4096 + 1 > cap) {
 			cap = cap == 0 ? 8192 : cap * 2;
-			if (cap > CONF_MAX || (p = realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "%s: too large or out of "
-				    "memory", path);
+			if (cap > CONF_MAX) {
+				snprintf(err, errlen, "%s: larger than %d bytes",
+				    path, CONF_MAX);
+				free(buf);
+				fclose(f);
+				return (NULL);
+			}
+			if ((p = inject_realloc(buf, cap)) == NULL) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				*no_memory = true;
 				free(buf);
 				fclose(f);
 				return (NULL);
@@ -312,6 +321,10 @@ check(struct conf *c, const char *path, const char *text, size_t len,
 	json_object_foreach(c->listeners, key, v) {
 		if (spec_parse(key, v, NULL, &spec, &e, where,
 		    sizeof(where)) < 0) {
+			if (e.hr == WSL_HR_E_OUTOFMEMORY) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				return (CONF_NO_MEMORY);
+			}
 			snprintf(pointer, sizeof(pointer), "/listeners/%s%s", key,
 			    where);
 			snprintf(msg, sizeof(msg), "listeners.%s: %s", key,
@@ -329,11 +342,21 @@ conf_parse(const char *path, const char *text, size_t len, struct conf *c,
     char *err, size_t errlen)
 {
 	json_error_t jerr;
+	unsigned long failures;
+	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->max_clients = CONTROL_MAX_CLIENTS;
 	c->request_timeout_ms = CONTROL_REQUEST_TIMEOUT_MS;
+	failures = json_allocation_failures();
 	c->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (json_allocation_failures() != failures) {
+		/* Even if it parsed: a string may have lost a byte. */
+		snprintf(err, errlen, "%s: out of memory", path);
+		json_decref(c->root);
+		c->root = NULL;
+		return (CONF_NO_MEMORY);
+	}
 	if (c->root == NULL) {
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
 		    jerr.column, jerr.text);
@@ -345,9 +368,9 @@ conf_parse(const char *path, const char *text, size_t len, struct conf *c,
 		conf_free(c);
 		return (-1);
 	}
-	if (check(c, path, text, len, err, errlen) < 0) {
+	if ((r = check(c, path, text, len, err, errlen)) < 0) {
 		conf_free(c);
-		return (-1);
+		return (r);
 	}
 	return (0);
 }
@@ -359,9 +382,11 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	char *text;
 	int r;
 
+	bool no_memory = false;
+
 	memset(c, 0, sizeof(*c));
-	if ((text = read_file(path, &len, err, errlen)) == NULL)
-		return (-1);
+	if ((text = read_file(path, &len, err, errlen, &no_memory)) == NULL)
+		return (no_memory ? CONF_NO_MEMORY : -1);
 	r = conf_parse(path, text, len, c, err, errlen);
 	free(text);
 	return (r);

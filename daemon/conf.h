@@ -26,7 +26,9 @@ struct conf {
 	json_t *listeners;            /* borrowed; an object, maybe empty */
 };
 
-/* 0, or -1 with "FILE:LINE:COLUMN: message" in err. */
+/* 0, or -1 with "FILE:LINE:COLUMN: message" in err, or CONF_NO_MEMORY
+ * when there was no memory to read it. */
+#define CONF_NO_MEMORY (-2)
 int conf_load(const char *path, struct conf *, char *err, size_t);
 /* The same for text already read (path only names it in messages). */
 int conf_parse(const char *path, const char *text, size_t len, struct conf *,

@@ -38,7 +38,7 @@
 #include "control.h"
 #include "inject.h"
 #include "log.h"
-#include "registry.h"
+#include "lifecycle.h"
 
 #define READ_CHUNK 65536
 #define OUTPUT_HIGH_WATER (256 * 1024) /* answer no more until it drains */
@@ -283,6 +283,18 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 }
 
 void
+ctl_reply_lost(struct ctl_request *req, int fd, struct wsld_listener *l)
+{
+	struct ctl_conn *c = req->conn;
+
+	if (c != NULL && !c->gone)
+		send_reply(c, NULL, fd, l); /* counted, the client dropped */
+	else
+		handoff_failed(fd, l);
+	ctl_reply_fd(req, WSL_HR_E_OUTOFMEMORY, NULL, NULL, -1, NULL);
+}
+
+void
 ctl_reply(struct ctl_request *req, HRESULT hr, const char *text, json_t *args)
 {
 	ctl_reply_fd(req, hr, text, args, -1, NULL);
@@ -293,7 +305,7 @@ static bool
 allowed(struct ctl_conn *c, struct ctl_request *req)
 {
 	int level = access_level(&c->peer), need = wsl_cmds[req->cmd].level;
-	char text[200];
+	char text[200], who[ACTOR_TEXT];
 
 	if (level >= need)
 		return (true);
@@ -302,7 +314,7 @@ allowed(struct ctl_conn *c, struct ctl_request *req)
 	    (unsigned int)c->peer.uid, access_level_name(level),
 	    c->peer.read_only ? " (on the read-only socket)" : "");
 	stats.denied++;
-	log_warnx("control: denied %s: %s", req->actor, text);
+	log_warnx("control: denied %s: %s", actor_format(req->actor, who), text);
 	ctl_reply(req, WSL_HR_E_ACCESSDENIED, text, NULL);
 	return (false);
 }
@@ -313,6 +325,8 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	struct ctl_request *req;
 	struct wsl_request wr;
 	struct wsl_err err;
+	char who[ACTOR_TEXT];
+	unsigned long failures;
 	HRESULT hr;
 
 	if ((req = inject_calloc(1, sizeof(*req))) == NULL) {
@@ -321,20 +335,28 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 		return;
 	}
 	req->conn = c;
-	snprintf(req->actor, sizeof(req->actor), "by uid %u pid %d",
-	    (unsigned int)c->peer.uid, (int)c->peer.pid);
+	req->actor = actor_peer(c->peer.uid, c->peer.pid);
 	c->busy = req;
+	failures = json_allocation_failures();
 	hr = wsl_request_decode(line, len, &wr, &err);
+	if (json_allocation_failures() != failures) {
+		/* Read wrong for lack of memory, not malformed. */
+		stats.no_memory++;
+		hr = wsl_err_set(&err, WSL_HR_E_OUTOFMEMORY, "out of memory "
+		    "while reading the request");
+	}
 	req->root = wr.root; /* owns id and args, even on failure */
 	req->id = wr.id;
 	req->args = wr.arguments;
 	req->cmd = wr.cmd;
 	if (FAILED(hr)) {
-		log_debug("control: bad request %s: %s", req->actor, err.text);
+		log_debug("control: bad request %s: %s",
+		    actor_format(req->actor, who), err.text);
 		ctl_reply(req, hr, err.text, NULL);
 		return;
 	}
-	log_debug("control: '%s' %s", wsl_cmds[req->cmd].name, req->actor);
+	log_debug("control: '%s' %s", wsl_cmds[req->cmd].name,
+	    actor_format(req->actor, who));
 	if (stopping) {
 		ctl_reply(req, WSL_HR_WS_E_ENDPOINT_NOT_AVAILABLE,
 		    "wsld is shutting down", NULL);

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "actor.h"
 #include "webservices.h"
 
 struct ctl_conn;
@@ -26,7 +27,7 @@ struct ctl_request {
 	json_t *id;                  /* borrowed; NULL when absent */
 	json_t *args;                /* borrowed; an object */
 	int cmd;                     /* enum wsl_cmd */
-	char actor[96];              /* "by uid 0 pid 123", for logs */
+	actor_t actor;               /* the peer, for logs and the core */
 	/* Set by commands that wait: called if the client goes away. */
 	void (*cancel)(struct ctl_request *);
 	void *data;
@@ -60,5 +61,9 @@ void ctl_reply(struct ctl_request *, HRESULT, const char *text, json_t *args);
  * descriptor is the reply's now, and l's counters record its fate. */
 void ctl_reply_fd(struct ctl_request *, HRESULT, const char *text,
     json_t *args, int fd, struct wsld_listener *l);
+/* No memory to say what happened: the client is dropped (and counted)
+ * rather than told something incomplete; fd (or -1) counts as a failed
+ * hand-off. */
+void ctl_reply_lost(struct ctl_request *, int fd, struct wsld_listener *l);
 
 #endif

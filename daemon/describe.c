@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "inject.h"
 #include "listener.h"
 #include "watchdog.h"
 
@@ -71,8 +72,24 @@ counters(const WSL_LISTENER_INFO *info)
 	return (o);
 }
 
+static json_t *describe(struct wsld_listener *);
+
+/* All of it, or NULL when out of memory (never a partial object). */
 json_t *
 describe_listener(struct wsld_listener *l)
+{
+	unsigned long failures = json_allocation_failures();
+	json_t *o = describe(l);
+
+	if (json_allocation_failures() != failures) {
+		json_decref(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+static json_t *
+describe(struct wsld_listener *l)
 {
 	WSL_LISTENER_INFO info;
 	WSL_URL_INFO url = { 0 };
@@ -110,10 +127,11 @@ describe_listener(struct wsld_listener *l)
 	json_object_set_new(o, "bound", json_boolean(bound));
 	if (bound)
 		json_object_set_new(o, "socket-origin", json_string(
-		    info.socketAdopted ? l->socket_origin : "bound"));
-	if (l->stalled_since_ms != 0)
+		    info.socketAdopted ? l->given.in_use : "bound"));
+	if (l->watchdog.stalled_since_ms != 0)
 		json_object_set_new(o, "loop-stalled-ms", json_integer(
-		    (json_int_t)((uint64_t)wsl_now_ms() - l->stalled_since_ms)));
+		    (json_int_t)((uint64_t)wsl_now_ms() -
+		    l->watchdog.stalled_since_ms)));
 	json_object_set_new(o, "pending-accepts",
 	    json_integer(info.pendingAccepts));
 	json_object_set_new(o, "pending-waits",

@@ -13,7 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "fdstore.h"
-#include "listener.h"
+#include "lifecycle.h"
 #include "log.h"
 
 static bool enabled;
@@ -53,30 +53,66 @@ fdstore_remove(const char *name)
 		(void)sd_notifyf(0, "FDSTOREREMOVE=1\nFDNAME=%s", name);
 }
 
-void
-fdstore_sync(struct wsld_listener *l)
+/* Stored while OPEN, removed after: resync with the core's state now
+ * (the change being told may be old news by then). */
+static void
+store_if_open(struct wsld_listener *l)
 {
 	bool open;
 	int fd;
 
-	if (!enabled || handing_over || l->ws == NULL || l->adopt_keep)
+	if (!enabled || handing_over || l->ws == NULL || l->given.keep ||
+	    !l->life.bound)
 		return;
 	open = listener_state(l) == WS_LISTENER_STATE_OPEN;
-	if (open && !l->stored) {
+	if (open && !l->fdstore.stored) {
 		if (WslDupListenerSocket(l->ws, &fd) != S_OK)
 			return; /* left OPEN meanwhile: a later call drops it */
 		if (put(l->name, fd) == 0)
-			l->stored = true;
+			l->fdstore.stored = true;
 		close(fd);
-	} else if (!open && l->stored) {
+	} else if (!open && l->fdstore.stored) {
 		fdstore_remove(l->name);
-		l->stored = false;
+		l->fdstore.stored = false;
 	}
+}
+
+void
+fdstore_changed(struct wsld_listener *l, const WSL_TRANSITION *t)
+{
+	(void)t;
+	store_if_open(l);
+}
+
+/* The socket under the name is the successor's now (handed over), or the
+ * successor binds its own when it opens. */
+void
+fdstore_replaced(struct wsld_listener *old, struct wsld_listener *new)
+{
+	new->fdstore.stored = old->fdstore.stored;
+	old->fdstore.stored = false;
+	store_if_open(new);
+}
+
+void
+fdstore_freed(struct wsld_listener *l)
+{
+	if (l->fdstore.stored && !handing_over)
+		fdstore_remove(l->name);
+	l->fdstore.stored = false;
+}
+
+static void
+sync_one(struct wsld_listener *l, void *arg)
+{
+	(void)arg;
+	store_if_open(l);
 }
 
 void
 fdstore_hand_over(void)
 {
+	lifecycle_foreach(sync_one, NULL);
 	handing_over = true;
 }
 

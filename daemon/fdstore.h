@@ -15,16 +15,25 @@
 
 #include <jansson.h>
 
+#include "webservices.h"
+
 #define FDSTORE_STATE_NAME "_wsld_state" /* no listener name starts so */
 
 struct wsld_listener;
 
 void fdstore_enable(bool);
 bool fdstore_enabled(void);
-/* After a state change: store the socket at OPEN, drop it after. */
-void fdstore_sync(struct wsld_listener *);
+/* The fd store hears of a listener's life (lifecycle.h): a named
+ * listener's socket is stored when it becomes OPEN and removed when it
+ * stops being OPEN or is freed; a replaced listener's entry is its
+ * successor's (the same socket, handed over). */
+void fdstore_changed(struct wsld_listener *, const WSL_TRANSITION *);
+void fdstore_replaced(struct wsld_listener *, struct wsld_listener *);
+void fdstore_freed(struct wsld_listener *);
 void fdstore_remove(const char *name);
-/* From now on sockets stay stored whatever their listeners do. */
+/* At a stop: store every OPEN listener's socket not stored yet (the core's
+ * state, not what has been told so far), then keep them all stored
+ * whatever their listeners do. */
 void fdstore_hand_over(void);
 /* Store the state document; 0 or -1. */
 int fdstore_put_state(const json_t *);

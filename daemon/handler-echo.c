@@ -22,7 +22,7 @@
 
 #include "handler-loop.h"
 #include "handler.h"
-#include "registry.h"
+#include "listener.h"
 
 #define ECHO_HIGH_WATER (64 * 1024)
 #define ECHO_MAX_CHANNELS 1024
@@ -218,6 +218,7 @@ const struct handler_type handler_echo = {
 	.configure = echo_configure,
 	.start = handler_loop_start,
 	.drain = handler_loop_drain,
+	.hurry = handler_loop_hurry,
 	.release = handler_loop_release,
 	.destroy = handler_loop_destroy,
 };

@@ -46,7 +46,7 @@
 #include "handler-loop.h"
 #include "handler.h"
 #include "log.h"
-#include "registry.h"
+#include "listener.h"
 
 #define EXEC_MAX_CHANNELS 40
 #ifndef P_PIDFD
@@ -396,7 +396,6 @@ exec_free(void *state)
 
 	if (x == NULL)
 		return;
-	accept_loop_destroy(&x->loop);
 	for (i = 0; x->argv != NULL && x->argv[i] != NULL; i++)
 		free(x->argv[i]);
 	free(x->argv);
@@ -471,6 +470,7 @@ const struct handler_type handler_exec = {
 	.configure = exec_configure,
 	.start = handler_loop_start,
 	.drain = handler_loop_drain,
+	.hurry = handler_loop_hurry,
 	.release = handler_loop_release,
 	.destroy = exec_free,
 };

@@ -43,7 +43,7 @@
 #include "handler-loop.h"
 #include "handler.h"
 #include "log.h"
-#include "registry.h"
+#include "listener.h"
 
 #define FORWARD_HIGH_WATER (256 * 1024)
 #define FORWARD_CHUNK (128 * 1024)
@@ -495,6 +495,7 @@ const struct handler_type handler_forward = {
 	.configure = forward_configure,
 	.start = handler_loop_start,
 	.drain = handler_loop_drain,
+	.hurry = handler_loop_hurry,
 	.release = handler_loop_release,
 	.destroy = handler_loop_destroy,
 };

@@ -13,7 +13,7 @@
 #include "handler-loop.h"
 #include "handler.h"
 #include "log.h"
-#include "registry.h"
+#include "listener.h"
 
 static void accept_next(struct accept_loop *);
 static void drain_check(struct accept_loop *);
@@ -25,6 +25,7 @@ accept_loop_init(struct accept_loop *a, const struct accept_loop_ops *ops,
 	memset(a, 0, sizeof(*a));
 	a->ops = ops;
 	a->owner = owner;
+	TAILQ_INIT(&a->drains);
 	a->max = max;
 	a->idle = wsl_ms_to_tv(idle_ms);
 }
@@ -105,88 +106,105 @@ accept_loop_ended(struct accept_loop *a)
 
 /*
  * Draining after a close: the channels in hand finish by themselves, or
- * are ended at the close timeout; then the control thread hears of it.
+ * are ended at the close timeout; then the close hears of it, through its
+ * own drain (one per close, each with its own timer).
  */
+static void
+drain_report(struct accept_loop *a, struct drain *d, unsigned cut)
+{
+	TAILQ_REMOVE(&a->drains, d, entry);
+	if (d->timer != NULL) {
+		event_free(d->timer);
+		d->timer = NULL;
+	}
+	d->cut = cut;
+	d->finished = d->held_at_start > cut ? d->held_at_start - cut : 0;
+	event_active(d->done_ev, EV_READ, 0);
+}
+
 static void
 drain_check(struct accept_loop *a)
 {
-	if (!a->draining || a->held > 0)
+	struct drain *d;
+
+	if (a->held > 0)
 		return;
-	a->draining = false;
-	evtimer_del(a->drain_timer);
-	event_active(a->drain_done, EV_READ, 0);
+	while ((d = TAILQ_FIRST(&a->drains)) != NULL)
+		drain_report(a, d, 0);
 }
 
 static void
 drain_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct accept_loop *a = arg;
+	struct drain *d = arg;
+	struct accept_loop *a = d->loop;
 
 	(void)fd;
 	(void)what;
-	a->cut = a->held;
+	/* This close waits no longer: what is still held is cut now (a
+	 * child still exiting ends on its own).  Reported first, since
+	 * ending the channels may report the other closes waiting. */
+	drain_report(a, d, a->held);
 	if (a->ops->cut_all != NULL)
 		a->ops->cut_all(a);
 	else
 		a->ops->release_all(a);
-	/* Whatever has not ended yet (a child still exiting) ends on its
-	 * own; the close does not wait for it any longer. */
-	if (a->draining) {
-		a->draining = false;
-		event_active(a->drain_done, EV_READ, 0);
-	}
 }
 
 static void
 drain_on_loop(void *arg)
 {
-	struct accept_loop *a = arg;
-	struct timeval tv = wsl_ms_to_tv(a->drain_ms);
+	struct drain *d = arg;
+	struct accept_loop *a = d->loop;
+	struct timeval tv = wsl_ms_to_tv(d->timeout_ms);
 
-	a->drain_start = a->held;
-	a->cut = 0;
-	if (a->drain_timer == NULL)
-		a->drain_timer = evtimer_new(WslGetListenerEventBase(a->ws),
-		    drain_timeout, a);
-	a->draining = true;
-	if (a->drain_ms == INFINITE)
-		; /* wait as long as they take */
-	else if (a->drain_timer != NULL && a->held > 0)
-		evtimer_add(a->drain_timer, &tv);
-	else if (a->held > 0)
-		drain_timeout(-1, 0, a); /* no timer: end them now */
+	d->held_at_start = a->held;
+	TAILQ_INSERT_TAIL(&a->drains, d, entry);
+	if (a->held == 0 || d->timeout_ms == INFINITE)
+		; /* nothing to wait for, or as long as they take */
+	else if ((d->timer = evtimer_new(WslGetListenerEventBase(a->ws),
+	    drain_timeout, d)) != NULL)
+		evtimer_add(d->timer, &tv);
+	else {
+		drain_timeout(-1, 0, d); /* no timer: end them now */
+		return;
+	}
 	drain_check(a);
-}
-
-/* On the control thread: report the drain's outcome. */
-static void
-drained(evutil_socket_t fd, short what, void *arg)
-{
-	struct accept_loop *a = arg;
-	unsigned cut = a->cut, all = a->drain_start;
-
-	(void)fd;
-	(void)what;
-	a->done(a->l, all - cut, cut, a->done_arg);
 }
 
 void
 accept_loop_drain(struct accept_loop *a, struct wsld_listener *l,
-    unsigned timeout_ms, drain_done_fn *done, void *arg)
+    struct drain *d)
 {
-	if (a->l == NULL || (a->drain_done == NULL &&
-	    (a->drain_done = event_new(control_base, -1, 0, drained,
-		a)) == NULL)) {
-		done(l, 0, 0, arg); /* it never served anything */
-		return;
-	}
-	a->drain_ms = timeout_ms;
-	a->done = done;
-	a->done_arg = arg;
-	a->drain_task.run = drain_on_loop;
-	a->drain_task.arg = a;
-	if (WslPostTask(l->ws, &a->drain_task) != S_OK)
-		done(l, 0, 0, arg);
+	d->loop = a;
+	d->timer = NULL;
+	d->finished = d->cut = 0;
+	d->task.run = drain_on_loop;
+	d->task.arg = d;
+	/* It never served anything, or its loop takes no more work. */
+	if (a->l == NULL || WslPostTask(l->ws, &d->task) != S_OK)
+		event_active(d->done_ev, EV_READ, 0);
+}
+
+/* Every close waiting for channels ends its wait now, cutting them. */
+static void
+hurry_on_loop(void *arg)
+{
+	struct accept_loop *a = arg;
+	struct drain *d;
+
+	while ((d = TAILQ_FIRST(&a->drains)) != NULL)
+		drain_timeout(-1, 0, d);
+}
+
+void
+accept_loop_hurry(struct accept_loop *a, struct wsld_listener *l)
+{
+	if (a->l == NULL)
+		return; /* it never served anything */
+	a->hurry_task.run = hurry_on_loop;
+	a->hurry_task.arg = a;
+	(void)WslPostTask(l->ws, &a->hurry_task);
 }
 
 static void
@@ -236,20 +254,7 @@ release_on_loop(void *arg)
 	a->packet = NULL;
 	if (a->ch != NULL && WsFreeChannel(a->ch) == S_OK)
 		a->ch = NULL;
-	if (a->drain_timer != NULL) {
-		event_free(a->drain_timer);
-		a->drain_timer = NULL;
-	}
 	a->running = false;
-}
-
-/* The loop is gone: free what lived on the control loop. */
-void
-accept_loop_destroy(struct accept_loop *a)
-{
-	if (a->drain_done != NULL)
-		event_free(a->drain_done);
-	a->drain_done = NULL;
 }
 
 void
@@ -312,10 +317,9 @@ handler_loop_start(struct wsld_listener *l)
 }
 
 void
-handler_loop_drain(struct wsld_listener *l, unsigned ms, drain_done_fn *done,
-    void *arg)
+handler_loop_drain(struct wsld_listener *l, struct drain *d)
 {
-	accept_loop_drain(l->handler_state, l, ms, done, arg);
+	accept_loop_drain(l->handler_state, l, d);
 }
 
 void
@@ -325,9 +329,14 @@ handler_loop_release(struct wsld_listener *l)
 }
 
 void
+handler_loop_hurry(struct wsld_listener *l)
+{
+	accept_loop_hurry(l->handler_state, l);
+}
+
+void
 handler_loop_destroy(void *state)
 {
-	accept_loop_destroy(state);
 	free(state);
 }
 

@@ -11,6 +11,7 @@
 #ifndef WSL_HANDLER_LOOP_H
 #define WSL_HANDLER_LOOP_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -18,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "handler.h"
 #include "webservices.h"
 
 #define ACCEPT_LOOP_DATAGRAM_MAX 65536 /* the largest UDP payload, rounded */
@@ -41,9 +43,6 @@ struct accept_loop_ops {
 	void (*cut_all)(struct accept_loop *);
 };
 
-typedef void drain_done_fn(struct wsld_listener *, unsigned drained,
-    unsigned cut, void *);
-
 /* Owned by the listener's loop thread once started. */
 struct accept_loop {
 	const struct accept_loop_ops *ops;
@@ -58,32 +57,26 @@ struct accept_loop {
 	bool pending;                 /* an accept is pending now */
 	unsigned held;                /* channels in hand (served or about to) */
 	unsigned max;                 /* 0: no limit */
-	WSL_TASK start_task, release_task;
-	/* A drain after a close (one at a time): */
-	WSL_TASK drain_task;
-	bool draining;
-	unsigned drain_ms, drain_start, cut;
-	struct event *drain_timer;    /* on the listener's loop */
-	struct event *drain_done;     /* on the control loop */
-	drain_done_fn *done;
-	void *done_arg;
+	WSL_TASK start_task, release_task, hurry_task;
+	TAILQ_HEAD(, drain) drains;   /* closes waiting for the channels */
 };
 
 void accept_loop_init(struct accept_loop *, const struct accept_loop_ops *,
     void *owner, unsigned max, long long idle_ms);
-/* Control thread: the listener is OPEN / about to be freed. */
+/* Control thread: the listener is OPEN / has closed / is about to be
+ * freed. */
 void accept_loop_start(struct accept_loop *, struct wsld_listener *);
-void accept_loop_release(struct accept_loop *, struct wsld_listener *);
 void accept_loop_drain(struct accept_loop *, struct wsld_listener *,
-    unsigned timeout_ms, drain_done_fn *, void *);
-void accept_loop_destroy(struct accept_loop *); /* after the loop is gone */
+    struct drain *);
+void accept_loop_release(struct accept_loop *, struct wsld_listener *);
+void accept_loop_hurry(struct accept_loop *, struct wsld_listener *);
 
 /* The handler_type functions of a handler whose state starts with its
  * struct accept_loop. */
 void handler_loop_start(struct wsld_listener *);
-void handler_loop_drain(struct wsld_listener *, unsigned, drain_done_fn *,
-    void *);
+void handler_loop_drain(struct wsld_listener *, struct drain *);
 void handler_loop_release(struct wsld_listener *);
+void handler_loop_hurry(struct wsld_listener *);
 void handler_loop_destroy(void *); /* when the state is one malloc */
 /* Loop thread: the channel is served; could not be; has ended. */
 void accept_loop_served(struct accept_loop *);

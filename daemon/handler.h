@@ -9,13 +9,36 @@
 #ifndef WSL_HANDLER_H
 #define WSL_HANDLER_H
 
+#include <sys/queue.h>
+
 #include <stdbool.h>
 
 #include <jansson.h>
 
 #include "webservices.h"
 
+struct event;
 struct wsld_listener;
+
+/*
+ * One close's wait for the channels its listener was serving.  The close
+ * owns it (listener.c) and fills the first part; the handler keeps it from
+ * drain() until it has set finished and cut and activated done_ev (from
+ * the listener's loop).  Each close has its own, so two closes can never
+ * share or lose a completion.
+ */
+struct drain {
+	unsigned timeout_ms;             /* CLOSE_TIMEOUT; INFINITE: none */
+	struct event *done_ev;           /* on the control loop */
+	unsigned finished, cut;          /* ended by themselves, at the
+	                                  * timeout */
+	/* The handler's, on the listener's loop thread: */
+	WSL_TASK task;
+	void *loop;                      /* the accept loop waiting */
+	struct event *timer;
+	unsigned held_at_start;
+	TAILQ_ENTRY(drain) entry;
+};
 
 struct handler_type {
 	const char *name;
@@ -30,12 +53,14 @@ struct handler_type {
 	/* The listener is OPEN: start accepting (control thread). */
 	void (*start)(struct wsld_listener *);
 	/* The listener has closed: let the channels being served finish,
-	 * end those left after timeout_ms, then call done on the control
-	 * thread with how many ended by themselves and how many were cut.
-	 * NULL when the handler serves nothing itself. */
-	void (*drain)(struct wsld_listener *, unsigned timeout_ms,
-	    void (*done)(struct wsld_listener *, unsigned, unsigned, void *),
-	    void *arg);
+	 * end those left after the drain's timeout, then report through the
+	 * drain (see struct drain).  NULL when the handler serves nothing
+	 * itself. */
+	void (*drain)(struct wsld_listener *, struct drain *);
+	/* The stop cannot wait any longer: end now the channels that closes
+	 * are waiting for, as their timeouts would (control thread).  NULL
+	 * when drain is. */
+	void (*hurry)(struct wsld_listener *);
 	/* The listener is about to be freed: drop everything that lives on
 	 * its loop (control thread; posts work to the loop). */
 	void (*release)(struct wsld_listener *);

@@ -11,12 +11,14 @@
 
 #include "cmd.h"
 #include "inject.h"
+#include "lifecycle.h"
 #include "log.h"
 
 static bool enabled;
 static pthread_t control_thread;
-/* Faults still to come, control thread only. */
-static long long sendmsg_faults, alloc_faults;
+/* Faults still to come, control thread only: alloc_skip allocations go
+ * through, then alloc_faults fail. */
+static long long sendmsg_faults, alloc_faults, alloc_skip;
 static int sendmsg_errno;
 
 struct stall {
@@ -39,34 +41,66 @@ static const struct {
 static bool
 alloc_fault_due(void)
 {
-	if (pthread_equal(pthread_self(), control_thread) &&
-	    alloc_faults > 0) {
-		alloc_faults--;
-		return (true);
+	if (!pthread_equal(pthread_self(), control_thread) ||
+	    alloc_faults <= 0)
+		return (false);
+	if (alloc_skip > 0) {
+		alloc_skip--;
+		return (false);
 	}
-	return (false);
+	alloc_faults--;
+	return (true);
 }
+
+/* JSON's allocations that failed on this thread (see inject.h). */
+static _Thread_local unsigned long json_failures;
 
 static void *
 json_alloc(size_t n)
 {
-	return (alloc_fault_due() ? NULL : malloc(n));
+	void *p = alloc_fault_due() ? NULL : malloc(n);
+
+	if (p == NULL)
+		json_failures++;
+	return (p);
 }
 
-void
-inject_enable(bool on)
+unsigned long
+json_allocation_failures(void)
 {
-	enabled = on;
-	control_thread = pthread_self();
-	/* Only then: the wrapper costs a check per allocation. */
-	if (on)
-		json_set_alloc_funcs(json_alloc, free);
+	return (json_failures);
 }
 
 void *
 inject_calloc(size_t n, size_t size)
 {
 	return (alloc_fault_due() ? NULL : calloc(n, size));
+}
+
+void *
+inject_realloc(void *p, size_t n)
+{
+	return (alloc_fault_due() ? NULL : realloc(p, n));
+}
+
+static void *
+inject_malloc(size_t n)
+{
+	return (alloc_fault_due() ? NULL : malloc(n));
+}
+
+/* The listener core's allocations on the control thread fail too. */
+static const WSL_ALLOCATOR core_allocator = { inject_malloc, inject_calloc,
+	inject_realloc, free };
+
+void
+inject_enable(bool on)
+{
+	enabled = on;
+	control_thread = pthread_self();
+	json_set_alloc_funcs(json_alloc, free); /* counted, always */
+	if (on)
+		WslSetAllocator(&core_allocator);
 }
 
 bool
@@ -79,16 +113,22 @@ inject_sendmsg_fault(int *err)
 	return (true);
 }
 
+static void
+sleep_ms(long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		continue;
+}
+
 /* On the listener's loop: block it, as a handler stuck in a call would. */
 static void
 stall(void *arg)
 {
 	struct stall *s = arg;
-	struct timespec ts = { (time_t)(s->ms / 1000),
-		(long)(s->ms % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) < 0)
-		continue;
+	sleep_ms(s->ms);
 	free(s);
 }
 
@@ -131,7 +171,8 @@ cmd_inject(struct ctl_request *req)
 {
 	struct wsld_listener *l = NULL;
 	const char *fault, *ename;
-	long long ms, count;
+	long long ms, count, skip;
+	char who[ACTOR_TEXT];
 	int e;
 
 	if (!enabled) {
@@ -140,20 +181,34 @@ cmd_inject(struct ctl_request *req)
 		    "only)", NULL);
 		return;
 	}
-	if (!args_only(req, "name", "fault", "ms", "errno", "count", NULL) ||
-	    !args_string(req, "fault", true, &fault) ||
+	if (!args_only(req, "name", "fault", "ms", "errno", "count", "skip",
+	    NULL) || !args_string(req, "fault", true, &fault) ||
 	    !args_string(req, "errno", false, &ename) ||
-	    !args_ms(req, "ms", &ms) || !args_ms(req, "count", &count))
+	    !args_ms(req, "ms", &ms) || !args_ms(req, "count", &count) ||
+	    !args_ms(req, "skip", &skip))
 		return;
 	e = errno_named(ename);
-	if ((strcmp(fault, "stall") == 0 || strcmp(fault, "accept-error") ==
-	    0) && (l = args_listener(req)) == NULL)
+	/* A stall without a name is the control thread's own. */
+	if (((strcmp(fault, "stall") == 0 && json_object_get(req->args,
+	    "name") != NULL) || strcmp(fault, "accept-error") == 0 ||
+	    strcmp(fault, "mute") == 0) && (l = args_listener(req)) == NULL)
 		return;
-	log_warnx("fault injected %s: %s%s%s%s", req->actor, fault,
-	    l != NULL ? " on listener '" : "", l != NULL ? l->name : "",
+	log_warnx("fault injected %s: %s%s%s%s", actor_format(req->actor, who),
+	    fault, l != NULL ? " on listener '" : "", l != NULL ? l->name : "",
 	    l != NULL ? "'" : "");
-	if (strcmp(fault, "stall") == 0 && ms >= 0)
+	if (strcmp(fault, "stall") == 0 && ms >= 0 && l == NULL) {
+		/* As a slow request would: whatever arrives meanwhile (other
+		 * requests, signals, completions) is handled together after. */
+		sleep_ms(ms);
+		ctl_reply(req, WSL_HR_S_OK, "injected: the control thread "
+		    "stalled", NULL);
+	} else if (strcmp(fault, "stall") == 0 && ms >= 0)
 		inject_stall(req, l, ms);
+	else if (strcmp(fault, "mute") == 0 && ms >= 0) {
+		lifecycle_mute(l, ms);
+		ctl_reply(req, WSL_HR_S_OK, "injected: its changes are told "
+		    "late", NULL);
+	}
 	else if (strcmp(fault, "accept-error") == 0 && e != 0 && count >= 0) {
 		/* The core counts in 32 bits: more is capped (that is,
 		 * for ever in practice). */
@@ -170,10 +225,11 @@ cmd_inject(struct ctl_request *req)
 		ctl_reply(req, WSL_HR_S_OK, "injected: allocation failures",
 		    NULL);
 		alloc_faults = count;
+		alloc_skip = skip > 0 ? skip : 0;
 	} else
 		ctl_reply(req, WSL_HR_E_INVALIDARG, "inject: the faults are "
-		    "stall {name, ms}, accept-error {name, errno, count}, "
-		    "sendmsg-error {errno, count}, alloc-fail {count}; errno "
+		    "stall {name?, ms}, mute {name, ms}, accept-error {name, errno, count}, "
+		    "sendmsg-error {errno, count}, alloc-fail {count, skip}; errno "
 		    "is EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED, EPIPE, "
 		    "ECONNRESET, EMSGSIZE or EPERM", NULL);
 }

@@ -3,12 +3,20 @@
  * Fault injection for tests (wsld --fault-injection): the `inject` command
  * is refused unless it was enabled at start.  Faults:
  *   stall {name, ms}             a listener's loop blocks, as a hung
- *                                handler would;
+ *                                handler would; without a name, the
+ *                                control thread does, as a slow request
+ *                                would;
+ *   mute {name, ms}              the listener's state changes are told
+ *                                (logged, stored, waited for) only after
+ *                                ms, as a busy control thread would be
+ *                                late;
  *   accept-error {name, errno, count}  its next accepts fail so;
  *   sendmsg-error {errno, count} the next descriptor hand-offs on the
  *                                control socket fail so;
- *   alloc-fail {count}           the next allocations of the control path
- *                                (and of JSON on the control thread) fail.
+ *   alloc-fail {count, skip}     after skip allocations (0), the next
+ *                                count allocations of the control thread
+ *                                fail: the daemon's own, JSON, and the
+ *                                listener core's (its loops are spared).
  */
 #ifndef WSL_INJECT_H
 #define WSL_INJECT_H
@@ -17,8 +25,18 @@
 #include <stddef.h>
 
 void inject_enable(bool);
-/* calloc, unless an allocation failure is due (control thread). */
+/* calloc and realloc, unless an allocation failure is due (control
+ * thread). */
 void *inject_calloc(size_t, size_t);
+void *inject_realloc(void *, size_t);
+/*
+ * JSON allocations that have failed on this thread (counted whether
+ * injected or real).  A parse that met one is not to be trusted even if it
+ * "succeeded": jansson drops a byte it has no memory to store and parses
+ * on (lex_save ignores strbuffer_append_byte's failure), so a string may
+ * come out with a character missing.
+ */
+unsigned long json_allocation_failures(void);
 /* A hand-off failure is due: true, with its errno. */
 bool inject_sendmsg_fault(int *err);
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Daemon-level listener operations (see listener.h).  Open and close run
- * asynchronously on the listener's loop; their completion callback, on that
- * loop, only records the result and activates an event on the control
- * base, so the rest happens on the control thread.
+ * The operations the daemon performs on a listener (see listener.h).
+ * Every core call is made with the caller's actor as the thread's tag,
+ * and followed by lifecycle_changed(), which logs and tells what it
+ * changed.  Open and close run asynchronously on the listener's loop;
+ * their completion, on that loop, only records the result and activates
+ * an event on the control loop, where the rest happens.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -15,21 +17,23 @@
 #include <event2/event.h>
 
 #include "control.h"
-#include "handler.h"
-#include "listener.h"
+#include "inject.h"
+#include "lifecycle.h"
 #include "log.h"
 
 static char pipe_dir[PATH_MAX] = WSL_RUNSTATEDIR "/wsld";
 
-struct op {
+struct listener_op {
 	struct wsld_listener *l;         /* a reference */
+	bool opening;
+	bool async;                      /* the core took it (WS_S_ASYNC) */
 	WS_ERROR *error;
 	struct completion c;
+	struct drain drain;              /* a close's wait for channels */
 	WS_LISTENER_STATE previous;
-	bool opening;
 	listener_done_fn *done;
 	void *arg;
-	char actor[96];
+	actor_t actor;
 };
 
 void
@@ -53,67 +57,6 @@ listener_state(struct wsld_listener *l)
 		(void)WsGetListenerProperty(l->ws, WS_LISTENER_PROPERTY_STATE,
 		    &s, sizeof(s), NULL);
 	return (s);
-}
-
-static void
-log_change(struct wsld_listener *l, WS_LISTENER_STATE from, const char *what,
-    HRESULT hr, const char *actor)
-{
-	WS_LISTENER_STATE to = listener_state(l);
-
-	if (from != to)
-		log_listener_event(LOG_INFO, l->name, (int)from, (int)to, true,
-		    hr, "%s -> %s (%s %s)", wsl_state_name((int)from),
-		    wsl_state_name((int)to), what, actor);
-}
-
-struct wsld_listener *
-listener_create(struct listener_spec *s, struct wsl_err *err,
-    const char *actor)
-{
-	struct wsld_listener *l;
-	WS_LISTENER_PROPERTY *props;
-	WS_ERROR *error = NULL;
-	WS_LISTENER *ws = NULL;
-	ULONG n = s->props.count;
-	HRESULT hr;
-
-	if (registry_find(s->name) != NULL) {
-		wsl_err_set(err, WSL_HR_ERROR_ALREADY_EXISTS,
-		    "a listener named '%s' already exists", s->name);
-		return (NULL);
-	}
-	/* The daemon's pipe directory goes with the given properties. */
-	if ((props = calloc(n + 1, sizeof(*props))) == NULL) {
-		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
-		return (NULL);
-	}
-	if (n > 0)
-		memcpy(props, s->props.props, n * sizeof(*props));
-	props[n].id = WSL_LISTENER_PROPERTY_PIPE_DIRECTORY;
-	props[n].value = pipe_dir;
-	props[n].valueSize = (ULONG)strlen(pipe_dir) + 1;
-	(void)WsCreateError(NULL, 0, &error);
-	hr = WsCreateListener(s->type, s->binding, props, n + 1, NULL, &ws,
-	    error);
-	free(props);
-	if (FAILED(hr)) {
-		wsl_err_set(err, hr, "%s", WslErrorText(error));
-		WsFreeError(error);
-		return (NULL);
-	}
-	WsFreeError(error);
-	l = registry_add(s->name, s->url, ws, s->handler_conf, s->handler,
-	    s->handler_state, s->definition);
-	if (l == NULL) {
-		(void)WsFreeListener(ws);
-		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
-		return (NULL);
-	}
-	s->handler_state = NULL; /* the listener has it now */
-	log_listener(LOG_INFO, l->name, "created %s, handler %s (%s)", l->url,
-	    l->handler->name, actor);
-	return (l);
 }
 
 /* The loop thread's half of a completion: record and hand over. */
@@ -152,16 +95,42 @@ completion_clear(struct completion *c)
 	c->ev = NULL;
 }
 
-static void op_done(struct op *, const char *);
+void
+listener_op_discard(struct listener_op *op)
+{
+	struct wsld_listener *l = op->l;
+
+	completion_clear(&op->c);
+	if (op->drain.done_ev != NULL)
+		event_free(op->drain.done_ev);
+	WsFreeError(op->error);
+	free(op);
+	listener_unref(l);
+}
+
+/* Answered: the caller hears, then the lifecycle (idle may follow). */
+static void
+op_done(struct listener_op *op, const char *text)
+{
+	struct wsld_listener *l = op->l;
+
+	if (op->done != NULL)
+		op->done(l, op->c.hr, text, op->previous, op->arg);
+	lifecycle_op_end(l, !op->opening);
+	listener_op_discard(op);
+}
 
 /* After a close: the handler's channels have finished, or were cut. */
 static void
-drained(struct wsld_listener *l, unsigned finished, unsigned cut, void *arg)
+drained(evutil_socket_t fd, short what, void *arg)
 {
-	struct op *op = arg;
+	struct listener_op *op = arg;
+	struct wsld_listener *l = op->l;
+	unsigned finished = op->drain.finished, cut = op->drain.cut;
 	char text[200];
 
-	l->draining--;
+	(void)fd;
+	(void)what;
 	if (finished + cut > 0)
 		log_listener(LOG_INFO, l->name, "close: %u channels finished, "
 		    "%u ended at the close timeout", finished, cut);
@@ -171,13 +140,15 @@ drained(struct wsld_listener *l, unsigned finished, unsigned cut, void *arg)
 }
 
 static void
-op_finish(struct op *op)
+op_finish(struct listener_op *op)
 {
 	struct wsld_listener *l = op->l;
 	const char *text = NULL;
 	HRESULT hr = op->c.hr;
 	ULONG ms = 5000;
 
+	/* What the completion changed is told before it is answered. */
+	lifecycle_changed(l);
 	if (FAILED(hr)) {
 		text = WslErrorText(op->error);
 		log_listener_event(LOG_WARNING, l->name, (int)op->previous,
@@ -185,38 +156,20 @@ op_finish(struct op *op)
 		    op->opening ? "open" : "close", text,
 		    wsl_hr_name(hr) != NULL ? wsl_hr_name(hr) : "?");
 	}
-	log_change(l, op->previous, op->opening ? "open" : "close", hr,
-	    op->actor);
-	if (op->opening && SUCCEEDED(hr) &&
-	    listener_state(l) == WS_LISTENER_STATE_OPEN)
+	/* This open made the listener OPEN: its handler starts accepting
+	 * (if the listener has faulted or closed since, it stops at once). */
+	if (op->opening && hr == S_OK)
 		l->handler->start(l);
-	/* Only a close that ran (not one refused because another is under
-	 * way or done: that one drains already). */
-	if (!op->opening && listener_state(l) == WS_LISTENER_STATE_CLOSED &&
-	    l->handler->drain != NULL && hr != WS_E_INVALID_OPERATION &&
-	    (op->previous == WS_LISTENER_STATE_OPEN ||
-	    op->previous == WS_LISTENER_STATE_FAULTED)) {
-		/* Graceful: the channels served get CLOSE_TIMEOUT to finish. */
+	/* This close ran from OPEN or FAULTED (the only asynchronous ones,
+	 * aborted or not): the channels served get CLOSE_TIMEOUT. */
+	if (!op->opening && op->async && l->handler->drain != NULL) {
 		(void)WsGetListenerProperty(l->ws,
 		    WS_LISTENER_PROPERTY_CLOSE_TIMEOUT, &ms, sizeof(ms), NULL);
-		l->draining++;
-		l->handler->drain(l, ms, drained, op);
+		op->drain.timeout_ms = ms;
+		l->handler->drain(l, &op->drain);
 		return;
 	}
 	op_done(op, text);
-}
-
-static void
-op_done(struct op *op, const char *text)
-{
-	struct wsld_listener *l = op->l;
-
-	if (op->done != NULL)
-		op->done(l, op->c.hr, text, op->previous, op->arg);
-	completion_clear(&op->c);
-	WsFreeError(op->error);
-	free(op);
-	listener_op_end(l);
 }
 
 /* The control thread's half of a completion. */
@@ -228,161 +181,198 @@ op_event(evutil_socket_t fd, short what, void *arg)
 	op_finish(arg);
 }
 
-static struct op *
-op_new(struct wsld_listener *l, bool opening, listener_done_fn *done,
-    void *arg, const char *actor)
+struct listener_op *
+listener_op_new(struct wsld_listener *l, bool opening)
 {
-	struct op *op;
+	struct listener_op *op;
 
-	if ((op = calloc(1, sizeof(*op))) == NULL)
+	if ((op = inject_calloc(1, sizeof(*op))) == NULL)
 		return (NULL);
 	if (completion_init(&op->c, op_event, op) < 0 ||
-	    WsCreateError(NULL, 0, &op->error) != S_OK) {
+	    WsCreateError(NULL, 0, &op->error) != S_OK ||
+	    (!opening && (op->drain.done_ev = event_new(control_base, -1, 0,
+		drained, op)) == NULL)) {
 		completion_clear(&op->c);
+		WsFreeError(op->error);
 		free(op);
 		return (NULL);
 	}
-	listener_op_begin(l);
+	listener_ref(l);
 	op->l = l;
 	op->opening = opening;
-	op->done = done;
-	op->arg = arg;
-	op->previous = listener_state(l);
-	snprintf(op->actor, sizeof(op->actor), "%s", actor);
 	return (op);
 }
 
 /* A socket handed to wsld goes to the core for this open. */
 static void
-give_socket(struct wsld_listener *l)
+give_to_core(struct wsld_listener *l)
 {
 	int fd;
 
-	if (l->adopt_fd < 0)
+	if (l->given.fd < 0)
 		return;
-	fd = l->adopt_fd;
-	if (l->adopt_keep)
-		fd = fcntl(l->adopt_fd, F_DUPFD_CLOEXEC, 3);
+	fd = l->given.fd;
+	if (l->given.keep)
+		fd = fcntl(l->given.fd, F_DUPFD_CLOEXEC, 3);
 	else
-		l->adopt_fd = -1;
+		l->given.fd = -1;
 	if (fd >= 0 && WslAdoptListenerSocket(l->ws, fd, NULL) == S_OK)
-		l->socket_origin = l->adopt_origin; /* if the core uses it */
+		l->given.in_use = l->given.origin; /* if the core uses it */
 	else if (fd >= 0)
 		close(fd); /* not CREATED: the open fails anyway */
 }
 
-static void
-start(struct wsld_listener *l, bool opening, listener_done_fn *done,
-    void *arg, const char *actor)
+void
+listener_op_start(struct listener_op *op, listener_done_fn *done, void *arg,
+    actor_t actor)
 {
+	struct wsld_listener *l = op->l;
 	WS_ASYNC_CONTEXT ctx;
+	struct wsl_err err;
 	WS_STRING url;
-	struct op *op;
+	uint64_t since = l->life.told;
 	HRESULT hr;
+	int from;
 
-	if ((op = op_new(l, opening, done, arg, actor)) == NULL) {
+	op->done = done;
+	op->arg = arg;
+	op->actor = actor;
+	op->previous = listener_state(l);
+	if (!lifecycle_may_change(l, actor, op->opening ? "open" : "close",
+	    &err)) {
 		if (done != NULL)
-			done(l, WSL_HR_E_OUTOFMEMORY, "out of memory",
-			    listener_state(l), arg);
+			done(l, err.hr, err.text, op->previous, arg);
+		listener_op_discard(op);
 		return;
 	}
+	lifecycle_op_begin(l, !op->opening);
 	ctx = completion_context(&op->c);
-	if (opening)
-		give_socket(l);
+	if (op->opening)
+		give_to_core(l);
 	/* Not op->c.hr: with WS_S_ASYNC the loop may have completed (and
 	 * written op->c.hr) before the call returns here. */
-	if (opening) {
+	WslSetCallerTag(actor);
+	if (op->opening) {
 		url.chars = l->url;
 		url.length = (ULONG)strlen(l->url);
 		hr = WsOpenListener(l->ws, &url, &ctx, op->error);
 	} else
 		hr = WsCloseListener(l->ws, &ctx, op->error);
-	if (hr != WS_S_ASYNC) {
-		op->c.hr = hr; /* completed (or refused) synchronously */
-		op_finish(op);
+	WslSetCallerTag(0);
+	/* The state it left, exactly (the loop may have moved on from the
+	 * one read above). */
+	if (SUCCEEDED(hr) && (from = lifecycle_call_from(l, since, op->opening ?
+	    WSL_OPERATION_OPEN : WSL_OPERATION_CLOSE)) >= 0)
+		op->previous = (WS_LISTENER_STATE)from;
+	if (hr == WS_S_ASYNC) {
+		op->async = true;
+		lifecycle_changed(l);
+		return;
 	}
+	op->c.hr = hr; /* completed (or refused) synchronously */
+	op_finish(op);
+}
+
+static void
+start_new(struct wsld_listener *l, bool opening, listener_done_fn *done,
+    void *arg, actor_t actor)
+{
+	struct listener_op *op;
+
+	if ((op = listener_op_new(l, opening)) == NULL) {
+		if (done != NULL)
+			done(l, WSL_HR_E_OUTOFMEMORY, "out of memory",
+			    listener_state(l), arg);
+		return;
+	}
+	listener_op_start(op, done, arg, actor);
 }
 
 void
 listener_open(struct wsld_listener *l, listener_done_fn *done, void *arg,
-    const char *actor)
+    actor_t actor)
 {
-	start(l, true, done, arg, actor);
+	start_new(l, true, done, arg, actor);
 }
 
 void
 listener_close(struct wsld_listener *l, listener_done_fn *done, void *arg,
-    const char *actor)
+    actor_t actor)
 {
-	start(l, false, done, arg, actor);
+	start_new(l, false, done, arg, actor);
 }
 
 HRESULT
-listener_abort(struct wsld_listener *l, WSL_ABORT_RESULT *r, const char *actor)
+listener_abort(struct wsld_listener *l, WSL_ABORT_RESULT *r, actor_t actor)
 {
+	char who[ACTOR_TEXT];
 	HRESULT hr;
 
+	WslSetCallerTag(actor);
 	hr = WslAbortListenerEx(l->ws, r, NULL);
-	if (SUCCEEDED(hr)) {
+	WslSetCallerTag(0);
+	if (SUCCEEDED(hr))
 		log_listener(LOG_INFO, l->name, "abort in %s: %u pending "
 		    "accepts cancelled, %u queued connections reset%s%s (%s)",
 		    wsl_state_name((int)r->previousState),
 		    (unsigned int)r->pendingAccepts,
 		    (unsigned int)r->queuedReset,
 		    r->pendingOpen ? ", the pending open aborted" : "",
-		    r->pendingClose ? ", the pending close aborted" : "", actor);
-		log_change(l, r->previousState, "abort", hr, actor);
-	}
+		    r->pendingClose ? ", the pending close aborted" : "",
+		    actor_format(actor, who));
+	lifecycle_changed(l);
 	return (hr);
 }
 
 HRESULT
-listener_reset(struct wsld_listener *l, struct wsl_err *err, const char *actor)
+listener_reset(struct wsld_listener *l, struct wsl_err *err, actor_t actor,
+    WS_LISTENER_STATE *previous)
 {
-	WS_LISTENER_STATE previous = listener_state(l);
 	WS_ERROR *error = NULL;
+	uint64_t since = l->life.told;
 	HRESULT hr;
+	int from;
 
-	/* The channels of the last open are still finishing: a new open
-	 * would serve new ones before that close has answered. */
-	if (l->draining > 0)
+	*previous = listener_state(l);
+	if (!lifecycle_may_change(l, actor, "reset", err))
+		return (err->hr);
+	/* The close has not answered: its channels are still finishing, and
+	 * a new open would serve new ones before that close has answered. */
+	if (l->life.closes > 0)
 		return (wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
-		    "reset is not allowed while a close is still waiting for "
-		    "its channels (at most the close timeout)"));
+		    "reset is not allowed while a close of listener '%s' is "
+		    "still finishing (its channels get up to the close "
+		    "timeout)", l->name));
 	(void)WsCreateError(NULL, 0, &error);
+	WslSetCallerTag(actor);
 	if (FAILED(hr = WsResetListener(l->ws, error)))
 		wsl_err_set(err, hr, "%s", WslErrorText(error));
-	else
-		log_listener_event(LOG_INFO, l->name, (int)previous,
-		    WS_LISTENER_STATE_CREATED, true, hr, "%s -> CREATED (reset %s)",
-		    wsl_state_name((int)previous), actor);
+	WslSetCallerTag(0);
+	/* CLOSED if it changed anything, else it was CREATED already. */
+	if (SUCCEEDED(hr))
+		*previous = (from = lifecycle_call_from(l, since,
+		    WSL_OPERATION_RESET)) >= 0 ? (WS_LISTENER_STATE)from :
+		    WS_LISTENER_STATE_CREATED;
 	WsFreeError(error);
+	lifecycle_changed(l);
 	return (hr);
 }
 
-HRESULT
-listener_free(struct wsld_listener *l, struct wsl_err *err, const char *actor)
+void
+listener_give_socket(struct wsld_listener *l, int fd, bool keep,
+    const char *origin)
 {
-	WS_LISTENER_STATE s = listener_state(l);
-	HRESULT hr;
+	if (l->given.fd >= 0)
+		close(l->given.fd);
+	l->given.fd = fd;
+	l->given.keep = keep;
+	l->given.origin = origin;
+}
 
-	if (s != WS_LISTENER_STATE_CREATED && s != WS_LISTENER_STATE_CLOSED)
-		return (wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
-		    "free is not allowed when the listener is %s (close it "
-		    "first)", wsl_state_name((int)s)));
-	if (l->ops > 0)
-		return (wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
-		    "free is not allowed while an operation is in progress "
-		    "(a close still waiting for its channels)"));
-	l->handler->release(l);
-	if (FAILED(hr = WsFreeListener(l->ws))) {
-		/* Raced with a state change; the handler restarts on open. */
-		return (wsl_err_set(err, hr, "free is not allowed when the "
-		    "listener is %s", wsl_state_name((int)listener_state(l))));
-	}
-	l->handler->destroy(l->handler_state);
-	l->handler_state = NULL;
-	log_listener(LOG_INFO, l->name, "freed (%s)", actor);
-	registry_remove(l);
-	return (S_OK);
+void
+listener_count(struct wsld_listener *l, WSL_CHANNEL_OUTCOME outcome,
+    WSL_FAILURE reason)
+{
+	if (l != NULL && l->ws != NULL)
+		(void)WslCountChannel(l->ws, outcome, reason);
 }

@@ -9,35 +9,45 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "listener.h"
+#include "lifecycle.h"
 #include "notify.h"
 
 static char last_status[256];
 static bool ready;
 static bool manager;                /* NOTIFY_SOCKET was set: someone hears */
+static bool stopping;               /* STOPPING=1 sent: nothing after it */
+
+struct tally {
+	size_t n, by_state[6];
+};
+
+static void
+count(struct wsld_listener *l, void *arg)
+{
+	struct tally *t = arg;
+
+	if (!l->life.bound)
+		return;
+	t->n++;
+	t->by_state[listener_state(l)]++;
+}
 
 void
 notify_summary(char *buf, size_t size)
 {
 	static const char *const names[] = { "created", "opening", "open",
 		"faulted", "closing", "closed" };
-	struct wsld_listener **all;
-	size_t n, i, by_state[6] = { 0 };
+	struct tally t = { 0, { 0 } };
 	const char *sep = ": ";
+	size_t i;
 	int off;
 
-	if ((all = registry_sorted(&n)) == NULL) {
-		snprintf(buf, size, "out of memory");
-		return;
-	}
-	for (i = 0; i < n; i++)
-		by_state[listener_state(all[i])]++;
-	registry_free_sorted(all, n);
-	off = snprintf(buf, size, "%zu listener%s", n, n == 1 ? "" : "s");
+	lifecycle_foreach(count, &t);
+	off = snprintf(buf, size, "%zu listener%s", t.n, t.n == 1 ? "" : "s");
 	for (i = 0; i < 6 && off > 0 && (size_t)off < size; i++)
-		if (by_state[i] > 0) {
+		if (t.by_state[i] > 0) {
 			off += snprintf(buf + off, size - (size_t)off, "%s%zu %s",
-			    sep, by_state[i], names[i]);
+			    sep, t.by_state[i], names[i]);
 			sep = ", ";
 		}
 }
@@ -56,17 +66,19 @@ send_status(const char *prefix)
 void
 notify_ready(void)
 {
+	if (stopping)
+		return;
 	ready = true;
 	manager = getenv("NOTIFY_SOCKET") != NULL;
 	send_status("READY=1\n");
 }
 
-void
-notify_status(void)
+static void
+update_status(void)
 {
 	char status[256];
 
-	if (!ready || !manager)
+	if (!ready || !manager || stopping)
 		return;
 	notify_summary(status, sizeof(status));
 	if (strcmp(status, last_status) != 0)
@@ -74,10 +86,27 @@ notify_status(void)
 }
 
 void
+notify_changed(struct wsld_listener *l, const WSL_TRANSITION *t)
+{
+	(void)t;
+	if (l->life.bound)
+		update_status();
+}
+
+void
+notify_freed(struct wsld_listener *l)
+{
+	(void)l;
+	update_status();
+}
+
+void
 notify_reloading(void)
 {
 	struct timespec ts;
 
+	if (stopping)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	/* MONOTONIC_USEC ties the message to this reload (systemd 253+). */
 	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
@@ -91,6 +120,8 @@ notify_reloaded(const char *error)
 {
 	char msg[600];
 
+	if (stopping)
+		return; /* STOPPING=1 is the last word */
 	if (error == NULL) {
 		send_status("READY=1\n");
 		return;
@@ -106,5 +137,6 @@ void
 notify_stopping(void)
 {
 	ready = false;
+	stopping = true;
 	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 }

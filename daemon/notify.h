@@ -4,15 +4,22 @@
  * listener configured to open at start has opened or failed, a STATUS=
  * line that follows every state change ("5 listeners: 4 open, 1
  * faulted"), RELOADING=1 and READY=1 around a reload, STOPPING=1.  Without
- * NOTIFY_SOCKET these do nothing.
+ * NOTIFY_SOCKET these do nothing; after STOPPING=1 nothing else is sent.
  */
 #ifndef WSL_NOTIFY_H
 #define WSL_NOTIFY_H
 
 #include <stddef.h>
 
+#include "webservices.h"
+
+struct wsld_listener;
+
 void notify_ready(void);
-void notify_status(void);               /* only when it changed */
+/* STATUS= follows the named listeners' states (lifecycle.h): sent when the
+ * summary changed. */
+void notify_changed(struct wsld_listener *, const WSL_TRANSITION *);
+void notify_freed(struct wsld_listener *);
 void notify_reloading(void);
 void notify_reloaded(const char *error); /* NULL: it succeeded */
 void notify_stopping(void);

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "config-apply.h"
 #include "control.h"
+#include "inject.h"
 #include "log.h"
 #include "notify.h"
 #include "reload.h"
@@ -39,12 +40,6 @@ reload_init(const char *config, const char *sock, const char *dir)
 	snprintf(pipe_dir, sizeof(pipe_dir), "%s", dir);
 }
 
-bool
-reload_busy(void)
-{
-	return (running != NULL);
-}
-
 static void
 count(json_t *outcomes, json_t *result)
 {
@@ -68,14 +63,17 @@ static void
 applied(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 {
 	struct reload *r = arg;
-	json_t *result;
+	json_t *result = NULL;
 	char summary[700];
 
-	result = json_pack("{s:s,s:O}", "config", config_path, "listeners",
-	    outcomes);
-	count(outcomes, result);
-	if (r->notes[0] != '\0')
-		json_object_set_new(result, "notes", json_string(r->notes));
+	if (outcomes != NULL &&
+	    (result = json_pack("{s:s,s:O}", "config", config_path,
+	    "listeners", outcomes)) != NULL) {
+		count(outcomes, result);
+		if (r->notes[0] != '\0')
+			json_object_set_new(result, "notes",
+			    json_string(r->notes));
+	}
 	if (SUCCEEDED(hr))
 		snprintf(summary, sizeof(summary), "reloaded %.200s: %lld added, "
 		    "%lld removed, %lld changed, %lld unchanged%s%.400s", config_path,
@@ -84,6 +82,9 @@ applied(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 		    json_integer_value(json_object_get(result, "changed")),
 		    json_integer_value(json_object_get(result, "unchanged")),
 		    r->notes[0] != '\0' ? "; " : "", r->notes);
+	else if (hr == WSL_HR_WS_E_OPERATION_ABORTED)
+		snprintf(summary, sizeof(summary), "reload of %.200s: %.400s",
+		    config_path, text);
 	else
 		snprintf(summary, sizeof(summary), "reload of %.200s applied, but "
 		    "not everywhere: %.400s", config_path, text);
@@ -112,12 +113,33 @@ notes(struct reload *r)
 		    "next start", r->notes[0] != '\0' ? "; " : "", dir);
 }
 
+/* Nothing changed: say why, to the log, the service manager, the caller. */
+static int
+refuse(struct reload *r, actor_t actor, struct wsl_err *err)
+{
+	char who[ACTOR_TEXT], why[sizeof(err->text)];
+
+	snprintf(why, sizeof(why), "%s", err->text);
+	wsl_err_set(err, err->hr, "%s; nothing changed", why);
+	log_warnx("reload (%s): %s", actor_format(actor, who), err->text);
+	notify_reloaded(err->text);
+	if (r != NULL) {
+		conf_free(&r->conf);
+		json_decref(r->none);
+		free(r);
+	}
+	return (-1);
+}
+
 int
-reload_start(const char *actor, reload_done_fn *done, void *arg,
+reload_start(actor_t actor, reload_done_fn *done, void *arg,
     struct wsl_err *err)
 {
+	struct access_table *access;
 	struct reload *r;
-	char why[1024];
+	struct plan *plan;
+	char why[1024], who[ACTOR_TEXT];
+	int c;
 
 	if (running != NULL) {
 		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
@@ -129,30 +151,38 @@ reload_start(const char *actor, reload_done_fn *done, void *arg,
 		    "started without a configuration file: nothing to reload");
 		return (-1);
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
-		return (-1);
-	}
 	notify_reloading();
-	if (conf_load(config_path, &r->conf, why, sizeof(why)) < 0) {
-		log_warnx("reload (%s): %s; nothing changed", actor, why);
-		notify_reloaded(why);
-		wsl_err_set(err, WSL_HR_WS_E_INVALID_FORMAT, "%s; nothing "
-		    "changed", why);
-		free(r);
-		return (-1);
+	if ((r = inject_calloc(1, sizeof(*r))) == NULL) {
+		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
+		return (refuse(NULL, actor, err));
 	}
-	log_info("reload of %s (%s)", config_path, actor);
-	access_configure(r->conf.access); /* takes effect at once */
+	if ((c = conf_load(config_path, &r->conf, why, sizeof(why))) < 0) {
+		wsl_err_set(err, c == CONF_NO_MEMORY ? WSL_HR_E_OUTOFMEMORY :
+		    WSL_HR_WS_E_INVALID_FORMAT, "%s", why);
+		return (refuse(r, actor, err));
+	}
+	/* Everything is made ready before anything changes. */
+	if ((access = access_prepare(r->conf.access)) == NULL ||
+	    (r->none = json_object()) == NULL) {
+		access_discard(access);
+		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
+		return (refuse(r, actor, err));
+	}
+	if ((plan = config_apply_prepare(r->conf.listeners != NULL ?
+	    r->conf.listeners : r->none, NULL,
+	    actor_on_behalf(ACTOR_RELOAD, actor), err)) == NULL) {
+		access_discard(access);
+		return (refuse(r, actor, err));
+	}
+	log_info("reload of %s (%s)", config_path, actor_format(actor, who));
+	access_commit(access); /* takes effect at once */
 	control_set_limits((size_t)r->conf.max_clients,
 	    r->conf.request_timeout_ms);
 	r->done = done;
 	r->arg = arg;
 	notes(r);
 	running = r;
-	r->none = json_object();
-	config_apply(r->conf.listeners != NULL ? r->conf.listeners : r->none,
-	    NULL, "by a reload", applied, r);
+	config_apply_start(plan, applied, r);
 	return (0);
 }
 

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "actor.h"
 #include "webservices.h"
 
 /* The file to read (NULL: none), and what cannot change without a
@@ -20,9 +21,8 @@ void reload_init(const char *config, const char *control_socket,
     const char *pipe_dir);
 typedef void reload_done_fn(HRESULT, const char *text, json_t *result,
     void *arg);
-/* Starts a reload, or fails at once (err set, done not called). */
-int reload_start(const char *actor, reload_done_fn *, void *arg,
-    struct wsl_err *err);
-bool reload_busy(void);
+/* Starts a reload, or fails at once (err set, done not called) having
+ * changed nothing: a broken file, no memory, another reload running. */
+int reload_start(actor_t, reload_done_fn *, void *arg, struct wsl_err *err);
 
 #endif

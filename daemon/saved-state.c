@@ -58,9 +58,10 @@ saved_state_add(json_t *doc, struct wsld_listener *l, WS_LISTENER_STATE s)
 	if (l->ws == NULL || WslGetListenerInfo(l->ws, &info) != S_OK)
 		return;
 	json_object_set_new(json_object_get(doc, "listeners"), l->name,
-	    json_pack("{s:O,s:b,s:s,s:b,s:o}", "definition", l->definition,
-	    "from-config", l->from_config, "state", wsl_state_name((int)s),
-	    "stored", l->stored, "counters", counters_json(&info.counters)));
+	    json_pack("{s:O,s:b,s:s,s:b,s:o}", "definition",
+	    l->conf.definition, "from-config", l->conf.from_config, "state",
+	    wsl_state_name((int)s), "stored", l->fdstore.stored, "counters",
+	    counters_json(&info.counters)));
 }
 
 const json_t *

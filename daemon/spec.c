@@ -15,7 +15,7 @@ spec_name_ok(const char *name)
 {
 	size_t i, n = strlen(name);
 
-	if (n == 0 || n > 64 || !isalnum((unsigned char)name[0]))
+	if (n == 0 || n > LISTENER_NAME_MAX || !isalnum((unsigned char)name[0]))
 		return (false);
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&

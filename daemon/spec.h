@@ -14,10 +14,12 @@
 #include "props.h"
 #include "webservices.h"
 
+#define LISTENER_NAME_MAX 64            /* bytes, spec_name_ok() says */
+
 struct handler_type;
 
 struct listener_spec {
-	char name[65];
+	char name[LISTENER_NAME_MAX + 1];
 	const char *url;                 /* borrowed from the object */
 	WS_CHANNEL_BINDING binding;
 	WS_CHANNEL_TYPE type;

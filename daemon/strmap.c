@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "strmap.h"
+#include "ws-internal.h"
 
 struct entry {
 	struct entry *next;
@@ -38,11 +39,11 @@ strmap_new(void)
 {
 	struct strmap *m;
 
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = ws_calloc(1, sizeof(*m))) == NULL)
 		return (NULL);
 	m->nbuckets = 16;
-	if ((m->buckets = calloc(m->nbuckets, sizeof(*m->buckets))) == NULL) {
-		free(m);
+	if ((m->buckets = ws_calloc(m->nbuckets, sizeof(*m->buckets))) == NULL) {
+		ws_free(m);
 		return (NULL);
 	}
 	return (m);
@@ -59,10 +60,10 @@ strmap_free(struct strmap *m)
 	for (i = 0; i < m->nbuckets; i++)
 		for (e = m->buckets[i]; e != NULL; e = next) {
 			next = e->next;
-			free(e);
+			ws_free(e);
 		}
-	free(m->buckets);
-	free(m);
+	ws_free(m->buckets);
+	ws_free(m);
 }
 
 static struct entry **
@@ -90,7 +91,7 @@ grow(struct strmap *m)
 	struct entry **nb, *e, *next;
 	size_t i, n = m->nbuckets * 2;
 
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+	if ((nb = ws_calloc(n, sizeof(*nb))) == NULL)
 		return; /* keep working with longer chains */
 	for (i = 0; i < m->nbuckets; i++)
 		for (e = m->buckets[i]; e != NULL; e = next) {
@@ -98,7 +99,7 @@ grow(struct strmap *m)
 			e->next = nb[hash(e->key) & (n - 1)];
 			nb[hash(e->key) & (n - 1)] = e;
 		}
-	free(m->buckets);
+	ws_free(m->buckets);
 	m->buckets = nb;
 	m->nbuckets = n;
 }
@@ -112,7 +113,7 @@ strmap_put(struct strmap *m, const char *key, void *value)
 	p = slot(m, key);
 	if (*p != NULL)
 		return (-EEXIST);
-	if ((e = malloc(sizeof(*e) + len + 1)) == NULL)
+	if ((e = ws_malloc(sizeof(*e) + len + 1)) == NULL)
 		return (-ENOMEM);
 	memcpy(e->key, key, len + 1);
 	e->value = value;
@@ -134,9 +135,22 @@ strmap_remove(struct strmap *m, const char *key)
 		return (NULL);
 	*p = e->next;
 	value = e->value;
-	free(e);
+	ws_free(e);
 	m->count--;
 	return (value);
+}
+
+void *
+strmap_set(struct strmap *m, const char *key, void *value)
+{
+	struct entry *e = *slot(m, key);
+	void *old;
+
+	if (e == NULL)
+		return (NULL);
+	old = e->value;
+	e->value = value;
+	return (old);
 }
 
 size_t

@@ -3,6 +3,7 @@
  * A hash map from NUL-terminated strings to pointers: listener names in the
  * daemon, peer addresses of UDP channels in the core.  Lookups cost O(1)
  * whatever the number of entries.  Not thread-safe: each map has one owner.
+ * Memory comes from the core's allocator (WslSetAllocator).
  */
 #ifndef WSL_STRMAP_H
 #define WSL_STRMAP_H
@@ -16,6 +17,9 @@ void strmap_free(struct strmap *); /* values are not freed */
 void *strmap_get(const struct strmap *, const char *);
 int strmap_put(struct strmap *, const char *, void *); /* -ENOMEM, -EEXIST */
 void *strmap_remove(struct strmap *, const char *);
+/* A new value for a key that is there (no allocation); the old value, or
+ * NULL (and nothing done) when the key is not there. */
+void *strmap_set(struct strmap *, const char *, void *);
 size_t strmap_count(const struct strmap *);
 /* Calls fn for each entry; fn may not modify the map. */
 void strmap_foreach(const struct strmap *, void (*)(const char *, void *, void *),

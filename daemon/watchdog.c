@@ -9,7 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
-#include "registry.h"
+#include "lifecycle.h"
 #include "watchdog.h"
 
 static struct event *tick_ev;
@@ -22,57 +22,52 @@ answer(void *arg)
 {
 	struct wsld_listener *l = arg;
 
-	atomic_store(&l->pings_answered, atomic_load(&l->pings_sent));
+	atomic_store(&l->watchdog.answered, atomic_load(&l->watchdog.sent));
 }
 
 /* Has l's loop answered the last ping?  Then send the next. */
-static bool
-alive(struct wsld_listener *l, uint64_t now)
+static void
+check(struct wsld_listener *l, void *arg)
 {
-	unsigned int sent = atomic_load(&l->pings_sent);
+	bool *ok = arg;
+	uint64_t now = (uint64_t)wsl_now_ms();
+	unsigned int sent = atomic_load(&l->watchdog.sent);
 
 	if (l->ws == NULL)
-		return (true);
-	if (atomic_load(&l->pings_answered) != sent) {
-		if (l->stalled_since_ms == 0) {
-			l->stalled_since_ms = now - period_ms;
+		return;
+	if (atomic_load(&l->watchdog.answered) != sent) {
+		if (l->watchdog.stalled_since_ms == 0) {
+			l->watchdog.stalled_since_ms = now - period_ms;
 			log_listener(LOG_WARNING, l->name, "its event loop has "
 			    "not answered for %llu ms: the watchdog is not fed "
 			    "while it stalls", (unsigned long long)period_ms);
 		}
-		return (false);
+		*ok = false;
+		return;
 	}
-	if (l->stalled_since_ms != 0) {
+	if (l->watchdog.stalled_since_ms != 0) {
 		log_listener(LOG_INFO, l->name, "its event loop answers again "
 		    "after %llu ms", (unsigned long long)(now -
-		    l->stalled_since_ms));
-		l->stalled_since_ms = 0;
+		    l->watchdog.stalled_since_ms));
+		l->watchdog.stalled_since_ms = 0;
 	}
-	l->ping.run = answer;
-	l->ping.arg = l;
-	atomic_store(&l->pings_sent, sent + 1);
-	if (WslPostTask(l->ws, &l->ping) != S_OK)
-		atomic_store(&l->pings_sent, sent); /* going away */
-	return (true);
+	l->watchdog.ping.run = answer;
+	l->watchdog.ping.arg = l;
+	atomic_store(&l->watchdog.sent, sent + 1);
+	if (WslPostTask(l->ws, &l->watchdog.ping) != S_OK)
+		atomic_store(&l->watchdog.sent, sent); /* going away */
 }
 
+/* Every loop, named or not (a replaced one finishing its channels). */
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct wsld_listener **all;
-	uint64_t now = (uint64_t)wsl_now_ms();
-	size_t n, i;
 	bool ok = true;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if ((all = registry_sorted(&n)) == NULL)
-		return; /* no memory: no ping either */
-	for (i = 0; i < n; i++)
-		if (!alive(all[i], now))
-			ok = false;
-	registry_free_sorted(all, n);
+	lifecycle_foreach(check, &ok);
 	if (ok)
 		(void)sd_notify(0, "WATCHDOG=1");
 	else if (!stalled)

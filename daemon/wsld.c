@@ -2,7 +2,9 @@
 /*
  * wsld: the listener daemon.  The main thread runs the control loop
  * (control socket, signals, start-up and shutdown); every listener runs
- * its own loop on its own thread (daemon/ws-loop.c).
+ * its own loop on its own thread (daemon/ws-loop.c).  What happens to a
+ * listener is lifecycle.c's to tell; this file only starts things and
+ * turns signals into a reload or the stop.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -30,15 +32,13 @@
 #include "fdstore.h"
 #include "handler.h"
 #include "inject.h"
+#include "lifecycle.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
-#include "registry.h"
 #include "reload.h"
-#include "saved-state.h"
+#include "shutdown.h"
 #include "watchdog.h"
-
-#define SHUTDOWN_GRACE_MS 30000
 
 static struct {
 	const char *config;
@@ -49,8 +49,6 @@ static struct {
 } opt;
 
 static int ready_fd = -1;       /* to the waiting parent, when detached */
-static bool shutting_down;
-static struct event *grace_ev;
 static struct conf conf;
 static json_t *saved;           /* what the previous wsld left, or NULL */
 static json_t *no_listeners;
@@ -162,7 +160,7 @@ started(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 
 	(void)outcomes;
 	(void)arg;
-	if (FAILED(hr))
+	if (FAILED(hr) && text != NULL)
 		log_warnx("start: %s", text);
 	activation_discard_rest();
 	json_decref(saved);
@@ -177,82 +175,6 @@ started(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 	log_info("ready: %s", status);
 }
 
-/*
- * Shutdown: abort what is opening, close what is open or faulted, wait
- * for what is closing; once every listener is CREATED or CLOSED (and no
- * reload or replaced listener is still busy), save the state for the next
- * wsld when sockets are handed over, free them all and leave the loop.
- * Runs again at every state change.
- */
-static void
-shutdown_step(void)
-{
-	struct wsld_listener **all;
-	WSL_ABORT_RESULT r;
-	struct wsl_err err;
-	WS_LISTENER_STATE s;
-	json_t *doc;
-	size_t n, i;
-	bool busy = reload_busy() || config_apply_busy();
-
-	if ((all = registry_sorted(&n)) == NULL)
-		fatalx("out of memory");
-	for (i = 0; i < n; i++) {
-		s = listener_state(all[i]);
-		if (s == WS_LISTENER_STATE_OPENING)
-			(void)listener_abort(all[i], &r, "at shutdown");
-		else if (s == WS_LISTENER_STATE_OPEN ||
-		    s == WS_LISTENER_STATE_FAULTED)
-			listener_close(all[i], NULL, NULL, "at shutdown");
-	}
-	/* Only now: a close may have finished (or not) in the meantime, and
-	 * its answer must have been handled before the listener goes. */
-	for (i = 0; i < n; i++) {
-		s = listener_state(all[i]);
-		if (all[i]->ops > 0 || (s != WS_LISTENER_STATE_CREATED &&
-		    s != WS_LISTENER_STATE_CLOSED))
-			busy = true;
-	}
-	if (!busy && fdstore_enabled()) {
-		doc = saved_state_new();
-		for (i = 0; i < n; i++)
-			saved_state_add(doc, all[i], all[i]->state_at_stop);
-		if (fdstore_put_state(doc) == 0)
-			log_info("fd store: the state of %zu listeners saved "
-			    "for the next start", n);
-		json_decref(doc);
-	}
-	if (!busy)
-		for (i = 0; i < n; i++)
-			if (listener_free(all[i], &err, "at shutdown") != S_OK)
-				busy = true;
-	registry_free_sorted(all, n);
-	if (!busy && registry_count() == 0)
-		event_base_loopbreak(control_base);
-}
-
-static void
-state_changed(struct wsld_listener *l)
-{
-	waiters_check(l);
-	fdstore_sync(l);
-	config_apply_changed(l);
-	notify_status();
-	if (shutting_down)
-		shutdown_step();
-}
-
-static void
-grace_expired(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	log_warnx("shutdown: listeners did not close within %d ms; exiting",
-	    SHUTDOWN_GRACE_MS);
-	exit(1);
-}
-
 static void
 reloaded(HRESULT hr, const char *text, json_t *result, void *arg)
 {
@@ -260,41 +182,6 @@ reloaded(HRESULT hr, const char *text, json_t *result, void *arg)
 	(void)text;
 	(void)result;
 	(void)arg;
-	if (shutting_down)
-		shutdown_step();
-}
-
-/*
- * Going down.  Sockets that outlive wsld are handed over, with the
- * connections queued on them: those of socket units always, and with the
- * fd store every open one.  The others close as documented: queued
- * connections closed, channels given CLOSE_TIMEOUT.
- */
-static void
-stop(void)
-{
-	struct timeval tv = { SHUTDOWN_GRACE_MS / 1000, 0 };
-	struct wsld_listener **all;
-	size_t n, i;
-
-	if ((all = registry_sorted(&n)) == NULL)
-		fatalx("out of memory");
-	for (i = 0; i < n; i++) {
-		all[i]->state_at_stop = listener_state(all[i]);
-		if (all[i]->state_at_stop == WS_LISTENER_STATE_OPEN &&
-		    (fdstore_enabled() || all[i]->adopt_keep))
-			(void)WslHandOverListener(all[i]->ws);
-	}
-	registry_free_sorted(all, n);
-	if (fdstore_enabled())
-		fdstore_hand_over();
-	notify_stopping();
-	shutting_down = true;
-	watchdog_stop();
-	control_shutdown();
-	grace_ev = evtimer_new(control_base, grace_expired, NULL);
-	evtimer_add(grace_ev, &tv);
-	shutdown_step();
 }
 
 static void
@@ -304,15 +191,15 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	(void)arg;
-	if (shutting_down)
+	if (shutdown_started())
 		return;
 	if (sig == SIGHUP) {
-		if (reload_start("by SIGHUP", reloaded, NULL, &err) < 0)
+		if (reload_start(actor_signal(ACTOR_NONE, SIGHUP), reloaded,
+		    NULL, &err) < 0)
 			log_warnx("SIGHUP: %s", err.text);
 		return;
 	}
-	log_info("%s: closing every listener", strsignal((int)sig));
-	stop();
+	shutdown_start((int)sig);
 }
 
 /* Detach: the parent exits once the child is ready (0) or has failed. */
@@ -352,6 +239,9 @@ main(int argc, char **argv)
 	struct event *sigev[3];
 	char sockpath[PATH_MAX], pipedir[PATH_MAX], tmp[PATH_MAX], err[1024];
 	char confpath[PATH_MAX];
+	struct access_table *grants;
+	struct wsl_err apply_err;
+	struct plan *plan;
 	const char *config, *env;
 	size_t i;
 	int fd;
@@ -406,7 +296,8 @@ main(int argc, char **argv)
 	WslInitialize(); /* before any base: listener loops signal ours */
 	if ((control_base = event_base_new()) == NULL)
 		fatalx("cannot create the control event loop");
-	registry_init(control_base, state_changed);
+	if (lifecycle_init(control_base) < 0)
+		fatalx("out of memory");
 	for (i = 0; i < 3; i++) {
 		sigev[i] = evsignal_new(control_base, sigs[i], signal_cb, NULL);
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) < 0)
@@ -433,7 +324,9 @@ main(int argc, char **argv)
 	if (conf.read_only_socket != NULL && control_listen(control_base,
 	    conf.read_only_socket, NULL, true) < 0)
 		return (1);
-	access_configure(conf.access);
+	if ((grants = access_prepare(conf.access)) == NULL)
+		fatalx("out of memory");
+	access_commit(grants);
 	if (config != NULL)
 		control_set_limits((size_t)conf.max_clients,
 		    conf.request_timeout_ms);
@@ -441,9 +334,13 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, sockpath, fd >= 0 ? " (from systemd)" : "",
 	    pipedir, fdstore_enabled() ? ", fd store" : "");
 	reload_init(config, sockpath, pipedir);
-	no_listeners = json_object();
-	config_apply(conf.listeners != NULL ? conf.listeners : no_listeners,
-	    saved, "at start", started, NULL);
+	if ((no_listeners = json_object()) == NULL ||
+	    (plan = config_apply_prepare(conf.listeners != NULL ?
+	    conf.listeners : no_listeners, saved,
+	    actor_internal(ACTOR_START), &apply_err)) == NULL)
+		fatalx("start: %s", no_listeners != NULL ? apply_err.text :
+		    "out of memory");
+	config_apply_start(plan, started, NULL);
 	(void)watchdog_start(control_base);
 	event_base_dispatch(control_base);
 
@@ -454,8 +351,7 @@ main(int argc, char **argv)
 	handler_exec_cleanup();
 	for (i = 0; i < 3; i++)
 		event_free(sigev[i]);
-	if (grace_ev != NULL)
-		event_free(grace_ev);
+	shutdown_end();
 	event_base_free(control_base);
 	log_info("stopped");
 	return (0);

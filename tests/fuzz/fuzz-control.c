@@ -25,9 +25,9 @@
 
 #include "cmd.h"
 #include "control.h"
+#include "lifecycle.h"
 #include "listener.h"
 #include "log.h"
-#include "registry.h"
 
 #define MAX_LINES 32
 #define MAX_STEPS 100000
@@ -53,12 +53,6 @@ getaddrinfo(const char *node, const char *service,
 	return (real(node, service, &h, res));
 }
 
-static void
-changed(struct wsld_listener *l)
-{
-	waiters_check(l);
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -74,7 +68,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	WslInitialize();
 	if ((control_base = event_base_new()) == NULL)
 		abort();
-	registry_init(control_base, changed);
+	if (lifecycle_init(control_base) < 0)
+		abort();
 	return (0);
 }
 
@@ -87,7 +82,7 @@ request(const char *line, size_t len)
 
 	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return;
-	snprintf(req->actor, sizeof(req->actor), "by the fuzzer");
+	req->actor = actor_peer(0, 1);
 	if (FAILED(wsl_request_decode(line, len, &wr, &err))) {
 		req->root = wr.root;
 		ctl_reply(req, err.hr, err.text, NULL);
@@ -101,38 +96,36 @@ request(const char *line, size_t len)
 	(void)event_base_loop(control_base, EVLOOP_NONBLOCK);
 }
 
+/* Close it (abort it first if opening), or free it once it can be. */
+static void
+finish_one(struct wsld_listener *l, void *arg)
+{
+	WSL_ABORT_RESULT r;
+	WS_LISTENER_STATE s = listener_state(l);
+	bool *busy = arg;
+
+	*busy = true;
+	if (s == WS_LISTENER_STATE_OPENING)
+		(void)listener_abort(l, &r, actor_peer(0, 1));
+	else if (s == WS_LISTENER_STATE_OPEN || s == WS_LISTENER_STATE_FAULTED)
+		listener_close(l, NULL, NULL, actor_peer(0, 1));
+	else if (lifecycle_freeable(l))
+		lifecycle_free_later(l, actor_peer(0, 1));
+}
+
 /* Close and free every listener, waiting for what is in progress. */
 static void
 clean_up(void)
 {
-	struct wsld_listener **all;
-	WSL_ABORT_RESULT r;
-	struct wsl_err err;
-	WS_LISTENER_STATE s;
-	size_t n, i, step;
+	size_t step;
 	bool busy;
 
 	for (step = 0;; step++) {
 		if (step == MAX_STEPS)
 			abort(); /* something never finishes: a real bug */
-		if ((all = registry_sorted(&n)) == NULL)
-			abort();
 		busy = false;
-		for (i = 0; i < n; i++) {
-			s = listener_state(all[i]);
-			if (s == WS_LISTENER_STATE_OPENING)
-				(void)listener_abort(all[i], &r, "fuzz");
-			else if (s == WS_LISTENER_STATE_OPEN ||
-			    s == WS_LISTENER_STATE_FAULTED)
-				listener_close(all[i], NULL, NULL, "fuzz");
-			s = listener_state(all[i]);
-			if (all[i]->ops > 0 || (s != WS_LISTENER_STATE_CREATED &&
-			    s != WS_LISTENER_STATE_CLOSED) ||
-			    listener_free(all[i], &err, "fuzz") != S_OK)
-				busy = true;
-		}
-		registry_free_sorted(all, n);
-		if (!busy && registry_count() == 0)
+		lifecycle_foreach(finish_one, &busy);
+		if (!busy)
 			break;
 		(void)event_base_loop(control_base, EVLOOP_ONCE);
 	}

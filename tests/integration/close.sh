@@ -42,7 +42,7 @@ C=$!
 until_true state_is d CLOSED
 run "$WSLCTL" reset d
 expect "reset while the close waits for its channels: exit 4" 4 "$RC"
-expect_match "... saying why" "still waiting for its channels" "$ERR"
+expect_match "... saying why" "a close of listener 'd' is still finishing" "$ERR"
 touch "$T/go2"
 wait $P
 until_true file_has "$T/close4" "d CLOSED"

@@ -51,8 +51,8 @@ expect_match "not one connection refused or broken across the restart" \
     "$(cat "$T/load")"
 diag "$(cat "$T/load")"
 
-expect "the first wsld stored its state last, after STOPPING=1" \
-    "STOPPING=1|STATUS=stopping FDSTORE=1|FDNAME=_wsld_state" \
+expect "the first wsld stored its state as the stop began, then STOPPING=1 last" \
+    "FDSTORE=1|FDNAME=_wsld_state STOPPING=1|STATUS=stopping" \
     "$(sysd_msgs 1 | tail -2 | tr '\n' ' ' | sed 's/ $//')"
 expect "the second one got the open listeners' sockets and the state" \
     "_wsld_state extra pipe web" \

@@ -34,7 +34,8 @@ for sig in TERM INT; do
 	expect "SIG$sig: the pipe socket is removed" "gone" \
 	    "$([ -e "$T/pipes/p.sock" ] && echo there || echo gone)"
 	expect_match "SIG$sig: the log says every listener was freed" \
-	    "listener 'spare': freed \(at shutdown\)" "$(cat "$T/wsld.log")"
+	    "listener 'spare': freed \(at shutdown \(SIG$sig\)\)" \
+	    "$(cat "$T/wsld.log")"
 done
 
 # A second wsld on a socket that answers refuses to start.
