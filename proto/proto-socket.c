@@ -50,43 +50,65 @@ wsl_send_fd(int sock, const void *buf, size_t len, int fd)
 }
 
 /*
- * Receive bytes and at most one descriptor (close-on-exec).  Extra
- * descriptors, which a well-behaved daemon never sends, are closed.
+ * Receive bytes and the descriptors that came with them (close-on-exec):
+ * up to max of them in fds, *n how many; more are closed (and more than
+ * WSL_RECV_FDS_MAX the kernel drops itself).
  */
 ssize_t
-wsl_recv_fd(int sock, void *buf, size_t len, int *fd)
+wsl_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max,
+    size_t *n)
 {
 	union {
 		struct cmsghdr hdr;
-		char space[CMSG_SPACE(sizeof(int) * 4)];
+		char space[CMSG_SPACE(sizeof(int) * WSL_RECV_FDS_MAX)];
 	} cm;
 	struct iovec iov = { buf, len };
 	struct msghdr msg;
 	struct cmsghdr *c;
-	ssize_t n;
+	ssize_t got;
 	size_t i, count;
-	int got;
+	int fd;
 
+	*n = 0;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = cm.space;
 	msg.msg_controllen = sizeof(cm.space);
-	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
-		return (n);
+	if ((got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		return (got);
 	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < count; i++) {
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = got;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*n < max)
+				fds[(*n)++] = fd;
 			else
-				close(got);
+				close(fd);
 		}
 	}
-	return (n);
+	return (got);
+}
+
+/* At most one descriptor: extra ones, which a well-behaved daemon never
+ * sends, are closed. */
+ssize_t
+wsl_recv_fd(int sock, void *buf, size_t len, int *fd)
+{
+	int fds[WSL_RECV_FDS_MAX];
+	size_t n, i;
+	ssize_t got;
+
+	got = wsl_recv_fds(sock, buf, len, fds, WSL_RECV_FDS_MAX, &n);
+	for (i = 0; i < n; i++) {
+		if (*fd < 0)
+			*fd = fds[i];
+		else
+			close(fds[i]);
+	}
+	return (got);
 }
 
 bool

@@ -119,6 +119,11 @@ size_t wsl_lines_partial(const struct wsl_lines *); /* after the last \n */
  * wsl_recv_fd, *fd must be -1 on entry. */
 ssize_t wsl_send_fd(int sock, const void *, size_t, int fd);
 ssize_t wsl_recv_fd(int sock, void *, size_t, int *fd);
+/* Every descriptor that came (up to max, the rest closed), for those who
+ * must tell one from two. */
+#define WSL_RECV_FDS_MAX 8
+ssize_t wsl_recv_fds(int sock, void *, size_t, int *fds, size_t max,
+    size_t *n);
 
 /*
  * After a read of 0 bytes: has the peer closed?  On a stream socket, 0 is

@@ -834,45 +834,6 @@ take_line(struct client *c, char *line, size_t len)
 	wsl_reply_clear(&rep);
 }
 
-/* recvmsg(), closing nothing: every descriptor is returned (up to max)
- * so that a reply with two is seen; those beyond max are closed. */
-static ssize_t
-recv_fds(int s, char *buf, size_t len, int *fds, int max, int *n)
-{
-	union {
-		struct cmsghdr hdr;
-		char space[CMSG_SPACE(sizeof(int) * 8)];
-	} cm;
-	struct iovec iov = { buf, len };
-	struct msghdr msg;
-	struct cmsghdr *c;
-	size_t i, k;
-	ssize_t got;
-	int fd;
-
-	*n = 0;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.space;
-	msg.msg_controllen = sizeof(cm.space);
-	if ((got = recvmsg(s, &msg, MSG_CMSG_CLOEXEC)) < 0)
-		return (got);
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < k; i++) {
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*n < max)
-				fds[(*n)++] = fd;
-			else
-				close(fd);
-		}
-	}
-	return (got);
-}
-
 /*
  * Read what there is.  wsld attaches a descriptor to the first byte of
  * its reply, and recvmsg() stops right after the bytes it came with, so
@@ -883,11 +844,14 @@ read_client(struct client *c)
 {
 	char buf[65536], *nl;
 	long long before = c->newlines, owner;
-	int fds[8], nfds, i;
+	int fds[WSL_RECV_FDS_MAX], i;
+	size_t k, got;
 	ssize_t n;
-	size_t k;
+	int nfds;
 
-	n = recv_fds(c->fd, buf, sizeof(buf), fds, 8, &nfds);
+	/* Every descriptor: a reply with two must be seen as such. */
+	n = wsl_recv_fds(c->fd, buf, sizeof(buf), fds, WSL_RECV_FDS_MAX, &got);
+	nfds = (int)got;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
