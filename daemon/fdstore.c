@@ -117,7 +117,7 @@ fdstore_hand_over(void)
 }
 
 int
-fdstore_put_state(const json_t *doc)
+fdstore_put_state(const json_t *doc, bool replace)
 {
 	char *text;
 	size_t len, off = 0;
@@ -136,8 +136,11 @@ fdstore_put_state(const json_t *doc)
 	    errno == EINTR))
 		if (n > 0)
 			off += (size_t)n;
-	if (off == len)
+	if (off == len) {
+		if (replace)
+			fdstore_remove(FDSTORE_STATE_NAME);
 		r = put(FDSTORE_STATE_NAME, fd);
+	}
 	else
 		log_warn("fd store: writing the state");
 	close(fd);

@@ -35,8 +35,9 @@ void fdstore_remove(const char *name);
  * state, not what has been told so far), then keep them all stored
  * whatever their listeners do. */
 void fdstore_hand_over(void);
-/* Store the state document; 0 or -1. */
-int fdstore_put_state(const json_t *);
+/* Store the state document; 0 or -1.  replace: drop the one stored
+ * before. */
+int fdstore_put_state(const json_t *, bool replace);
 /* The state document passed at start (fd), or NULL; closes fd. */
 json_t *fdstore_read_state(int fd);
 

@@ -4,7 +4,8 @@
  * listener configured to open at start has opened or failed, a STATUS=
  * line that follows every state change ("5 listeners: 4 open, 1
  * faulted"), RELOADING=1 and READY=1 around a reload, STOPPING=1.  Without
- * NOTIFY_SOCKET these do nothing; after STOPPING=1 nothing else is sent.
+ * NOTIFY_SOCKET these do nothing; after STOPPING=1 none of them is sent
+ * (only the fd store's messages may follow).
  */
 #ifndef WSL_NOTIFY_H
 #define WSL_NOTIFY_H

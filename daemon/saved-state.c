@@ -64,6 +64,19 @@ saved_state_add(json_t *doc, struct wsld_listener *l, WS_LISTENER_STATE s)
 	    counters_json(&info.counters)));
 }
 
+void
+saved_state_final(json_t *doc, struct wsld_listener *l)
+{
+	WSL_LISTENER_INFO info;
+	json_t *entry = json_object_get(json_object_get(doc, "listeners"),
+	    l->name);
+
+	if (entry != NULL && l->ws != NULL &&
+	    WslGetListenerInfo(l->ws, &info) == S_OK)
+		(void)json_object_set_new(entry, "counters",
+		    counters_json(&info.counters));
+}
+
 const json_t *
 saved_state_find(const json_t *doc, const char *name)
 {

@@ -21,6 +21,9 @@ struct wsld_listener;
 json_t *saved_state_new(void);
 /* Add l, in the state given (the one it had when the stop began). */
 void saved_state_add(json_t *, struct wsld_listener *, WS_LISTENER_STATE);
+/* l's counters once it has closed: what it served after the stop began
+ * counts too (its state stays the one it had then). */
+void saved_state_final(json_t *, struct wsld_listener *);
 /* The entry for name, or NULL (also for a document of another version). */
 const json_t *saved_state_find(const json_t *, const char *name);
 /* An entry's state (-1 if missing or transient) and counters. */

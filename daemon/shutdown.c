@@ -21,6 +21,8 @@
 static bool stopping;
 static actor_t actor;
 static struct event *grace_ev;
+static json_t *saved;      /* the state stored as the stop began */
+static bool saved_final;   /* ... and later counters were noted in it */
 
 bool
 shutdown_started(void)
@@ -48,28 +50,48 @@ save(struct wsld_listener *l, void *doc)
 		    listener_state(l));
 }
 
+/*
+ * Stored at once, so that a stop cut short (the grace, a kill) still
+ * leaves the state; stored again at the end with the counters of what
+ * the listeners served meanwhile (channels in flight at the start).
+ */
 static void
 save_state(void)
 {
-	json_t *doc;
-
-	if ((doc = saved_state_new()) == NULL) {
+	if ((saved = saved_state_new()) == NULL) {
 		log_warnx("fd store: no memory to save the listeners' state");
 		return;
 	}
-	lifecycle_foreach(save, doc);
-	if (fdstore_put_state(doc) == 0)
+	lifecycle_foreach(save, saved);
+	if (fdstore_put_state(saved, false) == 0)
 		log_info("fd store: the state of %zu listeners saved for the "
-		    "next start", json_object_size(json_object_get(doc,
+		    "next start", json_object_size(json_object_get(saved,
 		    "listeners")));
-	json_decref(doc);
 }
 
 static void
 finish_if_done(void)
 {
-	if (lifecycle_alive() == 0)
-		event_base_loopbreak(control_base);
+	if (lifecycle_alive() > 0)
+		return;
+	if (saved != NULL && saved_final &&
+	    fdstore_put_state(saved, true) < 0)
+		log_warnx("fd store: the final counters were not saved; the "
+		    "state saved as the stop began stays");
+	json_decref(saved);
+	saved = NULL;
+	event_base_loopbreak(control_base);
+}
+
+/* Closed and idle: its counters are final; it may go. */
+static void
+free_closed(struct wsld_listener *l)
+{
+	if (saved != NULL && l->life.bound) {
+		saved_state_final(saved, l);
+		saved_final = true;
+	}
+	lifecycle_free_later(l, actor);
 }
 
 /* Close it as a close command would; free it once it can be. */
@@ -94,7 +116,7 @@ stop_one(struct wsld_listener *l, void *arg)
 		break;
 	default:
 		if (lifecycle_freeable(l))
-			lifecycle_free_later(l, actor);
+			free_closed(l);
 		break;
 	}
 }
@@ -172,7 +194,7 @@ void
 shutdown_idle(struct wsld_listener *l)
 {
 	if (stopping && lifecycle_freeable(l))
-		lifecycle_free_later(l, actor);
+		free_closed(l);
 }
 
 void

@@ -10,7 +10,9 @@
  *     (or the start) in progress is answered and stops where it is;
  *  3. every listener is closed as a close command would (an opening one
  *     aborted first), its channels given CLOSE_TIMEOUT, and freed once
- *     idle; when none is left, the control loop ends and wsld exits 0.
+ *     idle; when none is left, the state is stored again with the final
+ *     counters (what was in flight at step 1 counted), the control loop
+ *     ends and wsld exits 0.
  * After SHUTDOWN_GRACE_MS the channels still finishing are cut (a close
  * timeout longer than the grace is cut short); if the stop still has not
  * ended SHUTDOWN_HURRY_MS later (a loop that no longer answers), wsld

@@ -141,9 +141,10 @@ expect "the first wsld exited 0" 0 \
 expect "... within the close timeout, not the grace" yes \
     "$([ $(((t1 - t0) / 1000000)) -lt 10000 ] && echo yes)"
 diag "restart took $(((t1 - t0) / 1000000)) ms"
-expect "its last messages: the state, then STOPPING=1 (no READY=1 after)" \
-    "FDSTORE=1|FDNAME=_wsld_state STOPPING=1|STATUS=stopping" \
-    "$(sysd_msgs 1 | tail -2 | tr '\n' ' ' | sed 's/ $//')"
+expect "the state was stored before STOPPING=1, and nothing but it after" \
+    "FDSTORE=1|FDNAME=_wsld_state STOPPING=1|STATUS=stopping FDSTOREREMOVE=1|FDNAME=_wsld_state FDSTORE=1|FDNAME=_wsld_state" \
+    "$(sysd_msgs 1 | sed -n '/_wsld_state/,$p' | tr '\n' ' ' |
+    sed 's/ $//')"
 expect "the FAULTED listener is still FAULTED after the restart" FAULTED \
     "$(state down)"
 touch "$T/go4"

@@ -51,9 +51,10 @@ expect_match "not one connection refused or broken across the restart" \
     "$(cat "$T/load")"
 diag "$(cat "$T/load")"
 
-expect "the first wsld stored its state as the stop began, then STOPPING=1 last" \
-    "FDSTORE=1|FDNAME=_wsld_state STOPPING=1|STATUS=stopping" \
-    "$(sysd_msgs 1 | tail -2 | tr '\n' ' ' | sed 's/ $//')"
+expect "the first wsld stored its state as the stop began, and again at its end" \
+    "FDSTORE=1|FDNAME=_wsld_state STOPPING=1|STATUS=stopping FDSTOREREMOVE=1|FDNAME=_wsld_state FDSTORE=1|FDNAME=_wsld_state" \
+    "$(sysd_msgs 1 | grep -E '_wsld_state|STOPPING' | tr '\n' ' ' |
+    sed 's/ $//')"
 expect "the second one got the open listeners' sockets and the state" \
     "_wsld_state extra pipe web" \
     "$(awk -F'\t' '$1 == "START" && $2 == 2 { print $5 }' "$SYSD_LOG" |
