@@ -189,5 +189,20 @@ finish() {
 	exit $_failed
 }
 
-# Whatever happens, no daemon outlives its test.
-trap '[ -n "$WSLD_PID" ] && kill -KILL "$WSLD_PID" 2>/dev/null; [ -n "${WSL_KEEP_TMP:-}" ] || rm -rf "$T"' EXIT INT TERM
+# wsld is still there (not exited, not a zombie).
+wsld_alive() {
+	[ -n "$WSLD_PID" ] && [ -d "/proc/$WSLD_PID" ] &&
+	    ! grep -q '^State:.*Z' "/proc/$WSLD_PID/status" 2>/dev/null
+}
+
+# bail WHY: the test cannot go on (wsld died); say so once and stop.
+bail() {
+	echo "Bail out! $*"
+	sed 's/^/# /' "$T/wsld.log" 2>/dev/null | tail -20
+	exit 1
+}
+
+# Whatever happens, no daemon outlives its test; a signal (the deadline's
+# TERM, an interrupt) ends the test too, not just the command it was in.
+trap '[ -n "$WSLD_PID" ] && kill -KILL "$WSLD_PID" 2>/dev/null; [ -n "${WSL_KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,22 @@ wait_bounded(pthread_cond_t *cv, pthread_mutex_t *mu,
 			fflush(stdout);
 			abort();
 		}
+}
+
+void
+poll_bounded(bool (*ready)(void *), void *arg, const char *what)
+{
+	long long until = wsl_now_ms() + HARNESS_DEADLINE_S * 1000LL;
+
+	while (!ready(arg)) {
+		if (wsl_now_ms() > until) {
+			printf("Bail out! waited %d s for %s\n",
+			    HARNESS_DEADLINE_S, what);
+			fflush(stdout);
+			abort();
+		}
+		sched_yield();
+	}
 }
 
 static bool

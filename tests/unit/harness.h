@@ -36,6 +36,10 @@ void done_cb(HRESULT, WS_CALLBACK_MODEL, void *);
 WS_ASYNC_CONTEXT done_ctx(struct done *);
 HRESULT done_wait(struct done *, int count); /* hr of the count-th; bounded */
 
+/* Poll ready(arg) until true, at most HARNESS_DEADLINE_S (then the test
+ * stops, saying what it waited for). */
+void poll_bounded(bool (*ready)(void *), void *arg, const char *what);
+
 /* Holds the listener's loop inside a task until released. */
 struct gate {
 	pthread_mutex_t mu;

@@ -505,6 +505,12 @@ sync_accept_thread(void *arg)
 	return (NULL);
 }
 
+static bool
+accept_queued(void *l)
+{
+	return (pending_accepts(l) > 0);
+}
+
 static void
 blocked_sync_accept_returns_aborted(void **state)
 {
@@ -516,8 +522,7 @@ blocked_sync_accept_returns_aborted(void **state)
 	assert_int_equal(WsCreateChannelForListener(a.l, NULL, 0, &a.ch, NULL),
 	    S_OK);
 	assert_int_equal(pthread_create(&t, NULL, sync_accept_thread, &a), 0);
-	while (pending_accepts(a.l) == 0)
-		sched_yield(); /* until the accept is queued */
+	poll_bounded(accept_queued, a.l, "the synchronous accept to be queued");
 	assert_int_equal(WsAbortListener(a.l, NULL), S_OK);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(a.hr, WS_E_OPERATION_ABORTED);
