@@ -82,7 +82,9 @@ actor_format(actor_t a, char buf[ACTOR_TEXT])
 		    c, c[0] ? ")" : "");
 		break;
 	case ACTOR_REPLACED:
-		snprintf(buf, ACTOR_TEXT, "as replaced by a reload%s%s%s",
+	case ACTOR_REMOVED:
+		snprintf(buf, ACTOR_TEXT, "as %s by a reload%s%s%s",
+		    actor_kind(a) == ACTOR_REPLACED ? "replaced" : "removed",
 		    c[0] ? " (" : "", c, c[0] ? ")" : "");
 		break;
 	case ACTOR_SHUTDOWN:

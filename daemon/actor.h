@@ -23,7 +23,8 @@ enum actor_kind {
 	ACTOR_PEER,       /* a control client */
 	ACTOR_START,      /* the configuration, at start */
 	ACTOR_RELOAD,     /* a reload, asked by a client or by SIGHUP */
-	ACTOR_REPLACED,   /* a listener a reload replaced or removed */
+	ACTOR_REPLACED,   /* a listener a reload replaced */
+	ACTOR_REMOVED,    /* a listener a reload removed */
 	ACTOR_SHUTDOWN,   /* a stop, on a signal */
 };
 

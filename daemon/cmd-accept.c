@@ -92,6 +92,8 @@ done(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	req->cancel = NULL; /* answered from here on (see cmd-wait.c) */
+	req->data = NULL;
 	if (SUCCEEDED(op->c.hr)) {
 		channel = describe_peer(op->ch);
 		cfd = WslDetachChannelFd(op->ch);

@@ -55,6 +55,10 @@ finish(struct waiter *w, HRESULT hr, const char *text, int reached)
 
 	listener_ref(l);
 	waiter_free(w);
+	/* Answered from here on: a reply that cannot be sent drops the
+	 * client, and that must not cancel this wait a second time. */
+	req->cancel = NULL;
+	req->data = NULL;
 	if (l->ws == NULL)
 		ctl_reply(req, hr, text, json_pack("{s:s}", "name", l->name));
 	else if ((o = describe_listener(l)) == NULL)

@@ -93,27 +93,36 @@ same_address(const char *a, const char *b)
 		strcmp(x.path, y.path) == 0));
 }
 
-/* Equal but for "open", which only says what to do at creation. */
+/* Does every key of a but "open" have an equal value in b? */
+static bool
+covered(const json_t *a, const json_t *b)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)a, key, v)
+		if (strcmp(key, "open") != 0 &&
+		    !json_equal(v, json_object_get(b, key)))
+			return (false);
+	return (true);
+}
+
+/* Equal but for "open", which only says what to do at creation; without
+ * allocating, so that no lack of memory passes for a change. */
 static bool
 same_definition(const json_t *a, const json_t *b)
 {
-	json_t *x = json_copy((json_t *)a), *y = json_copy((json_t *)b);
-	bool same;
-
-	(void)json_object_del(x, "open");
-	(void)json_object_del(y, "open");
-	same = x != NULL && y != NULL && json_equal(x, y);
-	json_decref(x);
-	json_decref(y);
-	return (same);
+	return (covered(a, b) && covered(b, a));
 }
 
 /* Replaced or removed: freed as soon as it is closed and idle. */
 static void
-retire(struct wsld_listener *l)
+retire(struct item *it, enum actor_kind why)
 {
+	struct wsld_listener *l = it->old;
+
 	lifecycle_unbind(l);
-	l->conf.retired = true;
+	l->conf.retired = actor_on_behalf(why, it->plan->actor);
 	config_apply_idle(l);
 }
 
@@ -127,8 +136,8 @@ config_apply_changed(struct wsld_listener *l, const WSL_TRANSITION *t)
 void
 config_apply_idle(struct wsld_listener *l)
 {
-	if (l->conf.retired && lifecycle_freeable(l))
-		lifecycle_free_later(l, actor_internal(ACTOR_REPLACED));
+	if (l->conf.retired != 0 && lifecycle_freeable(l))
+		lifecycle_free_later(l, l->conf.retired);
 }
 
 static void
@@ -139,8 +148,10 @@ release_holds(struct plan *p)
 
 	for (i = 0; i < p->n; i++) {
 		it = &p->items[i];
-		if (it->old != NULL)
+		if (it->old != NULL) {
 			lifecycle_release(it->old, p);
+			it->old->conf.intended = -1;
+		}
 		if (it->l != NULL) {
 			lifecycle_release(it->l, p);
 			it->l->conf.intended = -1;
@@ -190,8 +201,9 @@ answer(struct plan *p, HRESULT hr, const char *why)
 
 	for (i = 0; i < p->n; i++) {
 		it = &p->items[i];
-		l = it->action == UNCHANGED || it->action == REMOVE ? it->old :
-		    it->l;
+		/* The listener the name leads to (the old one, unless the
+		 * new one took over). */
+		l = it->action == ADD || it->replaced ? it->l : it->old;
 		o = json_pack("{s:s,s:s}", "name", it->name, "action",
 		    action_names[it->action]);
 		if (l != NULL && l->ws != NULL && it->action != REMOVE)
@@ -329,12 +341,20 @@ take_over(struct item *it)
 {
 	struct plan *p = it->plan;
 
+	/* A socket unit's socket goes with the name, whatever the state
+	 * (hand_over moved it already for an OPEN one). */
+	if (it->old->given.keep && it->old->given.fd >= 0 && it->same_address) {
+		listener_give_socket(it->l, it->old->given.fd, true,
+		    it->old->given.origin);
+		it->old->given.fd = -1;
+	}
+
 	lifecycle_replace(it->old, it->l);
 	lifecycle_release(it->old, p);
 	lifecycle_hold(it->l, p);
 	it->l->conf.intended = it->target;
 	it->replaced = true;
-	retire(it->old);
+	retire(it, ACTOR_REPLACED);
 }
 
 /*
@@ -408,7 +428,7 @@ phase_two(struct plan *p)
 			continue;
 		if (it->action == REMOVE) {
 			lifecycle_release(it->old, p);
-			retire(it->old);
+			retire(it, ACTOR_REMOVED);
 			continue;
 		}
 		if (it->action == CHANGE)
@@ -446,8 +466,13 @@ config_apply_start(struct plan *p, apply_done_fn *done, void *arg)
 		}
 		if (FAILED(it->hr))
 			continue;
-		if (it->old != NULL && it->action != UNCHANGED)
+		if (it->old != NULL && it->action != UNCHANGED) {
 			lifecycle_hold(it->old, p);
+			/* Until its successor takes the name, a stop saves it
+			 * in the state its successor is to have. */
+			if (it->action == CHANGE)
+				it->old->conf.intended = it->target;
+		}
 		if (it->l != NULL && it->action == ADD) {
 			lifecycle_hold(it->l, p);
 			it->l->conf.intended = it->target;
@@ -463,6 +488,12 @@ config_apply_interrupt(void)
 
 	if (p == NULL)
 		return;
+	/* Everything is done but the answer: give the real one. */
+	if (p->phase == 2 && p->pending == 0) {
+		event_del(p->next_ev);
+		finish(p);
+		return;
+	}
 	running = NULL;
 	p->interrupted = true;
 	release_holds(p);
@@ -503,6 +534,8 @@ prepare_item(struct item *it, struct wsl_err *err)
 		return (S_OK);
 	if (spec_parse(it->name, it->def, NULL, &spec, &e, where,
 	    sizeof(where)) < 0) {
+		if (e.hr == WSL_HR_E_OUTOFMEMORY)
+			goto oom;
 		fail(it, e.hr, "bad definition: %s", e.text);
 		return (S_OK);
 	}

@@ -12,6 +12,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "activation.h"
 #include "fdstore.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -84,14 +85,14 @@ fdstore_changed(struct wsld_listener *l, const WSL_TRANSITION *t)
 	store_if_open(l);
 }
 
-/* The socket under the name is the successor's now (handed over), or the
- * successor binds its own when it opens. */
+/* The socket under the name is the successor's now (handed over, it is
+ * opening on it): the entry stays while it does; the successor's own
+ * changes keep it or drop it from then on. */
 void
 fdstore_replaced(struct wsld_listener *old, struct wsld_listener *new)
 {
 	new->fdstore.stored = old->fdstore.stored;
 	old->fdstore.stored = false;
-	store_if_open(new);
 }
 
 void
@@ -117,7 +118,7 @@ fdstore_hand_over(void)
 }
 
 int
-fdstore_put_state(const json_t *doc, bool replace)
+fdstore_put_state(const json_t *doc, bool final)
 {
 	char *text;
 	size_t len, off = 0;
@@ -136,11 +137,10 @@ fdstore_put_state(const json_t *doc, bool replace)
 	    errno == EINTR))
 		if (n > 0)
 			off += (size_t)n;
-	if (off == len) {
-		if (replace)
-			fdstore_remove(FDSTORE_STATE_NAME);
-		r = put(FDSTORE_STATE_NAME, fd);
-	}
+	if (off == len &&
+	    (r = put(final ? FDSTORE_FINAL_STATE_NAME : FDSTORE_STATE_NAME,
+	    fd)) == 0 && final)
+		fdstore_remove(FDSTORE_STATE_NAME);
 	else
 		log_warn("fd store: writing the state");
 	close(fd);
@@ -148,19 +148,41 @@ fdstore_put_state(const json_t *doc, bool replace)
 	return (r);
 }
 
-json_t *
-fdstore_read_state(int fd)
+static json_t *
+read_state(int fd, const char *name)
 {
 	json_error_t e;
 	json_t *doc = NULL;
 
 	if (lseek(fd, 0, SEEK_SET) < 0)
-		log_warn("fd store: the saved state cannot be read");
+		log_warn("fd store: the saved state %s cannot be read", name);
 	else if ((doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &e)) == NULL)
-		log_warnx("fd store: the saved state cannot be read (%s); "
-		    "listeners start as configured", e.text);
+		log_warnx("fd store: the saved state %s cannot be read (%s)",
+		    name, e.text);
 	close(fd);
 	/* Consumed: a crash later must not bring back a stale state. */
-	fdstore_remove(FDSTORE_STATE_NAME);
+	fdstore_remove(name);
+	return (doc);
+}
+
+json_t *
+fdstore_read_state(void)
+{
+	json_t *doc = NULL;
+	int final, first;
+
+	final = activation_take(FDSTORE_FINAL_STATE_NAME);
+	first = activation_take(FDSTORE_STATE_NAME);
+	if (final >= 0)
+		doc = read_state(final, FDSTORE_FINAL_STATE_NAME);
+	if (first >= 0 && doc == NULL)
+		doc = read_state(first, FDSTORE_STATE_NAME);
+	else if (first >= 0) {
+		close(first); /* the final one supersedes it */
+		fdstore_remove(FDSTORE_STATE_NAME);
+	}
+	if (doc == NULL && (final >= 0 || first >= 0))
+		log_warnx("fd store: no saved state could be read; listeners "
+		    "start as configured");
 	return (doc);
 }

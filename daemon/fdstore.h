@@ -17,7 +17,10 @@
 
 #include "webservices.h"
 
-#define FDSTORE_STATE_NAME "_wsld_state" /* no listener name starts so */
+/* The state stored as a stop begins, and the one with the final counters
+ * stored at its end (no listener name starts with '_'). */
+#define FDSTORE_STATE_NAME "_wsld_state"
+#define FDSTORE_FINAL_STATE_NAME "_wsld_state_end"
 
 struct wsld_listener;
 
@@ -35,10 +38,12 @@ void fdstore_remove(const char *name);
  * state, not what has been told so far), then keep them all stored
  * whatever their listeners do. */
 void fdstore_hand_over(void);
-/* Store the state document; 0 or -1.  replace: drop the one stored
- * before. */
-int fdstore_put_state(const json_t *, bool replace);
-/* The state document passed at start (fd), or NULL; closes fd. */
-json_t *fdstore_read_state(int fd);
+/* Store the state document; 0 or -1.  final: the one made at the end of
+ * a stop, stored under its own name before the first one is dropped, so
+ * that one of them is always there. */
+int fdstore_put_state(const json_t *, bool final);
+/* The state a previous wsld left (the final one if it got that far), or
+ * NULL; both are taken out of the store. */
+json_t *fdstore_read_state(void);
 
 #endif

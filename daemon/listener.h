@@ -72,7 +72,8 @@ struct wsld_listener {
 	struct {
 		json_t *definition;      /* as given, without "name" */
 		bool from_config;        /* a reload may change or remove it */
-		bool retired;            /* replaced or removed: freed when idle */
+		actor_t retired;         /* replaced or removed by a reload:
+		                          * freed when idle, by this; 0: not */
 		int intended;            /* while a reload holds it: the state it
 		                          * is to have (a stop saves that), or -1 */
 	} conf;

@@ -105,8 +105,8 @@ notify_reloading(void)
 {
 	struct timespec ts;
 
-	if (stopping)
-		return;
+	if (stopping || !ready)
+		return; /* not before READY=1: the start is not over */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	/* MONOTONIC_USEC ties the message to this reload (systemd 253+). */
 	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
@@ -120,8 +120,8 @@ notify_reloaded(const char *error)
 {
 	char msg[600];
 
-	if (stopping)
-		return; /* STOPPING=1 is the last word */
+	if (stopping || !ready)
+		return; /* STOPPING=1 is the last word; READY=1 the first */
 	if (error == NULL) {
 		send_status("READY=1\n");
 		return;

@@ -74,7 +74,10 @@ applied(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 			json_object_set_new(result, "notes",
 			    json_string(r->notes));
 	}
-	if (SUCCEEDED(hr))
+	if (SUCCEEDED(hr) && result == NULL)
+		snprintf(summary, sizeof(summary), "reloaded %.200s (no memory "
+		    "to count what changed)", config_path);
+	else if (SUCCEEDED(hr))
 		snprintf(summary, sizeof(summary), "reloaded %.200s: %lld added, "
 		    "%lld removed, %lld changed, %lld unchanged%s%.400s", config_path,
 		    json_integer_value(json_object_get(result, "added")),
@@ -149,6 +152,12 @@ reload_start(actor_t actor, reload_done_fn *done, void *arg,
 	if (config_path[0] == '\0') {
 		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION, "wsld was "
 		    "started without a configuration file: nothing to reload");
+		return (-1);
+	}
+	if (config_apply_busy()) {
+		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION, "the "
+		    "configuration is still being applied at start; try again "
+		    "once wsld is ready");
 		return (-1);
 	}
 	notify_reloading();

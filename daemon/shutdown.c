@@ -190,11 +190,13 @@ shutdown_changed(struct wsld_listener *l, const WSL_TRANSITION *t)
 		stop_one(l, NULL);
 }
 
+/* Its last operation answered: close it if it still needs closing (an
+ * abort of its open may have left it FAULTED), or free it. */
 void
 shutdown_idle(struct wsld_listener *l)
 {
-	if (stopping && lifecycle_freeable(l))
-		free_closed(l);
+	if (stopping)
+		stop_one(l, NULL);
 }
 
 void

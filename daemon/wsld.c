@@ -167,7 +167,10 @@ started(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 	saved = NULL;
 	notify_ready();
 	if (ready_fd >= 0) {
-		(void)write(ready_fd, "", 1);
+		/* A start cut short by a stop is not a start: the parent,
+		 * hearing nothing, exits 1. */
+		if (!shutdown_started())
+			(void)write(ready_fd, "", 1);
 		close(ready_fd);
 		ready_fd = -1;
 	}
@@ -312,9 +315,8 @@ main(int argc, char **argv)
 	else
 		fdstore_enable(opt.fd_store || (env != NULL && atoi(env) > 0));
 	inject_enable(opt.fault_injection);
-	if (activation_init() > 0 &&
-	    (fd = activation_take(FDSTORE_STATE_NAME)) >= 0)
-		saved = fdstore_read_state(fd);
+	if (activation_init() > 0)
+		saved = fdstore_read_state();
 	if ((fd = activation_take_unix(sockpath)) >= 0) {
 		if (control_adopt(control_base, fd) < 0)
 			return (1);

@@ -77,7 +77,7 @@ expect "the accept waiting on a replaced listener ends (exit 1)" 1 $?
 expect_match "... with WS_E_OPERATION_ABORTED" WS_E_OPERATION_ABORTED \
     "$(cat "$T/acc.err")"
 expect_eventually "... and the replaced listener is freed once that accept has ended" \
-    file_has "$T/wsld.log" "listener 'acc': freed (as replaced by a reload)"
+    file_has "$T/wsld.log" "listener 'acc': freed (as replaced by a reload"
 expect "the listener made with create is left alone" CREATED "$(state mine)"
 run "$WSLCTL" status c
 expect "the removed listener is gone" 5 "$RC"

@@ -52,15 +52,15 @@ expect_match "not one connection refused or broken across the restart" \
 diag "$(cat "$T/load")"
 
 expect "the first wsld stored its state as the stop began, and again at its end" \
-    "FDSTORE=1|FDNAME=_wsld_state STOPPING=1|STATUS=stopping FDSTOREREMOVE=1|FDNAME=_wsld_state FDSTORE=1|FDNAME=_wsld_state" \
+    "FDSTORE=1|FDNAME=_wsld_state STOPPING=1|STATUS=stopping FDSTORE=1|FDNAME=_wsld_state_end FDSTOREREMOVE=1|FDNAME=_wsld_state" \
     "$(sysd_msgs 1 | grep -E '_wsld_state|STOPPING' | tr '\n' ' ' |
     sed 's/ $//')"
-expect "the second one got the open listeners' sockets and the state" \
-    "_wsld_state extra pipe web" \
+expect "the second one got the open listeners' sockets and the final state" \
+    "_wsld_state_end extra pipe web" \
     "$(awk -F'\t' '$1 == "START" && $2 == 2 { print $5 }' "$SYSD_LOG" |
     tr ':' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 expect "... and took the state out of the store" 1 \
-    "$(sysd_msgs 2 | grep -c 'FDSTOREREMOVE=1|FDNAME=_wsld_state')"
+    "$(sysd_msgs 2 | grep -c 'FDSTOREREMOVE=1|FDNAME=_wsld_state_end$')"
 expect "web is OPEN on the stored socket, same port" "OPEN fd-store $WEB" \
     "$(state web) $(origin web) $(field web port)"
 expect "pipe is OPEN on its stored socket" "OPEN fd-store" \
