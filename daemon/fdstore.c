@@ -54,35 +54,52 @@ fdstore_remove(const char *name)
 		(void)sd_notifyf(0, "FDSTOREREMOVE=1\nFDNAME=%s", name);
 }
 
-/* Stored while OPEN, removed after: resync with the core's state now
- * (the change being told may be old news by then). */
-static void
-store_if_open(struct wsld_listener *l)
+static bool
+ours(struct wsld_listener *l)
 {
-	bool open;
-	int fd;
-
-	if (!enabled || handing_over || l->ws == NULL || l->given.keep ||
-	    !l->life.bound)
-		return;
-	open = listener_state(l) == WS_LISTENER_STATE_OPEN;
-	if (open && !l->fdstore.stored) {
-		if (WslDupListenerSocket(l->ws, &fd) != S_OK)
-			return; /* left OPEN meanwhile: a later call drops it */
-		if (put(l->name, fd) == 0)
-			l->fdstore.stored = true;
-		close(fd);
-	} else if (!open && l->fdstore.stored) {
-		fdstore_remove(l->name);
-		l->fdstore.stored = false;
-	}
+	return (enabled && !handing_over && l->ws != NULL && !l->given.keep &&
+	    l->life.bound);
 }
 
+/* Its socket, if the core still has it open: a change told late may find
+ * it gone already, and the change after it drops nothing then. */
+static void
+store(struct wsld_listener *l)
+{
+	int fd;
+
+	if (l->fdstore.stored || WslDupListenerSocket(l->ws, &fd) != S_OK)
+		return;
+	if (put(l->name, fd) == 0)
+		l->fdstore.stored = true;
+	close(fd);
+}
+
+static void
+unstore(struct wsld_listener *l)
+{
+	if (!l->fdstore.stored)
+		return;
+	fdstore_remove(l->name);
+	l->fdstore.stored = false;
+}
+
+/*
+ * Stored when it becomes OPEN; removed when it leaves OPEN, or when an
+ * open fails on a socket stored before (a successor opening on the one
+ * its predecessor handed over).  Nothing else changes the entry: while a
+ * successor is OPENING on a handed-over socket, the socket stays stored.
+ */
 void
 fdstore_changed(struct wsld_listener *l, const WSL_TRANSITION *t)
 {
-	(void)t;
-	store_if_open(l);
+	if (!ours(l))
+		return;
+	if (t->to == WS_LISTENER_STATE_OPEN)
+		store(l);
+	else if (t->from == WS_LISTENER_STATE_OPEN ||
+	    t->from == WS_LISTENER_STATE_OPENING)
+		unstore(l);
 }
 
 /* The socket under the name is the successor's now (handed over, it is
@@ -103,11 +120,17 @@ fdstore_freed(struct wsld_listener *l)
 	l->fdstore.stored = false;
 }
 
+/* The core's state, not the changes told so far. */
 static void
 sync_one(struct wsld_listener *l, void *arg)
 {
 	(void)arg;
-	store_if_open(l);
+	if (!ours(l))
+		return;
+	if (listener_state(l) == WS_LISTENER_STATE_OPEN)
+		store(l);
+	else
+		unstore(l);
 }
 
 void

@@ -34,6 +34,7 @@ alive_or_bail() { wsld_alive || bail "wsld died in case $1"; }
 X=$("$WSL_PROBE" port)
 Y=$("$WSL_PROBE" port)
 Z=$("$WSL_PROBE" port)
+H=$("$WSL_PROBE" port)
 
 # 1. A listener a reload removes cannot be freed (nor opened, closed or
 # reset) by an operator meanwhile; abort works; the reload finishes.
@@ -145,6 +146,8 @@ cat >"$T/wsld.json" <<EOF
            "open": true},
   "c": {"url": "net.tcp://127.0.0.1:0/", "handler": {"type": "echo"},
         "open": true},
+  "h": {"url": "net.tcp://127.0.0.1:$H/", "handler": {"type": "echo"},
+        "open": true},
   "y": {"url": "net.tcp://127.0.0.1:$Y/", "handler": {"type": "echo"},
         "open": true, "properties": {"close-timeout": 2000}}
 }}
@@ -158,7 +161,9 @@ cat >"$T/wsld.json" <<EOF
   "down": {"url": "net.tcp://127.0.0.1:$X/", "handler": {"type": "echo"},
            "open": true},
   "c": {"url": "net.tcp://127.0.0.1:$Z/", "handler": {"type": "echo"},
-        "open": true}
+        "open": true},
+  "h": {"url": "net.tcp://127.0.0.1:$H/", "handler": {"type": "echo"},
+        "open": true, "properties": {"listen-backlog": 32}}
 }}
 EOF
 "$WSLCTL" reload >"$T/reload4" 2>&1 &
@@ -166,6 +171,9 @@ R=$!
 until_true reload_waits y $R
 expect "c, being changed, is CLOSED while the reload waits for y" CLOSED \
     "$(state c)"
+expect "h, handed over to its successor, never left the fd store" \
+    "OPEN reload " "$(state h) $(origin h) $(sysd_msgs |
+    grep 'FDSTOREREMOVE=1|FDNAME=h$')"
 t0=$(date +%s%N)
 kill -USR1 "$WSLD_PID" # restart: SIGTERM, then the next wsld
 until_true sysd_has READY=1 2
@@ -187,6 +195,8 @@ expect "after the restart the FAULTED listener is still FAULTED" FAULTED \
     "$(state down)"
 expect "... the one being changed is OPEN, as the reload was making it" \
     "OPEN $Z" "$(state c) $(field c port)"
+expect "... the one handed over is OPEN on the stored socket" \
+    "OPEN fd-store $H" "$(state h) $(origin h) $(field h port)"
 touch "$T/go4"
 alive_or_bail 3
 
