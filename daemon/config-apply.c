@@ -53,7 +53,7 @@ struct plan {
 	size_t n;
 	int pending;                     /* operations of the phase */
 	int phase;
-	bool started, answered, interrupted;
+	bool interrupted;
 	struct event *next_ev;           /* the next phase, fresh stack */
 	apply_done_fn *done;
 	void *arg;
@@ -228,7 +228,6 @@ answer(struct plan *p, HRESULT hr, const char *why)
 			outcomes = NULL;
 		}
 	}
-	p->answered = true;
 	p->done(hr, why != NULL ? why : failed > 0 ? text : NULL, outcomes,
 	    p->arg);
 	json_decref(outcomes);
@@ -270,31 +269,19 @@ step_done(struct plan *p)
 		event_active(p->next_ev, EV_READ, 0);
 }
 
-/* A close that phase two waits for has finished (an abort may have cut
- * it short: the listener is CLOSED all the same). */
+/* An operation of the phase has answered: a close (an abort may have cut
+ * it short: the listener is CLOSED all the same) or an open. */
 static void
-closed(struct wsld_listener *l, HRESULT hr, const char *text,
+answered(struct wsld_listener *l, HRESULT hr, const char *text,
     WS_LISTENER_STATE previous, void *arg)
 {
 	struct item *it = arg;
+	bool closing = l == it->old;
 
-	(void)l;
 	(void)previous;
-	if (FAILED(hr) && hr != WS_E_OPERATION_ABORTED)
-		fail(it, hr, "close failed: %s", text != NULL ? text : "?");
-	step_done(it->plan);
-}
-
-static void
-opened(struct wsld_listener *l, HRESULT hr, const char *text,
-    WS_LISTENER_STATE previous, void *arg)
-{
-	struct item *it = arg;
-
-	(void)l;
-	(void)previous;
-	if (FAILED(hr))
-		fail(it, hr, "open failed: %s", text != NULL ? text : "?");
+	if (FAILED(hr) && !(closing && hr == WS_E_OPERATION_ABORTED))
+		fail(it, hr, closing ? "close failed: %s" : "open failed: %s",
+		    text != NULL ? text : "?");
 	step_done(it->plan);
 }
 
@@ -317,7 +304,7 @@ reach_target(struct item *it)
 			    WS_LISTENER_STATE_CREATED, c, NULL);
 		WslSetCallerTag(0);
 		it->plan->pending++;
-		listener_op_start(it->open_op, opened, it, it->plan->actor);
+		listener_op_start(it->open_op, answered, it, it->plan->actor);
 		it->open_op = NULL;
 		return;
 	}
@@ -405,7 +392,7 @@ phase_one(struct plan *p)
 			continue;
 		if (it->close_op != NULL) {
 			p->pending++;
-			listener_op_start(it->close_op, closed, it, p->actor);
+			listener_op_start(it->close_op, answered, it, p->actor);
 			it->close_op = NULL;
 		}
 	}
@@ -453,7 +440,6 @@ config_apply_start(struct plan *p, apply_done_fn *done, void *arg)
 	size_t i;
 
 	running = p;
-	p->started = true;
 	p->done = done;
 	p->arg = arg;
 	for (i = 0; i < p->n; i++) {

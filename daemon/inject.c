@@ -55,15 +55,6 @@ alloc_fault_due(void)
 /* JSON's allocations that failed on this thread (see inject.h). */
 static _Thread_local unsigned long json_failures;
 
-static void *
-json_alloc(size_t n)
-{
-	void *p = alloc_fault_due() ? NULL : malloc(n);
-
-	if (p == NULL)
-		json_failures++;
-	return (p);
-}
 
 unsigned long
 json_allocation_failures(void)
@@ -87,6 +78,16 @@ static void *
 inject_malloc(size_t n)
 {
 	return (alloc_fault_due() ? NULL : malloc(n));
+}
+
+static void *
+json_alloc(size_t n)
+{
+	void *p = inject_malloc(n);
+
+	if (p == NULL)
+		json_failures++;
+	return (p);
 }
 
 /* The listener core's allocations on the control thread fail too. */
@@ -113,22 +114,16 @@ inject_sendmsg_fault(int *err)
 	return (true);
 }
 
-static void
-sleep_ms(long long ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0)
-		continue;
-}
-
 /* On the listener's loop: block it, as a handler stuck in a call would. */
 static void
 stall(void *arg)
 {
 	struct stall *s = arg;
+	struct timespec ts = { (time_t)(s->ms / 1000),
+		(long)(s->ms % 1000) * 1000000L };
 
-	sleep_ms(s->ms);
+	while (nanosleep(&ts, &ts) < 0)
+		continue;
 	free(s);
 }
 
@@ -188,21 +183,14 @@ cmd_inject(struct ctl_request *req)
 	    !args_ms(req, "skip", &skip))
 		return;
 	e = errno_named(ename);
-	/* A stall without a name is the control thread's own. */
-	if (((strcmp(fault, "stall") == 0 && json_object_get(req->args,
-	    "name") != NULL) || strcmp(fault, "accept-error") == 0 ||
-	    strcmp(fault, "mute") == 0) && (l = args_listener(req)) == NULL)
+	if ((strcmp(fault, "stall") == 0 || strcmp(fault, "accept-error") ==
+	    0 || strcmp(fault, "mute") == 0) &&
+	    (l = args_listener(req)) == NULL)
 		return;
 	log_warnx("fault injected %s: %s%s%s%s", actor_format(req->actor, who),
 	    fault, l != NULL ? " on listener '" : "", l != NULL ? l->name : "",
 	    l != NULL ? "'" : "");
-	if (strcmp(fault, "stall") == 0 && ms >= 0 && l == NULL) {
-		/* As a slow request would: whatever arrives meanwhile (other
-		 * requests, signals, completions) is handled together after. */
-		sleep_ms(ms);
-		ctl_reply(req, WSL_HR_S_OK, "injected: the control thread "
-		    "stalled", NULL);
-	} else if (strcmp(fault, "stall") == 0 && ms >= 0)
+	if (strcmp(fault, "stall") == 0 && ms >= 0)
 		inject_stall(req, l, ms);
 	else if (strcmp(fault, "mute") == 0 && ms >= 0) {
 		lifecycle_mute(l, ms);
@@ -228,7 +216,7 @@ cmd_inject(struct ctl_request *req)
 		alloc_skip = skip > 0 ? skip : 0;
 	} else
 		ctl_reply(req, WSL_HR_E_INVALIDARG, "inject: the faults are "
-		    "stall {name?, ms}, mute {name, ms}, accept-error {name, errno, count}, "
+		    "stall {name, ms}, mute {name, ms}, accept-error {name, errno, count}, "
 		    "sendmsg-error {errno, count}, alloc-fail {count, skip}; errno "
 		    "is EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED, EPIPE, "
 		    "ECONNRESET, EMSGSIZE or EPERM", NULL);

@@ -3,9 +3,7 @@
  * Fault injection for tests (wsld --fault-injection): the `inject` command
  * is refused unless it was enabled at start.  Faults:
  *   stall {name, ms}             a listener's loop blocks, as a hung
- *                                handler would; without a name, the
- *                                control thread does, as a slow request
- *                                would;
+ *                                handler would;
  *   mute {name, ms}              the listener's state changes are told
  *                                (logged, stored, waited for) only after
  *                                ms, as a busy control thread would be

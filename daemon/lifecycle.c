@@ -36,6 +36,16 @@ static const struct subscriber {
 	{ "shutdown", shutdown_changed, NULL, shutdown_idle, shutdown_freed },
 };
 #define NSUBSCRIBERS (sizeof(subscribers) / sizeof(subscribers[0]))
+/* Tell every subscriber that has the callback EVENT; no free meanwhile. */
+#define TELL(event, ...) do {						\
+	size_t i_;							\
+									\
+	telling++;							\
+	for (i_ = 0; i_ < NSUBSCRIBERS; i_++)				\
+		if (subscribers[i_].event != NULL)			\
+			subscribers[i_].event(__VA_ARGS__);		\
+	telling--;							\
+} while (0)
 
 static struct event_base *base;
 static int telling;                     /* subscribers are being told */
@@ -194,16 +204,10 @@ lifecycle_bind(struct wsld_listener *l, struct wsl_err *err)
 void
 lifecycle_replace(struct wsld_listener *old, struct wsld_listener *new)
 {
-	size_t i;
-
 	(void)strmap_set(by_name, old->name, new);
 	old->life.bound = false;
 	new->life.bound = true;
-	telling++;
-	for (i = 0; i < NSUBSCRIBERS; i++)
-		if (subscribers[i].replaced != NULL)
-			subscribers[i].replaced(old, new);
-	telling--;
+	TELL(replaced, old, new);
 }
 
 void
@@ -304,17 +308,11 @@ lifecycle_op_begin(struct wsld_listener *l, bool is_close)
 void
 lifecycle_op_end(struct wsld_listener *l, bool is_close)
 {
-	size_t i;
-
 	l->life.ops--;
 	if (is_close)
 		l->life.closes--;
-	telling++;
 	if (l->life.ops == 0 && l->ws != NULL)
-		for (i = 0; i < NSUBSCRIBERS; i++)
-			if (subscribers[i].idle != NULL)
-				subscribers[i].idle(l);
-	telling--;
+		TELL(idle, l);
 	listener_unref(l);
 }
 
@@ -377,10 +375,10 @@ lifecycle_changed(struct wsld_listener *l)
 	WSL_TRANSITION t;
 	uint64_t lost;
 	ULONG n;
-	size_t i;
 
 	if (l->ws == NULL || l->life.dispatching ||
-	    l->life.muted_until_ms > wsl_now_ms())
+	    (l->life.muted_until_ms > 0 &&
+	    l->life.muted_until_ms > wsl_now_ms()))
 		return;
 	l->life.dispatching = true;
 	listener_ref(l);
@@ -392,11 +390,7 @@ lifecycle_changed(struct wsld_listener *l)
 			    (unsigned long long)lost);
 		l->life.told = t.sequence;
 		log_transition(l, &t);
-		telling++;
-		for (i = 0; i < NSUBSCRIBERS; i++)
-			if (subscribers[i].changed != NULL)
-				subscribers[i].changed(l, &t);
-		telling--;
+		TELL(changed, l, &t);
 	}
 	l->life.dispatching = false;
 	listener_unref(l);
@@ -461,19 +455,13 @@ lifecycle_take_stop_close(struct wsld_listener *l)
 static void
 forget(struct wsld_listener *l)
 {
-	size_t i;
-
 	if (l->life.stop_close != NULL)
 		listener_op_discard(lifecycle_take_stop_close(l));
 	lifecycle_unbind(l);
 	l->ws = NULL;
 	TAILQ_REMOVE(&alive, l, life.entry);
 	nalive--;
-	telling++;
-	for (i = 0; i < NSUBSCRIBERS; i++)
-		if (subscribers[i].freed != NULL)
-			subscribers[i].freed(l);
-	telling--;
+	TELL(freed, l);
 	listener_unref(l); /* the lifecycle's */
 }
 
@@ -498,7 +486,7 @@ lifecycle_free(struct wsld_listener *l, actor_t actor, struct wsl_err *err)
 		    "free is not allowed while a close of listener '%s' is "
 		    "still finishing (its channels get up to the close "
 		    "timeout)", l->name));
-	if (l->life.ops > 0 || l->life.dispatching)
+	if (l->life.ops > 0)
 		return (wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
 		    "free is not allowed while an operation on listener '%s' "
 		    "is still being answered", l->name));

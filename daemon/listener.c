@@ -33,7 +33,6 @@ struct listener_op {
 	WS_LISTENER_STATE previous;
 	listener_done_fn *done;
 	void *arg;
-	actor_t actor;
 };
 
 void
@@ -236,7 +235,6 @@ listener_op_start(struct listener_op *op, listener_done_fn *done, void *arg,
 
 	op->done = done;
 	op->arg = arg;
-	op->actor = actor;
 	op->previous = listener_state(l);
 	if (!lifecycle_may_change(l, actor, op->opening ? "open" : "close",
 	    &err)) {

@@ -96,7 +96,8 @@ applied(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 	conf_free(&r->conf);
 	json_decref(r->none);
 	running = NULL;
-	r->done(hr, summary, result, r->arg);
+	if (r->done != NULL)
+		r->done(hr, summary, result, r->arg);
 	json_decref(result);
 	free(r);
 }

@@ -22,7 +22,8 @@ void reload_init(const char *config, const char *control_socket,
 typedef void reload_done_fn(HRESULT, const char *text, json_t *result,
     void *arg);
 /* Starts a reload, or fails at once (err set, done not called) having
- * changed nothing: a broken file, no memory, another reload running. */
+ * changed nothing: a broken file, no memory, another reload running.
+ * done may be NULL (SIGHUP: the log says how it went). */
 int reload_start(actor_t, reload_done_fn *, void *arg, struct wsl_err *err);
 
 #endif

@@ -22,7 +22,6 @@ static bool stopping;
 static actor_t actor;
 static struct event *grace_ev;
 static json_t *saved;      /* the state stored as the stop began */
-static bool saved_final;   /* ... and later counters were noted in it */
 
 bool
 shutdown_started(void)
@@ -74,8 +73,7 @@ finish_if_done(void)
 {
 	if (lifecycle_alive() > 0)
 		return;
-	if (saved != NULL && saved_final &&
-	    fdstore_put_state(saved, true) < 0)
+	if (saved != NULL && fdstore_put_state(saved, true) < 0)
 		log_warnx("fd store: the final counters were not saved; the "
 		    "state saved as the stop began stays");
 	json_decref(saved);
@@ -87,10 +85,8 @@ finish_if_done(void)
 static void
 free_closed(struct wsld_listener *l)
 {
-	if (saved != NULL && l->life.bound) {
+	if (saved != NULL && l->life.bound)
 		saved_state_final(saved, l);
-		saved_final = true;
-	}
 	lifecycle_free_later(l, actor);
 }
 

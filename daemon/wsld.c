@@ -179,15 +179,6 @@ started(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 }
 
 static void
-reloaded(HRESULT hr, const char *text, json_t *result, void *arg)
-{
-	(void)hr;
-	(void)text;
-	(void)result;
-	(void)arg;
-}
-
-static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct wsl_err err;
@@ -197,8 +188,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (shutdown_started())
 		return;
 	if (sig == SIGHUP) {
-		if (reload_start(actor_signal(ACTOR_NONE, SIGHUP), reloaded,
-		    NULL, &err) < 0)
+		if (reload_start(actor_signal(ACTOR_NONE, SIGHUP), NULL, NULL,
+		    &err) < 0)
 			log_warnx("SIGHUP: %s", err.text);
 		return;
 	}
