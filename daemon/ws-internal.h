@@ -189,7 +189,7 @@ struct WS_LISTENER {
 };
 
 /* ws-loop.c */
-HRESULT ws_loop_start(WS_LISTENER *);
+HRESULT ws_loop_start(WS_LISTENER *, WS_ERROR *);
 void ws_loop_stop(WS_LISTENER *);
 void ws_loop_wake(WS_LISTENER *);
 bool ws_on_loop(WS_LISTENER *);

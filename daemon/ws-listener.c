@@ -116,13 +116,16 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	TAILQ_INIT(&l->accepts);
 	TAILQ_INIT(&l->aborted);
 	pthread_mutex_init(&l->mu, NULL);
-	if ((l->udp_sessions = strmap_new()) == NULL ||
-	    FAILED(hr = ws_loop_start(l))) {
+	if ((l->udp_sessions = strmap_new()) == NULL)
+		hr = ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
+		    "no memory for a listener");
+	else
+		hr = ws_loop_start(l, error);
+	if (FAILED(hr)) {
 		strmap_free(l->udp_sessions);
 		pthread_mutex_destroy(&l->mu);
 		ws_free(l);
-		return (ws_error_fill(error, E_OUTOFMEMORY, 0,
-		    "cannot start the listener's event loop"));
+		return (hr);
 	}
 	l->magic = WS_LISTENER_MAGIC;
 	*ret = l;

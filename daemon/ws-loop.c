@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "ws-internal.h"
 
+#define LOOP_FDS 4            /* epoll, eventfd, the signal pipe */
 #define ACCEPT_BATCH 64       /* connections per wake-up, for fairness */
 #define BACKOFF_MIN_MS 100    /* after EMFILE and friends */
 #define BACKOFF_MAX_MS 1000
@@ -549,15 +551,45 @@ thread_main(void *arg)
 	return (NULL);
 }
 
+/*
+ * libevent exits the process when it cannot make a base's signal pipe, so
+ * make sure the descriptors are there first: open as many as a base takes,
+ * and a few more for what follows, then give them back for it.  The
+ * daemon keeps peers from taking the last ones (descriptors.h), so none
+ * are taken meanwhile.
+ */
+static HRESULT
+check_descriptors(WS_ERROR *error)
+{
+	int fds[LOOP_FDS + 2], i, n, e = 0;
+
+	for (n = 0; n < (int)(sizeof(fds) / sizeof(fds[0])); n++)
+		if ((fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+			e = errno;
+			break;
+		}
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	if (e == EMFILE || e == ENFILE)
+		return (ws_error_fill(error, WS_E_QUOTA_EXCEEDED, e,
+		    "out of descriptors: a listener's event loop needs %d",
+		    LOOP_FDS));
+	return (S_OK);
+}
+
 HRESULT
-ws_loop_start(WS_LISTENER *l)
+ws_loop_start(WS_LISTENER *l, WS_ERROR *error)
 {
 	sigset_t all, old;
+	HRESULT hr;
 	int r;
 
 	WslInitialize();
+	if (FAILED(hr = check_descriptors(error)))
+		return (hr);
 	if ((l->base = event_base_new()) == NULL)
-		return (E_OUTOFMEMORY);
+		return (ws_error_fill(error, E_OUTOFMEMORY, 0,
+		    "cannot make the listener's event loop"));
 	if (event_base_priority_init(l->base, 2) < 0 ||
 	    (l->wake_ev = event_new(l->base, -1, 0, wake_cb, l)) == NULL ||
 	    event_priority_set(l->wake_ev, 0) < 0 ||
@@ -578,7 +610,8 @@ fail:
 		event_free(l->wake_ev);
 	event_base_free(l->base);
 	l->base = NULL;
-	return (E_OUTOFMEMORY);
+	return (ws_error_fill(error, E_OUTOFMEMORY, 0,
+	    "cannot start the listener's event loop"));
 }
 
 /* Stop the loop after it has run every queued task, and join it. */
