@@ -529,7 +529,11 @@ prepare_item(struct item *it, struct wsl_err *err)
 	it->l = lifecycle_create(&spec, &e, it->plan->actor);
 	spec_clear(&spec);
 	if (it->l == NULL) {
-		if (e.hr == WSL_HR_E_OUTOFMEMORY) {
+		/* Out of memory or descriptors: the reload changes nothing.
+		 * A start goes on with the listeners that fit. */
+		if (e.hr == WSL_HR_E_OUTOFMEMORY ||
+		    (e.hr == WSL_HR_WS_E_QUOTA_EXCEEDED &&
+		    actor_kind(it->plan->actor) != ACTOR_START)) {
 			wsl_err_set(err, e.hr, "listener '%s': %s", it->name,
 			    e.text);
 			return (e.hr);

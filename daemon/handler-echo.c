@@ -181,7 +181,10 @@ release_all(struct accept_loop *a)
 		conn_free(LIST_FIRST(&e->conns));
 }
 
-static const struct accept_loop_ops echo_ops = { NULL, serve, release_all };
+static const struct accept_loop_ops echo_ops = {
+	.serve = serve, .release_all = release_all,
+	.fds_per_channel = 1, /* the connection */
+};
 
 static int
 echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,

@@ -385,8 +385,10 @@ cut_all(struct accept_loop *a)
 		(void)kill(c->pid, SIGTERM); /* not reaped yet: still ours */
 }
 
-static const struct accept_loop_ops exec_ops = { NULL, serve, release_all,
-	cut_all };
+static const struct accept_loop_ops exec_ops = {
+	.serve = serve, .release_all = release_all, .cut_all = cut_all,
+	.fds_per_channel = 1, /* the child's pidfd */
+};
 
 static void
 exec_free(void *state)

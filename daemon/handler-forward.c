@@ -58,7 +58,8 @@ struct fwd_conn {
 	bool discarding;              /* upstream failed: let the client go */
 	/* UDP */
 	int fd, up;
-	struct event *ev[2], *idle;
+	struct event *ev[2];
+	struct event *idle;           /* UDP: idleness; TCP: letting go */
 	LIST_ENTRY(fwd_conn) entry;
 };
 enum { CLIENT, UPSTREAM };
@@ -100,7 +101,9 @@ conn_free(struct fwd_conn *c, WSL_FAILURE unserved)
 		close(c->up);
 	if (c->connected)
 		accept_loop_ended(a);
-	else if (!c->discarding)
+	else if (c->discarding)
+		accept_loop_gone(a);
+	else
 		accept_loop_failed(a, unserved);
 	free(c);
 }
@@ -169,8 +172,20 @@ relay_write(struct bufferevent *bev, void *arg)
 	pass_eof(c, !i);
 }
 
-/* The upstream failed before the channel was served: end the client
- * cleanly.  Send it our end now and drop what it sends until it closes. */
+static void
+let_go(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_free(arg, WSL_FAIL_UPSTREAM_ERROR); /* counted already */
+}
+
+/*
+ * The upstream failed before the channel was served: end the client
+ * cleanly.  Send it our end now and drop what it sends until it closes,
+ * for one more connect timeout at most, however it trickles.  Until then
+ * the client keeps its place among max-channels: its descriptor is ours.
+ */
 static void
 give_up(struct fwd_conn *c, WSL_FAILURE why)
 {
@@ -181,10 +196,14 @@ give_up(struct fwd_conn *c, WSL_FAILURE why)
 	    why == WSL_FAIL_UPSTREAM_TIMEOUT ? "timed out" : strerror(errno));
 	bufferevent_free(c->side[UPSTREAM]);
 	c->side[UPSTREAM] = NULL;
-	accept_loop_failed(a, why); /* counted now; the descriptor goes soon */
+	accept_loop_count_failure(a, why);
 	c->discarding = true;
+	if ((c->idle = evtimer_new(WslGetListenerEventBase(a->ws), let_go,
+	    c)) == NULL || evtimer_add(c->idle, &c->f->connect_tv) < 0) {
+		conn_free(c, WSL_FAIL_UPSTREAM_ERROR); /* now, then */
+		return;
+	}
 	(void)shutdown(bufferevent_getfd(c->side[CLIENT]), SHUT_WR);
-	bufferevent_set_timeouts(c->side[CLIENT], &c->f->connect_tv, NULL);
 	bufferevent_enable(c->side[CLIENT], EV_READ);
 }
 
@@ -393,8 +412,10 @@ release_all(struct accept_loop *a)
 		conn_free(c, WSL_FAIL_UPSTREAM_TIMEOUT);
 }
 
-static const struct accept_loop_ops forward_ops = { prepare, serve,
-	release_all };
+static const struct accept_loop_ops forward_ops = {
+	.prepare = prepare, .serve = serve, .release_all = release_all,
+	.fds_per_channel = 2, /* the client's and the upstream's */
+};
 
 /* "tcp://HOST:PORT", "tcp://[V6]:PORT", "udp://...", "unix:///PATH". */
 static int

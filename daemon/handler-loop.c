@@ -15,8 +15,24 @@
 #include "log.h"
 #include "listener.h"
 
+#define FDS_RETRY_MS 100 /* out of descriptors: how soon to look again */
+
 static void accept_next(struct accept_loop *);
 static void drain_check(struct accept_loop *);
+
+/* What one channel costs in descriptors, on wsld's side. */
+static unsigned
+channel_fds(const struct accept_loop *a)
+{
+	return (a->ops->fds_per_channel + (a->datagrams ? 1 : 0));
+}
+
+static void
+set_running(struct accept_loop *a, bool on)
+{
+	a->running = on;
+	descriptors_serving(&a->fds, on);
+}
 
 void
 accept_loop_init(struct accept_loop *a, const struct accept_loop_ops *ops,
@@ -51,10 +67,19 @@ accepted(HRESULT hr, WS_CALLBACK_MODEL model, void *arg)
 	 * and ask for the next accept itself. */
 	(void)WsResetChannel(a->ch, NULL);
 	if (fd >= 0) {
-		a->held++;
+		a->held++; /* with the descriptors taken for the accept */
 		a->ops->serve(a, fd, &peer, len);
-	}
+	} else
+		descriptors_peer_give(&a->fds, channel_fds(a));
 	accept_next(a);
+}
+
+static void
+fds_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	accept_next(arg);
 }
 
 /* Keep one accept pending while running and below the limit. */
@@ -66,13 +91,23 @@ accept_next(struct accept_loop *a)
 
 	if (!a->running || a->pending || (a->max > 0 && a->held >= a->max))
 		return;
+	/* The channel's descriptors before its connection: without them,
+	 * new clients wait in the kernel's queue, as at max-channels. */
+	if (!descriptors_peer_take(&a->fds, channel_fds(a))) {
+		struct timeval tv = wsl_ms_to_tv(FDS_RETRY_MS);
+
+		if (a->fds_retry != NULL)
+			evtimer_add(a->fds_retry, &tv);
+		return;
+	}
 	hr = WsAcceptChannel(a->ws, a->ch, &ctx, NULL);
 	if (hr == WS_S_ASYNC) {
 		a->pending = true;
 		return;
 	}
+	descriptors_peer_give(&a->fds, channel_fds(a));
 	/* Faulted (aborted) or no longer open: the loop ends here. */
-	a->running = false;
+	set_running(a, false);
 	if (hr == WS_E_OBJECT_FAULTED)
 		log_listener(LOG_INFO, a->l->name, "%s: the listener is "
 		    "faulted, stopped accepting", a->l->handler->name);
@@ -85,23 +120,33 @@ accept_loop_served(struct accept_loop *a)
 }
 
 void
-accept_loop_failed(struct accept_loop *a, WSL_FAILURE why)
+accept_loop_count_failure(struct accept_loop *a, WSL_FAILURE why)
 {
 	listener_count(a->l, WSL_CHANNEL_FAILED, why);
+}
+
+void
+accept_loop_gone(struct accept_loop *a)
+{
 	a->held--;
-	WslResumeAccepting(a->ws); /* its descriptor is free again */
+	descriptors_peer_give(&a->fds, channel_fds(a));
+	WslResumeAccepting(a->ws); /* its descriptors are free again */
 	accept_next(a);
 	drain_check(a);
+}
+
+void
+accept_loop_failed(struct accept_loop *a, WSL_FAILURE why)
+{
+	accept_loop_count_failure(a, why);
+	accept_loop_gone(a);
 }
 
 void
 accept_loop_ended(struct accept_loop *a)
 {
 	listener_count(a->l, WSL_CHANNEL_ENDED, 0);
-	a->held--;
-	WslResumeAccepting(a->ws);
-	accept_next(a);
-	drain_check(a);
+	accept_loop_gone(a);
 }
 
 /*
@@ -220,9 +265,12 @@ start_on_loop(void *arg)
 	if (a->datagrams && a->packet == NULL &&
 	    (a->packet = malloc(ACCEPT_LOOP_DATAGRAM_MAX)) == NULL)
 		return;
+	if (a->fds_retry == NULL && (a->fds_retry = evtimer_new(
+	    WslGetListenerEventBase(a->ws), fds_retry, a)) == NULL)
+		return;
 	if (a->ops->prepare != NULL && !a->ops->prepare(a))
 		return;
-	a->running = true;
+	set_running(a, true);
 	accept_next(a);
 }
 
@@ -254,7 +302,11 @@ release_on_loop(void *arg)
 	a->packet = NULL;
 	if (a->ch != NULL && WsFreeChannel(a->ch) == S_OK)
 		a->ch = NULL;
-	a->running = false;
+	if (a->fds_retry != NULL) {
+		event_free(a->fds_retry);
+		a->fds_retry = NULL;
+	}
+	set_running(a, false);
 }
 
 void

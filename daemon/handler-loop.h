@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "descriptors.h"
 #include "handler.h"
 #include "webservices.h"
 
@@ -41,6 +42,9 @@ struct accept_loop_ops {
 	void (*release_all)(struct accept_loop *);
 	/* At the close timeout, if ending is not immediate (exec: SIGTERM). */
 	void (*cut_all)(struct accept_loop *);
+	/* Descriptors wsld holds for one stream channel (a datagram channel
+	 * holds one more: the listener's end of its relay pair). */
+	unsigned fds_per_channel;
 };
 
 /* Owned by the listener's loop thread once started. */
@@ -57,6 +61,8 @@ struct accept_loop {
 	bool pending;                 /* an accept is pending now */
 	unsigned held;                /* channels in hand (served or about to) */
 	unsigned max;                 /* 0: no limit */
+	struct descriptor_share fds;  /* for held and the pending accept */
+	struct event *fds_retry;      /* out of descriptors: try again */
 	WSL_TASK start_task, release_task, hurry_task;
 	TAILQ_HEAD(, drain) drains;   /* closes waiting for the channels */
 };
@@ -78,10 +84,15 @@ void handler_loop_drain(struct wsld_listener *, struct drain *);
 void handler_loop_release(struct wsld_listener *);
 void handler_loop_hurry(struct wsld_listener *);
 void handler_loop_destroy(void *); /* when the state is one malloc */
-/* Loop thread: the channel is served; could not be; has ended. */
+/* Loop thread: the channel is served; could not be; has ended.  Failed
+ * and ended also give its place and its descriptors back. */
 void accept_loop_served(struct accept_loop *);
 void accept_loop_failed(struct accept_loop *, WSL_FAILURE);
 void accept_loop_ended(struct accept_loop *);
+/* A channel that failed but still holds its descriptors for a while (a
+ * client being let go): counted now, its place given back when gone. */
+void accept_loop_count_failure(struct accept_loop *, WSL_FAILURE);
+void accept_loop_gone(struct accept_loop *);
 
 /* For configure(): "max-channels", 1 to 1000000 (absent: def). */
 int handler_max_channels(const json_t *, unsigned def, unsigned *,

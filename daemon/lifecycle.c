@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "config-apply.h"
+#include "descriptors.h"
 #include "fdstore.h"
 #include "inject.h"
 #include "lifecycle.h"
@@ -153,6 +154,12 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
 		return (NULL);
 	}
+	/* Its loop's descriptors first: libevent exits if it lacks them. */
+	if (descriptors_listener_take(err) < 0) {
+		free(props);
+		dispose(l);
+		return (NULL);
+	}
 	(void)WsCreateError(NULL, 0, &error);
 	hr = WsCreateListener(s->type, s->binding, props, n + 1, NULL, &ws,
 	    error);
@@ -160,6 +167,7 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	if (FAILED(hr)) {
 		wsl_err_set(err, hr, "%s", WslErrorText(error));
 		WsFreeError(error);
+		descriptors_listener_give();
 		dispose(l);
 		return (NULL);
 	}
@@ -167,6 +175,7 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	l->life.refs = 1; /* the lifecycle's, until the free */
 	if ((l->life.stop_close = listener_op_new(l, false)) == NULL) {
 		(void)WsFreeListener(ws);
+		descriptors_listener_give();
 		dispose(l);
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
 		return (NULL);
@@ -499,6 +508,7 @@ lifecycle_free(struct wsld_listener *l, actor_t actor, struct wsl_err *err)
 	if (FAILED(WsFreeListener(l->ws))) /* not with the checks above */
 		return (wsl_err_set(err, WSL_HR_E_UNEXPECTED, "the listener "
 		    "core refused to free listener '%s'", l->name));
+	descriptors_listener_give();
 	l->handler->destroy(l->handler_state);
 	l->handler_state = NULL;
 	log_listener(LOG_INFO, l->name, "freed (%s)", actor_format(actor, who));

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "config-apply.h"
 #include "control.h"
+#include "descriptors.h"
 #include "inject.h"
 #include "log.h"
 #include "notify.h"
@@ -186,6 +187,7 @@ reload_start(actor_t actor, reload_done_fn *done, void *arg,
 	}
 	log_info("reload of %s (%s)", config_path, actor_format(actor, who));
 	access_commit(access); /* takes effect at once */
+	descriptors_set_control((size_t)r->conf.max_clients);
 	control_set_limits((size_t)r->conf.max_clients,
 	    r->conf.request_timeout_ms);
 	r->done = done;

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "config-apply.h"
 #include "control.h"
+#include "descriptors.h"
 #include "fdstore.h"
 #include "handler.h"
 #include "inject.h"
@@ -196,6 +197,22 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	shutdown_start((int)sig);
 }
 
+/* libevent's own warnings go where ours go. */
+static void
+libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+}
+
+/* libevent exits after this; wsld checks before every call that could
+ * bring it here, so say so loudly if one ever does. */
+static void
+libevent_fatal(int err)
+{
+	log_warnx("libevent: fatal error %d; exiting", err);
+}
+
 /* Detach: the parent exits once the child is ready (0) or has failed. */
 static void
 detach(void)
@@ -287,6 +304,8 @@ main(int argc, char **argv)
 		detach();
 	log_init(opt.foreground, opt.verbose);
 	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(libevent_log);
+	event_set_fatal_callback(libevent_fatal);
 	WslInitialize(); /* before any base: listener loops signal ours */
 	if ((control_base = event_base_new()) == NULL)
 		fatalx("cannot create the control event loop");
@@ -320,9 +339,12 @@ main(int argc, char **argv)
 	if ((grants = access_prepare(conf.access)) == NULL)
 		fatalx("out of memory");
 	access_commit(grants);
-	if (config != NULL)
+	if (config != NULL) {
 		control_set_limits((size_t)conf.max_clients,
 		    conf.request_timeout_ms);
+		descriptors_set_control((size_t)conf.max_clients);
+	}
+	descriptors_init();
 	log_info("wsld %s: control socket %s%s, pipe directory %s%s",
 	    PACKAGE_VERSION, sockpath, fd >= 0 ? " (from systemd)" : "",
 	    pipedir, fdstore_enabled() ? ", fd store" : "");

@@ -7,7 +7,11 @@
 # and say what they waited for; this is the last line of defence.
 limit=$((${TEST_DEADLINE_S:-600} + 3 * ${FUZZ_SECONDS:-0}))
 case $1 in
-*.sh) set -- /bin/sh "$@" ;;
+*.sh) # by their own shell: sh, unless they ask for bash (/dev/tcp, {fd})
+	case $(head -n 1 "$1") in
+	*bash*) set -- /bin/bash "$@" ;;
+	*) set -- /bin/sh "$@" ;;
+	esac ;;
 esac
 timeout -k 10 "$limit" "$@"
 rc=$?
