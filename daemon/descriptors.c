@@ -22,7 +22,7 @@ static long limit;             /* the soft RLIMIT_NOFILE, once raised */
 static long own;               /* held before any listener: stdio, sockets */
 static long control = CONTROL_MAX_CLIENTS + CONTROL_MARGIN; /* kept for
                                 * control clients */
-static atomic_long listeners;  /* listeners alive */
+static atomic_long listeners;  /* held for listeners (sockets, own loops) */
 static atomic_long peers;      /* held for channels */
 static atomic_long serving;    /* listeners whose accept loops run */
 static atomic_ullong refused;  /* peer takes refused */
@@ -83,34 +83,36 @@ static long
 peers_max(void)
 {
 	long n = limit - own - control - LISTENER_MARGIN -
-	    atomic_load(&listeners) * DESCRIPTORS_PER_LISTENER;
+	    atomic_load(&listeners);
 
 	return (n > 0 ? n : 0);
 }
 
 int
-descriptors_listener_take(struct wsl_err *err)
+descriptors_listener_take(bool dedicated_loop, struct wsl_err *err)
 {
+	long need = DESCRIPTORS_PER_LISTENER +
+	    (dedicated_loop ? DESCRIPTORS_PER_LOOP : 0);
 	long n = atomic_load(&listeners), p = atomic_load(&peers);
-	long left = limit - own - control - n * DESCRIPTORS_PER_LISTENER - p;
+	long left = limit - own - control - n - p;
 
-	if (counting && left < DESCRIPTORS_PER_LISTENER) {
+	if (counting && left < need) {
 		wsl_err_set(err, WSL_HR_WS_E_QUOTA_EXCEEDED, "out of "
-		    "descriptors: a listener needs %d and %ld are left (limit "
-		    "%ld: %ld held by wsld, %ld kept for control clients, %ld "
-		    "for %ld listeners, %ld for channels)",
-		    DESCRIPTORS_PER_LISTENER, left > 0 ? left : 0, limit, own,
-		    control, n * DESCRIPTORS_PER_LISTENER, n, p);
+		    "descriptors: the listener needs %ld and %ld are left "
+		    "(limit %ld: %ld held by wsld, %ld kept for control "
+		    "clients, %ld for listeners, %ld for channels)", need,
+		    left > 0 ? left : 0, limit, own, control, n, p);
 		return (-1);
 	}
-	atomic_fetch_add(&listeners, 1);
+	atomic_fetch_add(&listeners, need);
 	return (0);
 }
 
 void
-descriptors_listener_give(void)
+descriptors_listener_give(bool dedicated_loop)
 {
-	atomic_fetch_sub(&listeners, 1);
+	atomic_fetch_sub(&listeners, DESCRIPTORS_PER_LISTENER +
+	    (dedicated_loop ? DESCRIPTORS_PER_LOOP : 0));
 }
 
 void
@@ -161,8 +163,7 @@ descriptors_describe(void)
 	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "limit", (json_int_t)limit, "wsld", (json_int_t)own,
 	    "control-reserve", (json_int_t)control,
-	    "listeners", (json_int_t)(atomic_load(&listeners) *
-	    DESCRIPTORS_PER_LISTENER),
+	    "listeners", (json_int_t)atomic_load(&listeners),
 	    "channels", (json_int_t)atomic_load(&peers),
 	    "channels-max", (json_int_t)peers_max(),
 	    "channels-refused", (json_int_t)atomic_load(&refused)));

@@ -6,8 +6,9 @@
  *
  * At start wsld raises its soft RLIMIT_NOFILE to the hard limit and
  * counts what it already holds.  The limit is then shared three ways:
- *   - listeners: DESCRIPTORS_PER_LISTENER each, in every state, taken
- *     when a listener is created and given back when it is freed;
+ *   - listeners: DESCRIPTORS_PER_LISTENER each (and DESCRIPTORS_PER_LOOP
+ *     more for one with a loop of its own), in every state, taken when a
+ *     listener is created and given back when it is freed;
  *   - the control plane: a fixed reserve (control-max-clients plus a
  *     margin for files and sockets opened on the way), never lent out;
  *   - peers: every descriptor held for a channel (its connection, the
@@ -31,8 +32,11 @@
 
 #include "wsl-proto.h"
 
-/* An event loop: epoll, eventfd, libevent's signal pipe (2); its socket. */
-#define DESCRIPTORS_PER_LISTENER 5
+/* A listener's socket (while open), and the loop of a listener that has
+ * one of its own: epoll, eventfd and libevent's signal pipe.  The pool's
+ * loops are made at start and counted as wsld's own. */
+#define DESCRIPTORS_PER_LISTENER 1
+#define DESCRIPTORS_PER_LOOP 4
 
 /* One listener's part of the peers' share; its accept loop's thread. */
 struct descriptor_share {
@@ -46,8 +50,8 @@ void descriptors_init(void);
 void descriptors_set_control(size_t clients);
 
 /* Control thread: room for one more listener, or an error saying why. */
-int descriptors_listener_take(struct wsl_err *);
-void descriptors_listener_give(void);
+int descriptors_listener_take(bool dedicated_loop, struct wsl_err *);
+void descriptors_listener_give(bool dedicated_loop);
 
 /* A listener's loop thread. */
 void descriptors_serving(struct descriptor_share *, bool);

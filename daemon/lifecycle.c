@@ -126,8 +126,11 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	char who[ACTOR_TEXT];
 	HRESULT hr;
 
-	/* The daemon's pipe directory goes with the given properties. */
-	if ((props = inject_calloc(n + 1, sizeof(*props))) == NULL ||
+	BOOL dedicated = s->dedicated_loop;
+
+	/* The daemon's pipe directory and the loop go with the given
+	 * properties. */
+	if ((props = inject_calloc(n + 2, sizeof(*props))) == NULL ||
 	    (l = inject_calloc(1, sizeof(*l))) == NULL) {
 		free(props);
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
@@ -138,6 +141,9 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	props[n].id = WSL_LISTENER_PROPERTY_PIPE_DIRECTORY;
 	props[n].value = (void *)(uintptr_t)dir;
 	props[n].valueSize = (ULONG)strlen(dir) + 1;
+	props[n + 1].id = WSL_LISTENER_PROPERTY_DEDICATED_LOOP;
+	props[n + 1].value = &dedicated;
+	props[n + 1].valueSize = sizeof(dedicated);
 	l->given.fd = -1;
 	l->conf.intended = -1;
 	l->name = strdup(s->name);
@@ -154,20 +160,20 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
 		return (NULL);
 	}
-	/* Its loop's descriptors first: libevent exits if it lacks them. */
-	if (descriptors_listener_take(err) < 0) {
+	/* Its descriptors first: libevent exits if a loop lacks them. */
+	if (descriptors_listener_take(dedicated, err) < 0) {
 		free(props);
 		dispose(l);
 		return (NULL);
 	}
 	(void)WsCreateError(NULL, 0, &error);
-	hr = WsCreateListener(s->type, s->binding, props, n + 1, NULL, &ws,
+	hr = WsCreateListener(s->type, s->binding, props, n + 2, NULL, &ws,
 	    error);
 	free(props);
 	if (FAILED(hr)) {
 		wsl_err_set(err, hr, "%s", WslErrorText(error));
 		WsFreeError(error);
-		descriptors_listener_give();
+		descriptors_listener_give(dedicated);
 		dispose(l);
 		return (NULL);
 	}
@@ -175,7 +181,7 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	l->life.refs = 1; /* the lifecycle's, until the free */
 	if ((l->life.stop_close = listener_op_new(l, false)) == NULL) {
 		(void)WsFreeListener(ws);
-		descriptors_listener_give();
+		descriptors_listener_give(dedicated);
 		dispose(l);
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
 		return (NULL);
@@ -477,6 +483,7 @@ forget(struct wsld_listener *l)
 HRESULT
 lifecycle_free(struct wsld_listener *l, actor_t actor, struct wsl_err *err)
 {
+	BOOL dedicated = FALSE;
 	WS_LISTENER_STATE s;
 	char who[ACTOR_TEXT];
 
@@ -504,11 +511,13 @@ lifecycle_free(struct wsld_listener *l, actor_t actor, struct wsl_err *err)
 		return (wsl_err_set(err, WSL_HR_E_UNEXPECTED, "listener '%s' "
 		    "cannot be freed while a change is being told",
 		    l->name));
+	(void)WsGetListenerProperty(l->ws, WSL_LISTENER_PROPERTY_DEDICATED_LOOP,
+	    &dedicated, sizeof(dedicated), NULL);
 	l->handler->release(l);
 	if (FAILED(WsFreeListener(l->ws))) /* not with the checks above */
 		return (wsl_err_set(err, WSL_HR_E_UNEXPECTED, "the listener "
 		    "core refused to free listener '%s'", l->name));
-	descriptors_listener_give();
+	descriptors_listener_give(dedicated);
 	l->handler->destroy(l->handler_state);
 	l->handler_state = NULL;
 	log_listener(LOG_INFO, l->name, "freed (%s)", actor_format(actor, who));

@@ -30,6 +30,7 @@ struct listener_spec {
 	const struct handler_type *handler;
 	void *handler_state;             /* NULL once taken */
 	bool open;
+	bool dedicated_loop;             /* "loop": "dedicated" */
 };
 
 /*

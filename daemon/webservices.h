@@ -146,6 +146,8 @@ typedef enum {
 	WS_LISTENER_PROPERTY_DISALLOWED_USER_AGENT = 16,
 	/* Extension: directory of net.pipe sockets (char[], NUL included). */
 	WSL_LISTENER_PROPERTY_PIPE_DIRECTORY = 0x10000,
+	/* Extension: a loop of its own rather than the pool's (BOOL). */
+	WSL_LISTENER_PROPERTY_DEDICATED_LOOP = 0x10001,
 } WS_LISTENER_PROPERTY_ID;
 
 typedef struct {
@@ -263,8 +265,26 @@ typedef struct WSL_TASK {
 	struct WSL_TASK *next;
 } WSL_TASK;
 HRESULT WslPostTask(WS_LISTENER *, WSL_TASK *);
+/* The base of the loop the listener runs on: shared with the other
+ * listeners of that loop, so everything made on it for the listener must
+ * be freed before the listener is. */
 struct event_base *WslGetListenerEventBase(WS_LISTENER *);
 int WslIsListenerThread(WS_LISTENER *);
+
+/* The loops listeners share (extension).  A listener is placed on the one
+ * hosting the fewest when it is created and stays there; the pool has
+ * WslSetLoopCount() loops (0, the default: one per core), made as they
+ * are first needed.  WslGetListenerLoop() says which (from 0), or
+ * WSL_LOOP_DEDICATED for a listener created with
+ * WSL_LISTENER_PROPERTY_DEDICATED_LOOP.  WslEndLoops() ends the pool's
+ * threads, once every listener is freed; a dedicated loop ends with its
+ * listener. */
+#define WSL_LOOP_DEDICATED (-2)
+HRESULT WslSetLoopCount(ULONG);
+ULONG WslGetLoopCount(void);
+HRESULT WslStartLoops(WS_ERROR *); /* all of them now, not on demand */
+int WslGetListenerLoop(WS_LISTENER *);
+void WslEndLoops(void);
 
 /* Called (without locks held, on whichever thread made the change) after
  * every state change.  It must not call back into the listener; it may

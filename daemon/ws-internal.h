@@ -71,6 +71,7 @@ struct ws_props {
 	ULONG to_header_matching;
 	ULONG transport_url_matching;
 	char pipe_dir[PATH_MAX];
+	bool dedicated_loop;
 };
 void ws_props_default(struct ws_props *);
 HRESULT ws_props_apply(struct ws_props *, WS_CHANNEL_BINDING,
@@ -174,8 +175,10 @@ struct WS_LISTENER {
 	WSL_STATE_HOOK state_hook;         /* set before use */
 	void *state_hook_arg;
 
-	pthread_t thread;
-	struct event_base *base;
+	struct ws_loop *loop;              /* set at create, until the free */
+	struct event_base *base;           /* the loop's */
+	bool stopped;                      /* (mu) off its loop, may go */
+	pthread_cond_t stopped_cv;         /* ... signalled with mu */
 	struct event *wake_ev;             /* activated from any thread */
 	struct event *io_ev;               /* (loop) readable listening socket */
 	struct event *retry_ev;            /* (loop) accept back-off timer */
@@ -188,11 +191,16 @@ struct WS_LISTENER {
 	unsigned char *udp_buf;            /* (loop) one datagram */
 };
 
+/* ws-pool.c */
+struct ws_loop;
+HRESULT ws_pool_join(WS_LISTENER *, bool dedicated, WS_ERROR *);
+void ws_pool_leave(WS_LISTENER *);
+bool ws_on_loop(WS_LISTENER *);
+
 /* ws-loop.c */
 HRESULT ws_loop_start(WS_LISTENER *, WS_ERROR *);
 void ws_loop_stop(WS_LISTENER *);
 void ws_loop_wake(WS_LISTENER *);
-bool ws_on_loop(WS_LISTENER *);
 void ws_complete(struct ws_op *, HRESULT, WS_CALLBACK_MODEL);
 void ws_notify_state(WS_LISTENER *);
 /* The one way the state changes: recorded as a transition.  (mu) */

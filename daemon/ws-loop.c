@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The listener's own thread and event loop.  Other threads never touch the
- * loop's events; they change the listener under its mutex and activate
- * wake_ev, whose callback reconciles the loop with the listener: it
- * completes aborted accepts, finishes a pending close, takes the socket
- * away from a faulted listener, performs a pending open, watches the
- * listening socket only while accepts are pending, and then runs the
- * tasks posted before it began.  Every completion callback therefore runs
- * here, on the loop thread.
+ * A listener on its event loop (one the pool gives it, see ws-pool.c, or
+ * one of its own).  Other threads never touch the listener's events; they
+ * change the listener under its mutex and activate wake_ev, whose callback
+ * reconciles the loop with the listener: it completes aborted accepts,
+ * finishes a pending close, takes the socket away from a faulted
+ * listener, performs a pending open, watches the listening socket only
+ * while accepts are pending, and then runs the tasks posted before it
+ * began.  Every completion callback therefore runs there, on the loop's
+ * thread.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +22,6 @@
 
 #include "ws-internal.h"
 
-#define LOOP_FDS 4            /* epoll, eventfd, the signal pipe */
 #define ACCEPT_BATCH 64       /* connections per wake-up, for fairness */
 #define BACKOFF_MIN_MS 100    /* after EMFILE and friends */
 #define BACKOFF_MAX_MS 1000
@@ -40,12 +38,6 @@ void
 WslInitialize(void)
 {
 	pthread_once(&init_once, init);
-}
-
-bool
-ws_on_loop(WS_LISTENER *l)
-{
-	return (pthread_equal(pthread_self(), l->thread) != 0);
 }
 
 /* Wake the loop; allocates nothing, so WsAbortListener may call it. */
@@ -538,94 +530,56 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 	if (stopping) {
 		run_tasks(take_tasks(l)); /* posted while this pass ran */
 		io_detach(l); /* the retry timer too */
-		event_base_loopbreak(l->base);
+		/* The listener leaves the loop: its events go (freeing the
+		 * one whose callback this is is allowed), then its freer
+		 * hears of it and may free it: nothing here touches l after
+		 * the unlock. */
+		event_free(l->retry_ev);
+		event_free(l->wake_ev);
+		pthread_mutex_lock(&l->mu);
+		l->stopped = true;
+		pthread_cond_broadcast(&l->stopped_cv);
+		pthread_mutex_unlock(&l->mu);
 	}
 }
 
-static void *
-thread_main(void *arg)
-{
-	WS_LISTENER *l = arg;
-
-	event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY);
-	return (NULL);
-}
-
-/*
- * libevent exits the process when it cannot make a base's signal pipe, so
- * make sure the descriptors are there first: open as many as a base takes,
- * and a few more for what follows, then give them back for it.  The
- * daemon keeps peers from taking the last ones (descriptors.h), so none
- * are taken meanwhile.
- */
-static HRESULT
-check_descriptors(WS_ERROR *error)
-{
-	int fds[LOOP_FDS + 2], i, n, e = 0;
-
-	for (n = 0; n < (int)(sizeof(fds) / sizeof(fds[0])); n++)
-		if ((fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-			e = errno;
-			break;
-		}
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	if (e == EMFILE || e == ENFILE)
-		return (ws_error_fill(error, WS_E_QUOTA_EXCEEDED, e,
-		    "out of descriptors: a listener's event loop needs %d",
-		    LOOP_FDS));
-	return (S_OK);
-}
-
+/* On the loop the pool gives it (or one of its own). */
 HRESULT
 ws_loop_start(WS_LISTENER *l, WS_ERROR *error)
 {
-	sigset_t all, old;
 	HRESULT hr;
-	int r;
 
 	WslInitialize();
-	if (FAILED(hr = check_descriptors(error)))
+	if (FAILED(hr = ws_pool_join(l, l->props.dedicated_loop, error)))
 		return (hr);
-	if ((l->base = event_base_new()) == NULL)
-		return (ws_error_fill(error, E_OUTOFMEMORY, 0,
-		    "cannot make the listener's event loop"));
-	if (event_base_priority_init(l->base, 2) < 0 ||
-	    (l->wake_ev = event_new(l->base, -1, 0, wake_cb, l)) == NULL ||
+	if ((l->wake_ev = event_new(l->base, -1, 0, wake_cb, l)) == NULL ||
 	    event_priority_set(l->wake_ev, 0) < 0 ||
-	    (l->retry_ev = evtimer_new(l->base, retry_cb, l)) == NULL)
-		goto fail;
-	/* Signals belong to the daemon's main thread, never to a loop. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&l->thread, NULL, thread_main, l);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0)
-		goto fail;
+	    (l->retry_ev = evtimer_new(l->base, retry_cb, l)) == NULL) {
+		if (l->wake_ev != NULL)
+			event_free(l->wake_ev);
+		ws_pool_leave(l);
+		return (ws_error_fill(error, E_OUTOFMEMORY, 0,
+		    "no memory for the listener's events"));
+	}
+	pthread_cond_init(&l->stopped_cv, NULL);
 	return (S_OK);
-fail:
-	if (l->retry_ev != NULL)
-		event_free(l->retry_ev);
-	if (l->wake_ev != NULL)
-		event_free(l->wake_ev);
-	event_base_free(l->base);
-	l->base = NULL;
-	return (ws_error_fill(error, E_OUTOFMEMORY, 0,
-	    "cannot start the listener's event loop"));
 }
 
-/* Stop the loop after it has run every queued task, and join it. */
+/* Take the listener off its loop after the loop has run every queued
+ * task; from any thread but the loop's. */
 void
 ws_loop_stop(WS_LISTENER *l)
 {
+	/* Woken under the lock: the loop, seeing stopping only under it,
+	 * cannot free wake_ev before this wake-up is made. */
 	pthread_mutex_lock(&l->mu);
 	l->stopping = true;
-	pthread_mutex_unlock(&l->mu);
 	ws_loop_wake(l);
-	pthread_join(l->thread, NULL);
-	event_free(l->retry_ev);
-	event_free(l->wake_ev);
-	event_base_free(l->base);
+	while (!l->stopped)
+		pthread_cond_wait(&l->stopped_cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+	pthread_cond_destroy(&l->stopped_cv);
+	ws_pool_leave(l);
 }
 
 HRESULT
@@ -644,8 +598,8 @@ WslPostTask(WS_LISTENER *l, WSL_TASK *t)
 	else
 		l->tasks = t;
 	l->tasks_tail = t;
+	ws_loop_wake(l); /* under the lock: see ws_loop_stop() */
 	pthread_mutex_unlock(&l->mu);
-	ws_loop_wake(l);
 	return (S_OK);
 }
 

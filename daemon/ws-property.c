@@ -75,6 +75,12 @@ ws_props_apply(struct ws_props *props, WS_CHANNEL_BINDING binding,
 				    "path, NUL-terminated"));
 			memcpy(p.pipe_dir, g->value, g->valueSize);
 			continue;
+		case WSL_LISTENER_PROPERTY_DEDICATED_LOOP:
+			if (g->value == NULL || g->valueSize != sizeof(BOOL))
+				return (ws_error_fill(error, E_INVALIDARG, 0,
+				    "DEDICATED_LOOP must be a BOOL"));
+			p.dedicated_loop = *(const BOOL *)g->value != FALSE;
+			continue;
 		case WS_LISTENER_PROPERTY_IS_MULTICAST:
 			if (g->value == NULL || g->valueSize != sizeof(BOOL))
 				return (ws_error_fill(error, E_INVALIDARG, 0,
@@ -187,6 +193,9 @@ WsGetListenerProperty(WS_LISTENER *l, WS_LISTENER_PROPERTY_ID id, void *buf,
 	case WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS:
 		return (put(buf, size, &l->props.transport_url_matching,
 		    sizeof(ULONG), error));
+	case WSL_LISTENER_PROPERTY_DEDICATED_LOOP:
+		v = l->props.dedicated_loop;
+		return (put(buf, size, &v, sizeof(BOOL), error));
 	case WSL_LISTENER_PROPERTY_PIPE_DIRECTORY:
 		if (buf == NULL || size < strlen(l->props.pipe_dir) + 1)
 			return (ws_error_fill(error, E_INVALIDARG, 0,
@@ -220,6 +229,7 @@ WsSetListenerProperty(WS_LISTENER *l, WS_LISTENER_PROPERTY_ID id,
 	case WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS:
 	case WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS:
 	case WSL_LISTENER_PROPERTY_PIPE_DIRECTORY:
+	case WSL_LISTENER_PROPERTY_DEDICATED_LOOP:
 		return (ws_error_fill(error, E_INVALIDARG, 0,
 		    "property %d can only be given when the listener is "
 		    "created", (int)id));

@@ -344,7 +344,9 @@ main(int argc, char **argv)
 		    conf.request_timeout_ms);
 		descriptors_set_control((size_t)conf.max_clients);
 	}
-	descriptors_init();
+	if (FAILED(WslStartLoops(NULL)))
+		fatalx("cannot start the event loops");
+	descriptors_init(); /* counting the loops' descriptors as wsld's */
 	log_info("wsld %s: control socket %s%s, pipe directory %s%s",
 	    PACKAGE_VERSION, sockpath, fd >= 0 ? " (from systemd)" : "",
 	    pipedir, fdstore_enabled() ? ", fd store" : "");
@@ -367,6 +369,7 @@ main(int argc, char **argv)
 	for (i = 0; i < 3; i++)
 		event_free(sigev[i]);
 	shutdown_end();
+	WslEndLoops();
 	event_base_free(control_base);
 	log_info("stopped");
 	return (0);

@@ -33,7 +33,7 @@ listeners() { "$WSLCTL" -j list | grep -o '"name":' | wc -l; }
 # --- a start that cannot fit its listeners
 {
 	echo '{"listeners": {'
-	for i in $(seq 1 600); do
+	for i in $(seq 1 1000); do
 		[ "$i" -gt 1 ] && echo ','
 		printf '"l%d": {"url": "net.tcp://127.0.0.1:0/"}' "$i"
 	done
@@ -41,11 +41,11 @@ listeners() { "$WSLCTL" -j list | grep -o '"name":' | wc -l; }
 } >"$T/big.json"
 limited_start -c "$T/big.json"
 n=$(listeners)
-diag "600 listeners configured, $n created under a limit of $LIMIT"
-[ "$n" -gt 0 ] && [ "$n" -lt 600 ] &&
+diag "1000 listeners configured, $n created under a limit of $LIMIT"
+[ "$n" -gt 0 ] && [ "$n" -lt 1000 ] &&
     ok "a start with more listeners than descriptors starts with those that fit" ||
     not_ok "a start with more listeners than descriptors starts with those that fit ($n)"
-if grep -q 'out of descriptors: a listener needs 5' "$T/wsld.log" &&
+if grep -q 'out of descriptors: the listener needs 1' "$T/wsld.log" &&
     ! grep -q 'evsig\|socketpair\|libevent' "$T/wsld.log"; then
 	ok "... saying why for each of the others, before libevent could exit"
 else
@@ -60,7 +60,7 @@ expect "wsld stops cleanly" 0 "$WSLD_STATUS"
 printf '{"read-only-socket": "%s"}\n' "$T/ro.sock" >"$T/wsld.json"
 limited_start -c "$T/wsld.json"
 made=0
-while [ $made -lt 400 ]; do
+while [ $made -lt 1000 ]; do
 	run "$WSLCTL" create "c$made" net.tcp://127.0.0.1:0/
 	[ "$RC" = 0 ] || break
 	made=$((made + 1))
@@ -68,7 +68,7 @@ done
 diag "created $made listeners under a limit of $LIMIT"
 expect "a create past the limit is refused (exit 1)" 1 "$RC"
 expect_match "... with the reason and the figures" \
-    "out of descriptors: a listener needs 5 and [0-9]+ are left \(limit $LIMIT" \
+    "out of descriptors: the listener needs 1 and 0 are left \(limit $LIMIT" \
     "$ERR"
 wsld_alive || bail "wsld died creating listeners"
 ok "wsld is alive after $made creates and a refusal"
@@ -86,7 +86,7 @@ expect "a freed listener's descriptors serve the next create" 0 "$RC"
 before=$(listeners)
 sed "s|^{|{\"read-only-socket\": \"$T/ro.sock\",|" "$T/big.json" >"$T/wsld.json"
 run "$WSLCTL" reload
-expect "a reload adding 600 listeners is refused (exit 1)" 1 "$RC"
+expect "a reload adding 1000 listeners is refused (exit 1)" 1 "$RC"
 expect_match "... out of descriptors" "out of descriptors" "$ERR"
 expect "... and changes nothing" "$before" "$(listeners)"
 wsld_stop

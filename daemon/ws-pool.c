@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The loops listeners share.  A fixed set of threads, one libevent base
+ * each (by default one per core), made when the first listeners need them;
+ * a listener is placed on the one hosting the fewest, and stays there for
+ * its life.  A listener created with WSL_LISTENER_PROPERTY_DEDICATED_LOOP
+ * gets a loop of its own instead, made with it and ended with it, for
+ * isolation: nothing another listener does can hold it up.
+ *
+ * So a listener costs no descriptor until it opens (its socket), whatever
+ * their number: a loop's descriptors (epoll, eventfd, the signal pipe) are
+ * the loop's.  The placement table is guarded by pool_mu; a loop's base
+ * and thread never change once it runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ws-internal.h"
+
+#define LOOP_FDS 4            /* epoll, eventfd, the signal pipe */
+#define POOL_MAX 256
+
+struct ws_loop {
+	pthread_t thread;
+	struct event_base *base;
+	unsigned index;       /* in the pool; POOL_MAX if dedicated */
+	unsigned hosted;      /* (pool_mu) listeners placed on it */
+};
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ws_loop *pool[POOL_MAX];  /* (pool_mu) made on demand */
+static unsigned pool_made;              /* (pool_mu) */
+static unsigned pool_size;              /* (pool_mu) 0: one per core */
+
+/*
+ * libevent exits the process when it cannot make a base's signal pipe, so
+ * make sure the descriptors are there first: open as many as a base takes,
+ * and a few more for what follows, then give them back for it.  The
+ * daemon keeps peers from taking the last ones (descriptors.h), so none
+ * are taken meanwhile.
+ */
+static HRESULT
+check_descriptors(WS_ERROR *error)
+{
+	int fds[LOOP_FDS + 2], i, n, e = 0;
+
+	for (n = 0; n < (int)(sizeof(fds) / sizeof(fds[0])); n++)
+		if ((fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+			e = errno;
+			break;
+		}
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	if (e == EMFILE || e == ENFILE)
+		return (ws_error_fill(error, WS_E_QUOTA_EXCEEDED, e,
+		    "out of descriptors: an event loop needs %d", LOOP_FDS));
+	return (S_OK);
+}
+
+static void *
+loop_main(void *arg)
+{
+	struct ws_loop *lp = arg;
+
+	event_base_loop(lp->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return (NULL);
+}
+
+static HRESULT
+loop_new(unsigned index, struct ws_loop **out, WS_ERROR *error)
+{
+	struct ws_loop *lp;
+	sigset_t all, old;
+	HRESULT hr;
+	int r;
+
+	if (FAILED(hr = check_descriptors(error)))
+		return (hr);
+	if ((lp = ws_calloc(1, sizeof(*lp))) == NULL)
+		return (ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
+		    "no memory for an event loop"));
+	lp->index = index;
+	if ((lp->base = event_base_new()) == NULL ||
+	    event_base_priority_init(lp->base, 2) < 0) {
+		if (lp->base != NULL)
+			event_base_free(lp->base);
+		ws_free(lp);
+		return (ws_error_fill(error, E_OUTOFMEMORY, 0,
+		    "cannot make an event loop"));
+	}
+	/* Signals belong to the daemon's main thread, never to a loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&lp->thread, NULL, loop_main, lp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		event_base_free(lp->base);
+		ws_free(lp);
+		return (ws_error_fill(error, E_OUTOFMEMORY, r,
+		    "cannot start an event loop's thread"));
+	}
+	*out = lp;
+	return (S_OK);
+}
+
+static void
+loop_end(struct ws_loop *lp)
+{
+	event_base_loopbreak(lp->base);
+	pthread_join(lp->thread, NULL);
+	event_base_free(lp->base);
+	ws_free(lp);
+}
+
+static unsigned
+wanted_size(void)
+{
+	long n;
+
+	if (pool_size > 0)
+		return (pool_size);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (n < 1 ? 1 : n > POOL_MAX ? POOL_MAX : (unsigned)n);
+}
+
+/* A loop for a new listener: its own, or the pool's least busy one (a
+ * new one while the pool is not full). */
+HRESULT
+ws_pool_join(WS_LISTENER *l, bool dedicated, WS_ERROR *error)
+{
+	struct ws_loop *lp = NULL;
+	unsigned i, size;
+	HRESULT hr = S_OK;
+
+	if (dedicated) {
+		if (FAILED(hr = loop_new(POOL_MAX, &lp, error)))
+			return (hr);
+		lp->hosted = 1;
+		l->loop = lp;
+		l->base = lp->base;
+		return (S_OK);
+	}
+	pthread_mutex_lock(&pool_mu);
+	size = wanted_size();
+	for (i = 0; i < pool_made && i < size; i++)
+		if (lp == NULL || pool[i]->hosted < lp->hosted)
+			lp = pool[i];
+	if (pool_made < size && (lp == NULL || lp->hosted > 0)) {
+		/* Spread over every core before doubling up; if no loop can
+		 * be made, an existing one will do. */
+		if (SUCCEEDED(hr = loop_new(pool_made, &pool[pool_made],
+		    error)))
+			lp = pool[pool_made++];
+		else if (lp != NULL)
+			hr = S_OK;
+	}
+	if (lp != NULL) {
+		lp->hosted++;
+		l->loop = lp;
+		l->base = lp->base;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	return (hr);
+}
+
+/* The listener is gone from its loop: a dedicated loop ends with it. */
+void
+ws_pool_leave(WS_LISTENER *l)
+{
+	struct ws_loop *lp = l->loop;
+
+	l->loop = NULL;
+	l->base = NULL;
+	if (lp->index == POOL_MAX) {
+		loop_end(lp);
+		return;
+	}
+	pthread_mutex_lock(&pool_mu);
+	lp->hosted--;
+	pthread_mutex_unlock(&pool_mu);
+}
+
+bool
+ws_on_loop(WS_LISTENER *l)
+{
+	return (l->loop != NULL &&
+	    pthread_equal(pthread_self(), l->loop->thread) != 0);
+}
+
+int
+WslGetListenerLoop(WS_LISTENER *l)
+{
+	if (!ws_listener_valid(l))
+		return (-1);
+	return (l->loop->index == POOL_MAX ? WSL_LOOP_DEDICATED :
+	    (int)l->loop->index);
+}
+
+HRESULT
+WslSetLoopCount(ULONG n)
+{
+	if (n > POOL_MAX)
+		return (E_INVALIDARG);
+	pthread_mutex_lock(&pool_mu);
+	pool_size = (unsigned)n;
+	pthread_mutex_unlock(&pool_mu);
+	return (S_OK);
+}
+
+ULONG
+WslGetLoopCount(void)
+{
+	ULONG n;
+
+	pthread_mutex_lock(&pool_mu);
+	n = wanted_size();
+	pthread_mutex_unlock(&pool_mu);
+	return (n);
+}
+
+/* Make every loop of the pool now, rather than as listeners first need
+ * them: so the descriptors they take are taken at start. */
+HRESULT
+WslStartLoops(WS_ERROR *error)
+{
+	unsigned size;
+	HRESULT hr = S_OK;
+
+	WslInitialize();
+	pthread_mutex_lock(&pool_mu);
+	size = wanted_size();
+	while (pool_made < size && SUCCEEDED(hr = loop_new(pool_made,
+	    &pool[pool_made], error)))
+		pool_made++;
+	pthread_mutex_unlock(&pool_mu);
+	return (hr);
+}
+
+/* At exit, once every listener is freed: end the pool's threads. */
+void
+WslEndLoops(void)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&pool_mu);
+	for (i = 0; i < pool_made; i++) {
+		loop_end(pool[i]);
+		pool[i] = NULL;
+	}
+	pool_made = 0;
+	pthread_mutex_unlock(&pool_mu);
+}
