@@ -20,8 +20,9 @@
 static bool counting;          /* false: no limit known, nothing refused */
 static long limit;             /* the soft RLIMIT_NOFILE, once raised */
 static long own;               /* held before any listener: stdio, sockets */
-static long control = CONTROL_MAX_CLIENTS + CONTROL_MARGIN; /* kept for
-                                * control clients */
+static atomic_long control = CONTROL_MAX_CLIENTS + CONTROL_MARGIN;
+                               /* kept for control clients (a reload may
+                                * change it while loops read it) */
 static atomic_long listeners;  /* held for listeners (sockets, own loops) */
 static atomic_long peers;      /* held for channels */
 static atomic_long serving;    /* listeners whose accept loops run */
@@ -74,7 +75,7 @@ descriptors_init(void)
 	own = count_open();
 	counting = true;
 	log_debug("descriptors: limit %ld, %ld held, %ld for control clients",
-	    limit, own, control);
+	    limit, own, atomic_load(&control));
 }
 
 /* What peers may hold in all: what neither wsld, its control clients nor
@@ -101,7 +102,7 @@ descriptors_listener_take(bool dedicated_loop, struct wsl_err *err)
 		    "descriptors: the listener needs %ld and %ld are left "
 		    "(limit %ld: %ld held by wsld, %ld kept for control "
 		    "clients, %ld for listeners, %ld for channels)", need,
-		    left > 0 ? left : 0, limit, own, control, n, p);
+		    left > 0 ? left : 0, limit, own, atomic_load(&control), n, p);
 		return (-1);
 	}
 	atomic_fetch_add(&listeners, need);
@@ -162,7 +163,7 @@ descriptors_describe(void)
 {
 	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "limit", (json_int_t)limit, "wsld", (json_int_t)own,
-	    "control-reserve", (json_int_t)control,
+	    "control-reserve", (json_int_t)atomic_load(&control),
 	    "listeners", (json_int_t)atomic_load(&listeners),
 	    "channels", (json_int_t)atomic_load(&peers),
 	    "channels-max", (json_int_t)peers_max(),
