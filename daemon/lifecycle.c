@@ -53,6 +53,26 @@ static int telling;                     /* subscribers are being told */
 static struct strmap *by_name;          /* the named ones */
 static TAILQ_HEAD(, wsld_listener) alive = TAILQ_HEAD_INITIALIZER(alive);
 static size_t nalive;
+static size_t by_state[WS_LISTENER_STATE_CLOSED + 1]; /* bound ones */
+
+/* Counted in its told state while bound. */
+static void
+set_bound(struct wsld_listener *l, bool bound)
+{
+	if (l->life.bound == bound)
+		return;
+	l->life.bound = bound;
+	if (bound)
+		by_state[l->life.told_state]++;
+	else
+		by_state[l->life.told_state]--;
+}
+
+size_t
+lifecycle_count_in(WS_LISTENER_STATE s)
+{
+	return ((unsigned)s <= WS_LISTENER_STATE_CLOSED ? by_state[s] : 0);
+}
 
 int
 lifecycle_init(struct event_base *b)
@@ -207,7 +227,7 @@ lifecycle_bind(struct wsld_listener *l, struct wsl_err *err)
 	int r;
 
 	if ((r = strmap_put(by_name, l->name, l)) == 0) {
-		l->life.bound = true;
+		set_bound(l, true);
 		return (S_OK);
 	}
 	if (r == -EEXIST)
@@ -220,8 +240,8 @@ void
 lifecycle_replace(struct wsld_listener *old, struct wsld_listener *new)
 {
 	(void)strmap_set(by_name, old->name, new);
-	old->life.bound = false;
-	new->life.bound = true;
+	set_bound(old, false);
+	set_bound(new, true);
 	TELL(replaced, old, new);
 }
 
@@ -230,7 +250,7 @@ lifecycle_unbind(struct wsld_listener *l)
 {
 	if (l->life.bound && strmap_get(by_name, l->name) == l)
 		(void)strmap_remove(by_name, l->name);
-	l->life.bound = false;
+	set_bound(l, false);
 }
 
 struct wsld_listener *
@@ -404,6 +424,11 @@ lifecycle_changed(struct wsld_listener *l)
 			    "were overwritten before they could be told",
 			    (unsigned long long)lost);
 		l->life.told = t.sequence;
+		if (l->life.bound) {
+			by_state[l->life.told_state]--;
+			by_state[t.to]++;
+		}
+		l->life.told_state = t.to;
 		log_transition(l, &t);
 		TELL(changed, l, &t);
 	}

@@ -43,6 +43,9 @@ void lifecycle_unbind(struct wsld_listener *);
 struct wsld_listener *lifecycle_find(const char *);
 size_t lifecycle_count(void);            /* named listeners */
 size_t lifecycle_alive(void);            /* named or not, not yet freed */
+/* Named listeners in each state, as last told: kept as they change, so
+ * reading it costs nothing however many there are. */
+size_t lifecycle_count_in(WS_LISTENER_STATE);
 /* Every listener alive (named or not), without allocating; fn must not
  * free any listener. */
 void lifecycle_foreach(void (*fn)(struct wsld_listener *, void *), void *);

@@ -50,6 +50,8 @@ struct wsld_listener {
 		bool free_asked;         /* a free from a fresh stack is due */
 		actor_t free_actor;
 		uint64_t told;           /* the last transition told */
+		WS_LISTENER_STATE told_state; /* where it went (CREATED at
+		                          * first); counted by state if bound */
 		const void *holder;      /* a reload changing it, or NULL */
 		struct event *changed_ev; /* the core's hook activates it */
 		struct event *free_ev;

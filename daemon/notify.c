@@ -17,37 +17,21 @@ static bool ready;
 static bool manager;                /* NOTIFY_SOCKET was set: someone hears */
 static bool stopping;               /* STOPPING=1 sent: nothing after it */
 
-struct tally {
-	size_t n, by_state[6];
-};
-
-static void
-count(struct wsld_listener *l, void *arg)
-{
-	struct tally *t = arg;
-
-	if (!l->life.bound)
-		return;
-	t->n++;
-	t->by_state[listener_state(l)]++;
-}
-
 void
 notify_summary(char *buf, size_t size)
 {
 	static const char *const names[] = { "created", "opening", "open",
 		"faulted", "closing", "closed" };
-	struct tally t = { 0, { 0 } };
+	size_t i, n = lifecycle_count(), in;
 	const char *sep = ": ";
-	size_t i;
 	int off;
 
-	lifecycle_foreach(count, &t);
-	off = snprintf(buf, size, "%zu listener%s", t.n, t.n == 1 ? "" : "s");
+	/* Counts kept as listeners change: no walk over all of them. */
+	off = snprintf(buf, size, "%zu listener%s", n, n == 1 ? "" : "s");
 	for (i = 0; i < 6 && off > 0 && (size_t)off < size; i++)
-		if (t.by_state[i] > 0) {
+		if ((in = lifecycle_count_in((WS_LISTENER_STATE)i)) > 0) {
 			off += snprintf(buf + off, size - (size_t)off, "%s%zu %s",
-			    sep, t.by_state[i], names[i]);
+			    sep, in, names[i]);
 			sep = ", ";
 		}
 }
