@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Loading and checking the configuration file (see conf.h).  jansson
- * reports syntax errors with their position but keeps no positions for
- * values, so conf_locate() finds a value's position by scanning the text
- * along a JSON pointer; the text is valid JSON by then.
+ * Loading and checking the configuration file (see conf.h).  Every
+ * top-level key is a row of one table: its type says how the value is
+ * checked, what the message says, and where the value goes.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,6 +10,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,130 +19,86 @@
 #include "conf.h"
 #include "control.h"
 #include "inject.h"
+#include "pointer.h"
 #include "spec.h"
 
 #define CONF_MAX (16 * 1024 * 1024)
+/* The longest path a Unix socket address holds. */
+#define SOCKET_PATH_MAX ((long long)sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+/* Room for a pointer's fixed segments that may name an absent value
+ * ("/properties/transport-url-matching-options"). */
+#define POINTER_SLACK 64
 
-static const char *
-skip_ws(const char *p, const char *end)
+enum conf_type {
+	CONF_LISTENERS,         /* an object of listener definitions */
+	CONF_SOCKET,            /* a socket's absolute path, at most max */
+	CONF_PIPE_DIRECTORY,    /* a directory of sockets: "/NAME" must fit */
+	CONF_GROUP,             /* a group that exists */
+	CONF_ACCESS,            /* levels by group */
+	CONF_INTEGER,           /* from min to max */
+};
+
+static const struct conf_key {
+	const char *name;
+	enum conf_type type;
+	long long min, max;
+	size_t offset;          /* of the value in struct conf */
+} keys[] = {
+	{ "listeners", CONF_LISTENERS, 0, 0,
+	    offsetof(struct conf, listeners) },
+	{ "control-socket", CONF_SOCKET, 1, SOCKET_PATH_MAX,
+	    offsetof(struct conf, control_socket) },
+	{ "control-socket-group", CONF_GROUP, 0, 0,
+	    offsetof(struct conf, control_group) },
+	{ "read-only-socket", CONF_SOCKET, 1, SOCKET_PATH_MAX,
+	    offsetof(struct conf, read_only_socket) },
+	{ "access", CONF_ACCESS, 0, 0, offsetof(struct conf, access) },
+	{ "control-max-clients", CONF_INTEGER, 1, 65536,
+	    offsetof(struct conf, max_clients) },
+	{ "control-request-timeout-ms", CONF_INTEGER, 100, 3600000,
+	    offsetof(struct conf, request_timeout_ms) },
+	/* The shortest socket name is one byte, after a '/'. */
+	{ "pipe-directory", CONF_PIPE_DIRECTORY, 1, SOCKET_PATH_MAX - 2,
+	    offsetof(struct conf, pipe_directory) },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *
+conf_key_name(size_t i)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return (p);
+	return (i < NKEYS ? keys[i].name : NULL);
 }
 
-/* Skip a string starting at its opening quote; returns past the closing. */
-static const char *
-skip_string(const char *p, const char *end)
+static int
+phrase(const struct conf_key *k, char *buf, size_t len)
 {
-	for (p++; p < end && *p != '"'; p++)
-		if (*p == '\\')
-			p++;
-	return (p < end ? p + 1 : end);
-}
-
-/* Skip one value of any kind, without recursion. */
-static const char *
-skip_value(const char *p, const char *end)
-{
-	int depth = 0;
-
-	do {
-		p = skip_ws(p, end);
-		if (p >= end)
-			return (end);
-		if (*p == '"')
-			p = skip_string(p, end);
-		else if (*p == '{' || *p == '[') {
-			depth++;
-			p++;
-		} else if (*p == '}' || *p == ']') {
-			depth--;
-			p++;
-		} else if (*p == ',' || *p == ':')
-			p++;
-		else /* memchr, not strchr: a NUL byte is no delimiter */
-			while (p < end && memchr(",:]} \t\r\n", *p, 8) == NULL)
-				p++;
-	} while (depth > 0);
-	return (p);
-}
-
-/* Does the JSON string at p equal the pointer segment seg? */
-static bool
-key_equals(const char *p, const char *end, const char *seg, size_t seglen)
-{
-	const char *e = skip_string(p, end) - 1;
-	size_t n = (size_t)(e - (p + 1));
-
-	/* Keys with escapes never match: wsld's own keys have none. */
-	return (n == seglen && memchr(p + 1, '\\', n) == NULL &&
-	    memcmp(p + 1, seg, n) == 0);
+	switch (k->type) {
+	case CONF_LISTENERS:
+		return (snprintf(buf, len, "an object of listener definitions "
+		    "by name"));
+	case CONF_SOCKET:
+		return (snprintf(buf, len, "an absolute path of at most %lld "
+		    "bytes, the most a Unix socket address holds", k->max));
+	case CONF_PIPE_DIRECTORY:
+		return (snprintf(buf, len, "an absolute path of at most %lld "
+		    "bytes, leaving room for \"/NAME\" in the %lld bytes of a "
+		    "Unix socket address", k->max, SOCKET_PATH_MAX));
+	case CONF_GROUP:
+		return (snprintf(buf, len, "the name of a group that exists"));
+	case CONF_ACCESS:
+		return (snprintf(buf, len, "an object of access levels by "
+		    "group"));
+	case CONF_INTEGER:
+		return (snprintf(buf, len, "an integer from %lld to %lld",
+		    k->min, k->max));
+	}
+	return (snprintf(buf, len, "?"));
 }
 
 int
-conf_locate(const char *text, size_t len, const char *pointer, int *line,
-    int *column)
+conf_key_phrase(size_t i, char *buf, size_t len)
 {
-	const char *p = text, *end = text + len, *seg, *q;
-	char *q2;
-	size_t seglen;
-	long idx;
-	bool found;
-
-	while (*pointer == '/') {
-		seg = pointer + 1;
-		seglen = strcspn(seg, "/");
-		pointer = seg + seglen;
-		p = skip_ws(p, end);
-		if (p < end && *p == '[') {
-			/* An array: the segment is an index. */
-			idx = strtol(seg, &q2, 10);
-			if (q2 != seg + seglen || idx < 0)
-				return (-1);
-			for (p++; idx > 0; idx--) {
-				p = skip_ws(skip_value(p, end), end);
-				if (p >= end || *p != ',')
-					return (-1);
-				p++;
-			}
-			continue;
-		}
-		if (p >= end || *p != '{')
-			return (-1);
-		found = false;
-		for (p++;;) {
-			p = skip_ws(p, end);
-			if (p >= end || *p != '"')
-				return (-1);
-			q = p;
-			p = skip_ws(skip_string(p, end), end);
-			if (p >= end || *p != ':')
-				return (-1);
-			p = skip_ws(p + 1, end);
-			if (key_equals(q, end, seg, seglen)) {
-				found = true;
-				break;
-			}
-			p = skip_ws(skip_value(p, end), end);
-			if (p >= end || *p != ',')
-				return (-1);
-			p++;
-		}
-		if (!found)
-			return (-1);
-	}
-	p = skip_ws(p, end);
-	*line = 1;
-	*column = 1;
-	for (q = text; q < p; q++) {
-		if (*q == '\n') {
-			(*line)++;
-			*column = 1;
-		} else
-			(*column)++;
-	}
-	return (0);
+	return (i < NKEYS ? phrase(&keys[i], buf, len) : -1);
 }
 
 static char *
@@ -193,18 +149,28 @@ read_file(const char *path, size_t *len, char *err, size_t errlen,
 	return (buf);
 }
 
-/* "FILE:LINE:COLUMN: message", the position of the pointer's value. */
+/*
+ * "FILE:LINE:COLUMN: message", at the value the pointer names, or at the
+ * nearest object above it that exists (a missing key is reported at the
+ * object that lacks it).
+ */
 static int
-fail_at(const char *path, const char *text, size_t len, const char *pointer,
+fail_at(const char *path, const char *text, size_t len, char *pointer,
     const char *msg, char *err, size_t errlen)
 {
-	int line, column;
+	int line = 1, column = 1;
+	char *slash;
 
-	if (conf_locate(text, len, pointer, &line, &column) < 0)
-		line = column = 1;
+	while (pointer_locate(text, len, pointer, &line, &column) < 0 &&
+	    (slash = strrchr(pointer, '/')) != NULL)
+		*slash = '\0';
 	snprintf(err, errlen, "%s:%d:%d: %s", path, line, column, msg);
 	return (-1);
 }
+
+/* A key as messages show it: at most 64 bytes of it. */
+#define SHOWN(k) (int)(strlen(k) > 64 ? 64 : strlen(k)), (k), \
+	(strlen(k) > 64 ? "..." : "")
 
 /* {"GROUP": "read" | "operate" | "admin"}; pointer ends at the culprit. */
 static int
@@ -215,23 +181,152 @@ check_access(const json_t *v, char *pointer, size_t plen, char *msg,
 	json_t *level;
 	size_t n = strlen(pointer);
 
-	if (!json_is_object(v)) {
-		snprintf(msg, mlen, "\"access\" must be an object of levels "
-		    "by group, such as {\"wsld-operators\": \"operate\"}");
-		return (-1);
-	}
 	json_object_foreach((json_t *)v, group, level) {
-		snprintf(pointer + n, plen - n, "/%s", group);
+		pointer[n] = '\0';
+		(void)pointer_append(pointer, plen, group);
 		if (getgrnam(group) == NULL) {
-			snprintf(msg, mlen, "access: no group named '%.64s'",
-			    group);
+			snprintf(msg, mlen, "access: no group named '%.*s%s'",
+			    SHOWN(group));
 			return (-1);
 		}
 		if (!json_is_string(level) ||
 		    access_parse_level(json_string_value(level)) < 0) {
-			snprintf(msg, mlen, "access.%.64s: the level must be "
-			    "\"read\", \"operate\" or \"admin\"", group);
+			snprintf(msg, mlen, "access.%.*s%s: the level must be "
+			    "\"read\", \"operate\" or \"admin\"", SHOWN(group));
 			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Does the value fit the key's type?  (Access is checked further on.) */
+static bool
+fits(const struct conf_key *k, const json_t *v)
+{
+	const char *s;
+	json_int_t i;
+
+	switch (k->type) {
+	case CONF_LISTENERS:
+	case CONF_ACCESS:
+		return (json_is_object(v));
+	case CONF_SOCKET:
+	case CONF_PIPE_DIRECTORY:
+		if (!json_is_string(v))
+			return (false);
+		s = json_string_value(v);
+		return (s[0] == '/' && (long long)strlen(s) <= k->max);
+	case CONF_GROUP:
+		return (json_is_string(v) &&
+		    getgrnam(json_string_value(v)) != NULL);
+	case CONF_INTEGER:
+		if (!json_is_integer(v))
+			return (false);
+		i = json_integer_value(v);
+		return (i >= k->min && i <= k->max);
+	}
+	return (false);
+}
+
+static void
+store(struct conf *c, const struct conf_key *k, json_t *v)
+{
+	char *dest = (char *)c + k->offset;
+
+	switch (k->type) {
+	case CONF_LISTENERS:
+	case CONF_ACCESS:
+		*(json_t **)(void *)dest = v;
+		break;
+	case CONF_SOCKET:
+	case CONF_PIPE_DIRECTORY:
+	case CONF_GROUP:
+		*(const char **)(void *)dest = json_string_value(v);
+		break;
+	case CONF_INTEGER:
+		*(long long *)(void *)dest = json_integer_value(v);
+		break;
+	}
+}
+
+static const struct conf_key *
+find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (&keys[i]);
+	return (NULL);
+}
+
+static void
+unknown(const char *key, char *msg, size_t mlen)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(msg, mlen, "unknown key '%.*s%s' (expected ",
+	    SHOWN(key));
+	for (i = 0; i < NKEYS && n < mlen; i++)
+		n += (size_t)snprintf(msg + n, mlen - n, "%s%s", keys[i].name,
+		    i + 1 < NKEYS ? ", " : ")");
+}
+
+/* A net.pipe listener's socket path, in the file's pipe directory. */
+static int
+check_pipe_path(const struct conf *c, const struct listener_spec *spec,
+    char *msg, size_t mlen)
+{
+	WSL_URL_INFO info;
+	char why[8];
+	size_t n;
+
+	if (spec->binding != WS_NAMEDPIPE_CHANNEL_BINDING ||
+	    c->pipe_directory == NULL ||
+	    WslParseUrl(spec->url, &info, why, sizeof(why)) != S_OK)
+		return (0);
+	n = strlen(c->pipe_directory) + 1 + strlen(info.path);
+	if ((long long)n <= SOCKET_PATH_MAX)
+		return (0);
+	snprintf(msg, mlen, "listeners.%s: the socket path %s/%s would be %zu "
+	    "bytes, more than the %lld a Unix socket address holds",
+	    spec->name, c->pipe_directory, info.path, n, SOCKET_PATH_MAX);
+	return (-1);
+}
+
+static int
+check_listeners(struct conf *c, const char *path, const char *text,
+    size_t len, char *pointer, char *where, size_t room, char *err,
+    size_t errlen)
+{
+	struct listener_spec spec;
+	struct wsl_err e;
+	const char *name;
+	char msg[1024];
+	json_t *v;
+	int r;
+
+	json_object_foreach(c->listeners, name, v) {
+		snprintf(pointer, room, "/listeners");
+		(void)pointer_append(pointer, room, name);
+		if (spec_parse(name, v, NULL, &spec, &e, where, room) < 0) {
+			if (e.hr == WSL_HR_E_OUTOFMEMORY) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				return (CONF_NO_MEMORY);
+			}
+			if (strlen(pointer) + strlen(where) < room)
+				strcat(pointer, where);
+			snprintf(msg, sizeof(msg), "listeners.%.*s%s: %s",
+			    SHOWN(name), e.text);
+			return (fail_at(path, text, len, pointer, msg, err,
+			    errlen));
+		}
+		r = check_pipe_path(c, &spec, msg, sizeof(msg));
+		spec_clear(&spec);
+		if (r < 0) {
+			(void)pointer_append(pointer, room, "url");
+			return (fail_at(path, text, len, pointer, msg, err,
+			    errlen));
 		}
 	}
 	return (0);
@@ -241,100 +336,52 @@ static int
 check(struct conf *c, const char *path, const char *text, size_t len,
     char *err, size_t errlen)
 {
-	char pointer[256], where[128], msg[512];
-	struct listener_spec spec;
-	struct wsl_err e;
+	const struct conf_key *k;
+	char *pointer, *where, msg[1024], what[256];
 	const char *key;
+	size_t room;
 	json_t *v;
+	int r = 0;
 
+	/* Room for a pointer to any value of the file, so that each error
+	 * is found where it is, whatever the length of its keys. */
+	room = pointer_room(c->root, 0) + POINTER_SLACK;
+	pointer = inject_realloc(NULL, room);
+	where = inject_realloc(NULL, room);
+	if (pointer == NULL || where == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		r = CONF_NO_MEMORY;
+		goto done;
+	}
 	json_object_foreach(c->root, key, v) {
-		snprintf(pointer, sizeof(pointer), "/%s", key);
-		if (strcmp(key, "listeners") == 0) {
-			if (!json_is_object(v))
-				return (fail_at(path, text, len, pointer,
-				    "\"listeners\" must be an object of "
-				    "listeners by name", err, errlen));
-			c->listeners = v;
-		} else if (strcmp(key, "control-socket") == 0 ||
-		    strcmp(key, "read-only-socket") == 0 ||
-		    strcmp(key, "pipe-directory") == 0) {
-			if (!json_is_string(v) || json_string_value(v)[0] != '/')
-				return (fail_at(path, text, len, pointer,
-				    "must be an absolute path (a string)", err,
-				    errlen));
-			if (key[0] != 'p' && strlen(json_string_value(v)) >=
-			    sizeof(((struct sockaddr_un *)0)->sun_path)) {
-				snprintf(msg, sizeof(msg), "the path is longer "
-				    "than a socket's %zu bytes",
-				    sizeof(((struct sockaddr_un *)0)->sun_path) -
-				    1);
-				return (fail_at(path, text, len, pointer, msg,
-				    err, errlen));
-			}
-			if (key[0] == 'c')
-				c->control_socket = json_string_value(v);
-			else if (key[0] == 'r')
-				c->read_only_socket = json_string_value(v);
-			else
-				c->pipe_directory = json_string_value(v);
-		} else if (strcmp(key, "control-socket-group") == 0) {
-			if (!json_is_string(v) ||
-			    getgrnam(json_string_value(v)) == NULL)
-				return (fail_at(path, text, len, pointer,
-				    "must name a group that exists", err,
-				    errlen));
-			c->control_group = json_string_value(v);
-		} else if (strcmp(key, "control-max-clients") == 0 ||
-		    strcmp(key, "control-request-timeout-ms") == 0) {
-			bool clients = key[8] == 'm';
-			long long lo = clients ? 1 : 100;
-			long long hi = clients ? 65536 : 3600000;
-
-			if (!json_is_integer(v) || json_integer_value(v) < lo ||
-			    json_integer_value(v) > hi) {
-				snprintf(msg, sizeof(msg), "must be an integer "
-				    "from %lld to %lld", lo, hi);
-				return (fail_at(path, text, len, pointer, msg,
-				    err, errlen));
-			}
-			if (clients)
-				c->max_clients = json_integer_value(v);
-			else
-				c->request_timeout_ms = json_integer_value(v);
-		} else if (strcmp(key, "access") == 0) {
-			if (check_access(v, pointer, sizeof(pointer), msg,
-			    sizeof(msg)) < 0)
-				return (fail_at(path, text, len, pointer, msg,
-				    err, errlen));
-			c->access = v;
-		} else {
-			snprintf(msg, sizeof(msg), "unknown key '%s' (expected "
-			    "listeners, control-socket, control-socket-group, "
-			    "read-only-socket, access, control-max-clients, "
-			    "control-request-timeout-ms, pipe-directory)", key);
-			return (fail_at(path, text, len, pointer, msg, err,
-			    errlen));
+		pointer[0] = '\0';
+		(void)pointer_append(pointer, room, key);
+		if ((k = find(key)) == NULL) {
+			unknown(key, msg, sizeof(msg));
+			r = fail_at(path, text, len, pointer, msg, err, errlen);
+			goto done;
 		}
-	}
-	if (c->listeners == NULL)
-		return (0);
-	json_object_foreach(c->listeners, key, v) {
-		if (spec_parse(key, v, NULL, &spec, &e, where,
-		    sizeof(where)) < 0) {
-			if (e.hr == WSL_HR_E_OUTOFMEMORY) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				return (CONF_NO_MEMORY);
-			}
-			snprintf(pointer, sizeof(pointer), "/listeners/%s%s", key,
-			    where);
-			snprintf(msg, sizeof(msg), "listeners.%s: %s", key,
-			    e.text);
-			return (fail_at(path, text, len, pointer, msg, err,
-			    errlen));
+		if (!fits(k, v)) {
+			phrase(k, what, sizeof(what));
+			snprintf(msg, sizeof(msg), "\"%s\" must be %s", k->name,
+			    what);
+			r = fail_at(path, text, len, pointer, msg, err, errlen);
+			goto done;
 		}
-		spec_clear(&spec);
+		if (k->type == CONF_ACCESS && check_access(v, pointer, room, msg,
+		    sizeof(msg)) < 0) {
+			r = fail_at(path, text, len, pointer, msg, err, errlen);
+			goto done;
+		}
+		store(c, k, v);
 	}
-	return (0);
+	if (c->listeners != NULL)
+		r = check_listeners(c, path, text, len, pointer, where, room,
+		    err, errlen);
+done:
+	free(pointer);
+	free(where);
+	return (r);
 }
 
 int
@@ -378,11 +425,10 @@ conf_parse(const char *path, const char *text, size_t len, struct conf *c,
 int
 conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
+	bool no_memory = false;
 	size_t len;
 	char *text;
 	int r;
-
-	bool no_memory = false;
 
 	memset(c, 0, sizeof(*c));
 	if ((text = read_file(path, &len, err, errlen, &no_memory)) == NULL)

@@ -4,8 +4,11 @@
  * handler, open}}, "control-socket": PATH, "control-socket-group": GROUP,
  * "read-only-socket": PATH, "access": {GROUP: "read"|"operate"|"admin"},
  * "control-max-clients": N, "control-request-timeout-ms": MS,
- * "pipe-directory": DIR}; "{}" is valid.  Every error names the file, line and column of the offending
- * value, whether JSON syntax or meaning is wrong.
+ * "pipe-directory": DIR}; "{}" is valid.  One table in conf.c says each
+ * key's type, bounds and destination; the messages come from it, and
+ * tests/lint/conf-keys.sh checks wsld(8) against it.  Every error names
+ * the file, line and column of the offending value, whether JSON syntax or
+ * meaning is wrong.
  */
 #ifndef WSL_CONF_H
 #define WSL_CONF_H
@@ -34,8 +37,11 @@ int conf_load(const char *path, struct conf *, char *err, size_t);
 int conf_parse(const char *path, const char *text, size_t len, struct conf *,
     char *err, size_t);
 void conf_free(struct conf *);
-/* Line and column (from 1) of the value at a JSON pointer, or -1. */
-int conf_locate(const char *text, size_t len, const char *pointer, int *line,
-    int *column);
+
+/* The top-level keys, in the table's order: the name, and what its value
+ * must be, as the messages say it ("an integer from 1 to 65536"); NULL
+ * past the last. */
+const char *conf_key_name(size_t);
+int conf_key_phrase(size_t, char *, size_t);
 
 #endif

@@ -14,6 +14,7 @@
 #include "handler.h"
 #include "log.h"
 #include "listener.h"
+#include "pointer.h"
 
 #define FDS_RETRY_MS 100 /* out of descriptors: how soon to look again */
 
@@ -333,9 +334,11 @@ handler_check_keys(const json_t *conf, const char *handler,
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (allowed[i] == NULL && strcmp(key, "type") != 0) {
-			snprintf(where, wherelen, "/%s", key);
+			where[0] = '\0';
+			(void)pointer_append(where, wherelen, key);
 			wsl_err_set(err, WSL_HR_E_INVALIDARG,
-			    "unknown key '%s' for the %s handler", key, handler);
+			    "unknown key '%.64s' for the %s handler", key,
+			    handler);
 			return (-1);
 		}
 	}

@@ -3,38 +3,50 @@
  * The property table (see props.h).  Every property is decoded and encoded
  * here and nowhere else; the core enforces which may be given when.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "pointer.h"
 #include "props.h"
 
 enum kind { K_ULONG, K_TIMEOUT, K_IP_VERSION, K_CALLBACK_MODEL, K_STATE,
 	K_CHANNEL_TYPE, K_BINDING, K_BOOL };
 
+/* Integers and timeouts: from min to max (timeouts: or "infinite"). */
 static const struct prop {
 	const char *name;
 	WS_LISTENER_PROPERTY_ID id;
 	enum kind kind;
 	bool read_only;
+	long long min, max;
 } table[] = {
-	{ "listen-backlog", WS_LISTENER_PROPERTY_LISTEN_BACKLOG, K_ULONG, false },
-	{ "ip-version", WS_LISTENER_PROPERTY_IP_VERSION, K_IP_VERSION, false },
-	{ "state", WS_LISTENER_PROPERTY_STATE, K_STATE, true },
+	/* listen(2) takes an int. */
+	{ "listen-backlog", WS_LISTENER_PROPERTY_LISTEN_BACKLOG, K_ULONG, false,
+	    1, INT32_MAX },
+	{ "ip-version", WS_LISTENER_PROPERTY_IP_VERSION, K_IP_VERSION, false,
+	    0, 0 },
+	{ "state", WS_LISTENER_PROPERTY_STATE, K_STATE, true, 0, 0 },
 	{ "async-callback-model", WS_LISTENER_PROPERTY_ASYNC_CALLBACK_MODEL,
-	    K_CALLBACK_MODEL, false },
+	    K_CALLBACK_MODEL, false, 0, 0 },
 	{ "channel-type", WS_LISTENER_PROPERTY_CHANNEL_TYPE, K_CHANNEL_TYPE,
-	    true },
+	    true, 0, 0 },
 	{ "channel-binding", WS_LISTENER_PROPERTY_CHANNEL_BINDING, K_BINDING,
-	    true },
+	    true, 0, 0 },
 	{ "connect-timeout", WS_LISTENER_PROPERTY_CONNECT_TIMEOUT, K_TIMEOUT,
-	    false },
-	{ "is-multicast", WS_LISTENER_PROPERTY_IS_MULTICAST, K_BOOL, false },
-	{ "close-timeout", WS_LISTENER_PROPERTY_CLOSE_TIMEOUT, K_TIMEOUT, false },
+	    false, 0, UINT32_MAX },
+	{ "is-multicast", WS_LISTENER_PROPERTY_IS_MULTICAST, K_BOOL, false,
+	    0, 0 },
+	{ "close-timeout", WS_LISTENER_PROPERTY_CLOSE_TIMEOUT, K_TIMEOUT, false,
+	    0, UINT32_MAX },
 	{ "to-header-matching-options",
-	    WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS, K_ULONG, false },
+	    WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS, K_ULONG, false,
+	    0, UINT32_MAX },
 	{ "transport-url-matching-options",
-	    WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS, K_ULONG, false },
+	    WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS, K_ULONG, false,
+	    0, UINT32_MAX },
 };
 #define NPROPS (sizeof(table) / sizeof(table[0]))
 
@@ -75,7 +87,39 @@ unknown(const char *name, struct wsl_err *err)
 		n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
 		    i > 0 ? ", " : "", table[i].name);
 	wsl_err_set(err, WSL_HR_E_INVALIDARG,
-	    "unknown property '%s' (known: %s)", name, known);
+	    "unknown property '%.64s' (known: %s)", name, known);
+	return (-1);
+}
+
+/* What a value of the property must be, as its messages say it. */
+static int
+phrase(const struct prop *p, char *buf, size_t len)
+{
+	switch (p->kind) {
+	case K_ULONG:
+		return (snprintf(buf, len, "an integer from %lld to %lld",
+		    p->min, p->max));
+	case K_TIMEOUT:
+		return (snprintf(buf, len, "an integer from %lld to %lld "
+		    "(milliseconds) or \"infinite\"", p->min, p->max));
+	case K_IP_VERSION:
+		return (snprintf(buf, len, "\"4\", \"6\" or \"auto\""));
+	case K_CALLBACK_MODEL:
+		return (snprintf(buf, len, "\"short\" or \"long\""));
+	case K_BOOL:
+		return (snprintf(buf, len, "true or false"));
+	case K_STATE:
+	case K_CHANNEL_TYPE:
+	case K_BINDING:
+		break;
+	}
+	return (snprintf(buf, len, "read-only"));
+}
+
+static int
+read_only(const struct prop *p, struct wsl_err *err)
+{
+	wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" is read-only", p->name);
 	return (-1);
 }
 
@@ -83,6 +127,7 @@ unknown(const char *name, struct wsl_err *err)
 static int
 decode(const struct prop *p, const json_t *v, ULONG *out, struct wsl_err *err)
 {
+	char what[128];
 	json_int_t i;
 	const char *s;
 
@@ -94,8 +139,8 @@ decode(const struct prop *p, const json_t *v, ULONG *out, struct wsl_err *err)
 			*out = INFINITE;
 			return (0);
 		}
-		if (!json_is_integer(v) || (i = json_integer_value(v)) < 0 ||
-		    i > (json_int_t)UINT32_MAX)
+		if (!json_is_integer(v) || (i = json_integer_value(v)) < p->min ||
+		    i > p->max)
 			break;
 		*out = (ULONG)i;
 		return (0);
@@ -128,17 +173,24 @@ decode(const struct prop *p, const json_t *v, ULONG *out, struct wsl_err *err)
 	case K_STATE:
 	case K_CHANNEL_TYPE:
 	case K_BINDING:
-		wsl_err_set(err, WSL_HR_E_INVALIDARG,
-		    "property '%s' is read-only", p->name);
-		return (-1);
+		return (read_only(p, err));
 	}
-	wsl_err_set(err, WSL_HR_E_INVALIDARG, "property '%s' must be %s",
-	    p->name, p->kind == K_ULONG ? "an integer from 0 to 4294967295" :
-	    p->kind == K_TIMEOUT ? "milliseconds (an integer) or \"infinite\"" :
-	    p->kind == K_IP_VERSION ? "\"4\", \"6\" or \"auto\"" :
-	    p->kind == K_CALLBACK_MODEL ? "\"short\" or \"long\"" :
-	    "true or false");
+	phrase(p, what, sizeof(what));
+	wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" must be %s", p->name,
+	    what);
 	return (-1);
+}
+
+const char *
+props_name(size_t i)
+{
+	return (i < NPROPS ? table[i].name : NULL);
+}
+
+int
+props_phrase(size_t i, char *buf, size_t len)
+{
+	return (i < NPROPS ? phrase(&table[i], buf, len) : -1);
 }
 
 static json_t *
@@ -205,7 +257,8 @@ props_from_json(const json_t *obj, struct props_set *set, struct wsl_err *err,
 	}
 	set->values = s;
 	json_object_foreach((json_t *)obj, key, v) {
-		snprintf(where, wherelen, "/%s", key);
+		where[0] = '\0';
+		(void)pointer_append(where, wherelen, key);
 		if ((p = find(key)) == NULL) {
 			props_clear(set);
 			return (unknown(key, err));
@@ -247,7 +300,7 @@ props_check(const struct props_set *set, WS_CHANNEL_TYPE type,
 		    &set->props[i], 1, NULL)))
 			for (j = 0; j < NPROPS; j++)
 				if (table[j].id == set->props[i].id) {
-					snprintf(where, wherelen, "/%s",
+					(void)pointer_append(where, wherelen,
 					    table[j].name);
 					i = set->count;
 					break;
@@ -312,11 +365,8 @@ props_set(WS_LISTENER *ws, const char *name, const json_t *value,
 
 	if ((p = find(name)) == NULL)
 		return (unknown(name, err));
-	if (p->read_only) {
-		wsl_err_set(err, WSL_HR_E_INVALIDARG,
-		    "property '%s' is read-only", name);
-		return (-1);
-	}
+	if (p->read_only)
+		return (read_only(p, err));
 	if (decode(p, value, &v, err) < 0)
 		return (-1);
 	if ((hr = WsSetListenerProperty(ws, p->id, &v, sizeof(v), NULL)) != S_OK) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "handler.h"
+#include "pointer.h"
 #include "spec.h"
 
 /* Names: 1 to 64 of [A-Za-z0-9._-], starting with a letter or digit. */
@@ -40,19 +41,33 @@ allowed(const char *key, const char *const *extra)
 	return (false);
 }
 
+/* A part's own pointer goes after its prefix in where (not a buffer of
+ * its own: where has the room the caller found the value needs). */
+static char *
+below(char *where, size_t wherelen, const char *prefix, size_t *sublen)
+{
+	size_t n;
+
+	snprintf(where, wherelen, "%s", prefix);
+	n = strlen(where);
+	*sublen = wherelen - n;
+	return (where + n);
+}
+
 static int
 handler_parse(const json_t *h, struct listener_spec *s, struct wsl_err *err,
     char *where, size_t wherelen)
 {
-	char sub[128] = "";
 	const char *type;
+	size_t sublen;
+	char *sub;
 	json_t *t;
 
 	if (h == NULL) {
 		s->handler = &handler_accept;
 		s->handler_conf = json_pack("{s:s}", "type", "accept");
 		return (s->handler->configure(s->handler_conf, s->binding,
-		    &s->handler_state, err, sub, sizeof(sub)));
+		    &s->handler_state, err, where, wherelen));
 	}
 	snprintf(where, wherelen, "/handler");
 	if (!json_is_object(h)) {
@@ -75,12 +90,10 @@ handler_parse(const json_t *h, struct listener_spec *s, struct wsl_err *err,
 		return (-1);
 	}
 	s->handler_conf = json_incref((json_t *)h);
-	if (s->handler->configure(h, s->binding, &s->handler_state, err, sub,
-	    sizeof(sub)) < 0) {
-		snprintf(where, wherelen, "/handler%s", sub);
-		return (-1);
-	}
-	return (0);
+	sub = below(where, wherelen, "/handler", &sublen);
+	sub[0] = '\0';
+	return (s->handler->configure(h, s->binding, &s->handler_state, err,
+	    sub, sublen) < 0 ? -1 : 0);
 }
 
 int
@@ -88,8 +101,9 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
     struct listener_spec *s, struct wsl_err *err, char *where,
     size_t wherelen)
 {
-	char why[256], sub[128] = "";
+	char why[256], *sub;
 	const char *key;
+	size_t sublen;
 	json_t *v;
 
 	memset(s, 0, sizeof(*s));
@@ -105,9 +119,9 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 		    "a listener must be an object with at least \"url\""), -1);
 	json_object_foreach((json_t *)obj, key, v) {
 		if (!allowed(key, extra)) {
-			snprintf(where, wherelen, "/%s", key);
+			(void)pointer_append(where, wherelen, key);
 			return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
-			    "unknown key '%s' (expected url, properties, "
+			    "unknown key '%.64s' (expected url, properties, "
 			    "handler, open)", key), -1);
 		}
 	}
@@ -129,10 +143,9 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 		    "\"open\" must be true or false"), -1);
 	s->open = json_is_true(v);
 	s->properties = json_object_get(obj, "properties");
-	if (props_from_json(s->properties, &s->props, err, sub,
-	    sizeof(sub)) < 0 || props_check(&s->props, s->type, s->binding,
-	    err, sub, sizeof(sub)) < 0) {
-		snprintf(where, wherelen, "/properties%s", sub);
+	sub = below(where, wherelen, "/properties", &sublen);
+	if (props_from_json(s->properties, &s->props, err, sub, sublen) < 0 ||
+	    props_check(&s->props, s->type, s->binding, err, sub, sublen) < 0) {
 		props_clear(&s->props);
 		return (-1);
 	}

@@ -107,7 +107,8 @@ ws_props_apply(struct ws_props *props, WS_CHANNEL_BINDING binding,
 		case WS_LISTENER_PROPERTY_LISTEN_BACKLOG:
 			if (v == 0 || v > INT32_MAX)
 				return (ws_error_fill(error, E_INVALIDARG, 0,
-				    "LISTEN_BACKLOG must be at least 1"));
+				    "LISTEN_BACKLOG must be from 1 to "
+				    "2147483647"));
 			p.backlog = v;
 			break;
 		case WS_LISTENER_PROPERTY_IP_VERSION:

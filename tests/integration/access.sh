@@ -124,6 +124,6 @@ long=$(printf '/%0120d' 0)
 printf '{"read-only-socket": "%s"}\n' "$long" >"$T/bad.json"
 run "$WSLD" -n -c "$T/bad.json"
 expect_match "and a socket path longer than sun_path" \
-    "bad.json:1:22: the path is longer than a socket's 107 bytes" "$ERR"
+    "bad.json:1:22: \"read-only-socket\" must be an absolute path of at most 107 bytes" "$ERR"
 
 finish

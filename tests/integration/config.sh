@@ -50,7 +50,7 @@ expect_match "a bad URL: at its line and column" \
 printf '{"listeners": {"p": {"url": "net.tcp://127.0.0.1:0/", "properties": {"listen-backlog": "lots"}}}}' >"$T/prop.json"
 check_config "$T/prop.json"
 expect_match "a bad property value: at its position, saying what fits" \
-    "^wsld: $T/prop.json:1:88: listeners.p: property 'listen-backlog' must be an integer" "$ERR"
+    "^wsld: $T/prop.json:1:88: listeners.p: \"listen-backlog\" must be an integer from 1 to 2147483647" "$ERR"
 
 cat >"$T/cmd.json" <<'JSON'
 {"listeners": {"x": {"url": "net.tcp://127.0.0.1:0/",
