@@ -5,15 +5,18 @@
  * checked, what the message says, and where the value goes.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "conf.h"
@@ -101,49 +104,79 @@ conf_key_phrase(size_t i, char *buf, size_t len)
 	return (i < NKEYS ? phrase(&keys[i], buf, len) : -1);
 }
 
+static const char *
+file_kind(mode_t m)
+{
+	return (S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" :
+	    S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	    S_ISSOCK(m) ? "a socket" : "not a regular file");
+}
+
+/*
+ * Never waits: opened without blocking (a FIFO without a writer would
+ * block the open) and refused unless it is a regular file (a FIFO or a
+ * device would block or never end the reads).  At most CONF_MAX bytes are
+ * read, even from a file that grows meanwhile.
+ */
 static char *
 read_file(const char *path, size_t *len, char *err, size_t errlen,
     bool *no_memory)
 {
-	char *buf = NULL, *p;
-	size_t cap = 0, n = 0, r;
-	FILE *f;
+	struct stat st;
+	char *buf;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return (NULL);
 	}
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			if (cap > CONF_MAX) {
-				snprintf(err, errlen, "%s: larger than %d bytes",
-				    path, CONF_MAX);
-				free(buf);
-				fclose(f);
-				return (NULL);
-			}
-			if ((p = inject_realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				*no_memory = true;
-				free(buf);
-				fclose(f);
-				return (NULL);
-			}
-			buf = p;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return (NULL);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s, not a regular file: the "
+		    "configuration is not read from it", path,
+		    file_kind(st.st_mode));
+		close(fd);
+		return (NULL);
+	}
+	if (st.st_size > CONF_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONF_MAX);
+		close(fd);
+		return (NULL);
+	}
+	/* One byte more than it says, to see it grow past the limit. */
+	if ((buf = inject_realloc(NULL, (size_t)st.st_size + 2)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		*no_memory = true;
+		close(fd);
+		return (NULL);
+	}
+	while (n < (size_t)st.st_size + 1) {
+		r = read(fd, buf + n, (size_t)st.st_size + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return (NULL);
 		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
 		if (r == 0)
 			break;
+		n += (size_t)r;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (n > (size_t)st.st_size) {
+		snprintf(err, errlen, "%s: it changed while being read; try "
+		    "again", path);
 		free(buf);
-		fclose(f);
 		return (NULL);
 	}
-	fclose(f);
 	buf[n] = '\0';
 	*len = n;
 	return (buf);

@@ -8,7 +8,9 @@
  * key's type, bounds and destination; the messages come from it, and
  * tests/lint/conf-keys.sh checks wsld(8) against it.  Every error names
  * the file, line and column of the offending value, whether JSON syntax or
- * meaning is wrong.
+ * meaning is wrong.  The file must be a regular file of at most 16 MiB: a
+ * FIFO or a device is refused without being read, so that a reload never
+ * waits on it.
  */
 #ifndef WSL_CONF_H
 #define WSL_CONF_H

@@ -3,7 +3,9 @@
 # Configuration errors that used to be wrong or missing: the bounds a
 # message states are the bounds checked (and the manual's), an error is
 # found where it is whatever the length or the characters of its keys,
-# and paths must fit in a socket address.
+# paths must fit in a socket address, and a file that is not a regular
+# file (a FIFO) is refused at once by --check-config, at start and by a
+# reload, which never blocks the control thread on it.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 check_config() { # FILE: wsld --check-config, bounded; ERR without "wsld: "
@@ -89,4 +91,47 @@ expect "a 108-byte control-socket: refused, saying why" \
     "$T/sock.json:1:20: \"control-socket\" must be an absolute path of at most 107 bytes, the most a Unix socket address holds" \
     "$ERR"
 
+# Only a regular file is read: a FIFO (no writer, so reading it would
+# block for ever), a device or a directory is refused at once.
+mkfifo "$T/fifo.json"
+check_config "$T/fifo.json"
+expect "--check-config on a FIFO: refused at once" \
+    "1 $T/fifo.json: a FIFO, not a regular file: the configuration is not read from it" \
+    "$RC $ERR"
+check_config /dev/zero
+expect "... a device too" \
+    "1 /dev/zero: a character device, not a regular file: the configuration is not read from it" \
+    "$RC $ERR"
+check_config "$T"
+expect "... and a directory" \
+    "1 $T: a directory, not a regular file: the configuration is not read from it" \
+    "$RC $ERR"
+run timeout 10 "$WSLD" -f -s "$SOCK" -c "$T/fifo.json"
+expect "wsld started on a FIFO: exits 1 at once, saying why" \
+    "1 wsld: $T/fifo.json: a FIFO, not a regular file: the configuration is not read from it" \
+    "$RC $ERR"
+
+# A reload of a file that became a FIFO fails, and the daemon serves on.
+printf '{"listeners": {"a": {"url": "net.tcp://127.0.0.1:0/"}}}' >"$T/wsld.json"
+wsld_start -c "$T/wsld.json"
+before=$("$WSLCTL" list)
+rm "$T/wsld.json"
+mkfifo "$T/wsld.json"
+run "$WSLCTL" -t 5 reload
+expect "reload of a FIFO: refused (exit 2), saying why" \
+    "2 wslctl: reload: WS_E_INVALID_FORMAT (0x803D0000): $T/wsld.json: a FIFO, not a regular file: the configuration is not read from it; nothing changed" \
+    "$RC $ERR"
+t0=$(date +%s%N)
+run "$WSLCTL" -t 5 version
+t1=$(date +%s%N)
+expect "... version is answered at once" 0 "$RC"
+diag "version answered in $(((t1 - t0) / 1000000)) ms"
+# A wsld stuck on the FIFO would not stop either: end here, killing it.
+[ "$RC" = 0 ] || bail "wsld no longer answers: the reload is stuck on the FIFO"
+kill -HUP "$WSLD_PID"
+expect_eventually "SIGHUP on the FIFO: logged, refused" \
+    file_has "$T/wsld.log" "reload (on SIGHUP): $T/wsld.json: a FIFO, not a regular file"
+run "$WSLCTL" -t 5 list
+expect "... nothing changed, and wsld still answers" "0 $before" "$RC $OUT"
+[ "$RC" = 0 ] || bail "wsld no longer answers after SIGHUP on the FIFO"
 finish
