@@ -3,7 +3,8 @@
 # Seed corpora for the fuzzers, generated from the project itself: a
 # request for every command of proto/commands.def (with the arguments it
 # takes), sessions that walk the state machine, and the shipped and
-# documented configurations.  Usage: make-corpus.sh SRCDIR OUTDIR
+# documented configurations, and a reload of fuzz-config's previous one.
+# Usage: make-corpus.sh SRCDIR OUTDIR
 set -eu
 src=$1 out=$2
 mkdir -p "$out/control" "$out/config"
@@ -59,6 +60,16 @@ seed config <<'EOS'
         "handler": {"type": "exec", "command": ["/bin/cat"],
                     "stderr": "null", "env": {"A": "b"}}},
   "u": {"url": "soap.udp://+:0/", "properties": {"close-timeout": 10}}}}
+EOS
+# Reloads on top of fuzz-config.c's previous configuration (listeners
+# a, b, c, d): a unchanged, b changed on the same path (its socket is
+# handed over), c changed to another binding, d removed, e added.
+seed config <<'EOS'
+{"listeners": {
+ "a": {"url": "net.tcp://127.0.0.1:0/", "handler": {"type": "echo"}, "open": true},
+ "b": {"url": "net.pipe://localhost/b.sock", "properties": {"listen-backlog": 3}, "open": true},
+ "c": {"url": "net.tcp://127.0.0.1:0/", "open": true},
+ "e": {"url": "soap.udp://127.0.0.1:0/", "handler": {"type": "forward", "upstream": "udp://127.0.0.1:9"}, "open": true}}}
 EOS
 printf '{"listeners": {"a": {"url": 5}}}' | seed config
 printf '{"listeners": [' | seed config
