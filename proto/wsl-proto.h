@@ -77,7 +77,8 @@ int32_t wsl_request_decode(const char *, size_t, struct wsl_request *,
 void wsl_request_clear(struct wsl_request *);
 json_t *wsl_request_new(json_t *id, const char *command, json_t *arguments);
 
-/* Replies.  wsl_reply_new steals arguments (may be NULL). */
+/* Replies.  wsl_reply_new steals arguments (may be NULL) and escapes
+ * text (wsl_escape_controls): the arguments are data, the text is shown. */
 json_t *wsl_reply_new(json_t *id, int32_t hr, const char *text,
     json_t *arguments);
 struct wsl_reply {

@@ -810,7 +810,8 @@ test_reply_decode_round_trips(void **state)
 			    hex);
 		} else
 			assert_null(rep.error);
-		assert_string_equal(rep.text, "multi\nline text");
+		/* The sentence is escaped, the arguments stay exact. */
+		assert_string_equal(rep.text, "multi\\nline text");
 		assert_true(json_equal(rep.arguments, args));
 		wsl_reply_clear(&rep);
 		assert_null(rep.root);
