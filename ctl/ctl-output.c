@@ -36,14 +36,13 @@ defang(json_t *v)
 	} else if (json_is_string(v)) {
 		s = json_string_value(v);
 		len = strlen(s);
-		if (strcspn(s, "\001\002\003\004\005\006\007\010\011\012\013"
-		    "\014\015\016\017\020\021\022\023\024\025\026\027\030\031"
-		    "\032\033\034\035\036\037\177") == len)
-			return;
-		if ((safe = malloc(len * 4 + 1)) == NULL)
-			return;
-		wsl_escape_controls(s, safe, len * 4 + 1);
-		json_string_set(v, safe);
+		if ((safe = malloc(len * WSL_ESCAPE_MAX + 1)) == NULL) {
+			fprintf(stderr, "wslctl: out of memory\n");
+			exit(1); /* never show it raw */
+		}
+		/* An escape only ever lengthens the text. */
+		if (wsl_escape(s, len, safe, len * WSL_ESCAPE_MAX + 1) != len)
+			json_string_set(v, safe);
 		free(safe);
 	}
 }

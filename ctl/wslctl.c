@@ -151,7 +151,8 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[PATH_MAX], what[256], *line, *reply, *end, **command = NULL;
+	char path[PATH_MAX], asked[256], what[256 * WSL_ESCAPE_MAX], *line,
+	    *reply, *end, **command = NULL;
 	const struct ctl_cmd *c;
 	struct wsl_reply r;
 	struct wsl_err err;
@@ -221,11 +222,13 @@ main(int argc, char **argv)
 		opts.timeout_ms = DEFAULT_TIMEOUT_MS;
 	deadline = opts.timeout_ms < 0 ? -1 : wsl_now_ms() + opts.timeout_ms +
 	    (c->waits == CTL_TIMED ? TIMEOUT_GRACE_MS : 0);
-	snprintf(what, sizeof(what), "%s%s%s", c->command != NULL ? argv[0] :
+	snprintf(asked, sizeof(asked), "%s%s%s", c->command != NULL ? argv[0] :
 	    argc > 1 ? argv[1] : "call",
 	    json_object_get(args, "name") != NULL ? " " : "",
 	    json_object_get(args, "name") != NULL ?
 		json_string_value(json_object_get(args, "name")) : "");
+	/* Errors quote it: a script may have passed on what a peer sent. */
+	wsl_escape_controls(asked, what, sizeof(what));
 
 	if (opts.socket == NULL)
 		opts.socket = getenv("WSLCTL_SOCKET");

@@ -52,32 +52,45 @@ op_free(struct accept_op *op)
 	lifecycle_op_end(l, false);
 }
 
-/* "127.0.0.1:5555", "[::1]:5555" or the peer's socket path. */
+/*
+ * "127.0.0.1:5555", "[::1]:5555", or the peer's socket path: escaped, as
+ * a path need not be UTF-8 (nor would JSON carry it), "@NAME" for an
+ * abstract one, "unix" when it has none.
+ */
 static json_t *
 describe_peer(WS_CHANNEL *ch)
 {
 	struct sockaddr_storage ss;
+	struct sockaddr_un *sun = (void *)&ss;
 	socklen_t len = sizeof(ss);
-	char host[INET6_ADDRSTRLEN] = "", peer[INET6_ADDRSTRLEN + 16];
+	char host[INET6_ADDRSTRLEN] = "",
+	    peer[1 + sizeof(sun->sun_path) * WSL_ESCAPE_MAX];
+	size_t n;
 	int port = -1;
 
 	if (WslGetChannelPeer(ch, &ss, &len) != S_OK)
 		return (json_object());
 	if (wsl_format_addr((const struct sockaddr *)&ss, host, sizeof(host),
-	    &port))
+	    &port)) {
 		snprintf(peer, sizeof(peer), ss.ss_family == AF_INET6 ?
 		    "[%s]:%d" : "%s:%d", host, port);
-	else {
-		struct sockaddr_un *sun = (void *)&ss;
-		size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
-		    len - offsetof(struct sockaddr_un, sun_path) : 0;
-		snprintf(peer, sizeof(peer), "%.*s", (int)n, sun->sun_path);
-		if (peer[0] == '\0')
-			snprintf(peer, sizeof(peer), "unix");
-		return (json_pack("{s:s}", "peer", peer));
+		return (json_pack("{s:s,s:s,s:i}", "peer", peer,
+		    "peer-address", host, "peer-port", port));
 	}
-	return (json_pack("{s:s,s:s,s:i}", "peer", peer, "peer-address", host,
-	    "peer-port", port));
+	n = len > offsetof(struct sockaddr_un, sun_path) ?
+	    len - offsetof(struct sockaddr_un, sun_path) : 0;
+	if (n > sizeof(sun->sun_path))
+		n = sizeof(sun->sun_path);
+	if (n == 0)
+		snprintf(peer, sizeof(peer), "unix");
+	else if (sun->sun_path[0] == '\0') {
+		peer[0] = '@';
+		(void)wsl_escape(sun->sun_path + 1, n - 1, peer + 1,
+		    sizeof(peer) - 1);
+	} else
+		(void)wsl_escape(sun->sun_path, strnlen(sun->sun_path, n), peer,
+		    sizeof(peer));
+	return (json_pack("{s:s}", "peer", peer));
 }
 
 static void
@@ -87,7 +100,8 @@ done(evutil_socket_t fd, short what, void *arg)
 	struct ctl_request *req = op->req;
 	struct wsld_listener *l = op->l;
 	json_t *o, *channel;
-	char text[256];
+	const char *peer;
+	char text[600];
 	int cfd;
 
 	(void)fd;
@@ -97,8 +111,9 @@ done(evutil_socket_t fd, short what, void *arg)
 	if (SUCCEEDED(op->c.hr)) {
 		channel = describe_peer(op->ch);
 		cfd = WslDetachChannelFd(op->ch);
+		peer = json_string_value(json_object_get(channel, "peer"));
 		snprintf(text, sizeof(text), "accepted a channel from %s",
-		    json_string_value(json_object_get(channel, "peer")));
+		    peer != NULL ? peer : "an unknown peer");
 		if ((o = describe_listener(l)) == NULL ||
 		    json_object_set_new(o, "channel", channel) < 0) {
 			if (o == NULL)

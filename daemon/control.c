@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -38,6 +37,7 @@
 #include "control.h"
 #include "inject.h"
 #include "log.h"
+#include "log-limit.h"
 #include "lifecycle.h"
 
 #define READ_CHUNK 65536
@@ -314,7 +314,9 @@ allowed(struct ctl_conn *c, struct ctl_request *req)
 	    (unsigned int)c->peer.uid, access_level_name(level),
 	    c->peer.read_only ? " (on the read-only socket)" : "");
 	stats.denied++;
-	log_warnx("control: denied %s: %s", actor_format(req->actor, who), text);
+	if (log_limit(LOG_LIMIT_DENIED, c->peer.uid))
+		log_warnx("control: denied %s: %s", actor_format(req->actor,
+		    who), text);
 	ctl_reply(req, WSL_HR_E_ACCESSDENIED, text, NULL);
 	return (false);
 }
@@ -350,8 +352,9 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	req->args = wr.arguments;
 	req->cmd = wr.cmd;
 	if (FAILED(hr)) {
-		log_debug("control: bad request %s: %s",
-		    actor_format(req->actor, who), err.text);
+		if (log_limit(LOG_LIMIT_BAD_REQUEST, c->peer.uid))
+			log_debug("control: bad request %s: %s",
+			    actor_format(req->actor, who), err.text);
 		ctl_reply(req, hr, err.text, NULL);
 		return;
 	}
@@ -670,13 +673,10 @@ conn_update(struct ctl_conn *c)
 		event_del(c->rev);
 }
 
-/* Over a limit: say so in one line and close, never leave it hanging.
- * Logged at most once a second, whatever the flood. */
+/* Over a limit: say so in one line and close, never leave it hanging. */
 static void
 turn_away(struct ctl_conn *c, const char *why)
 {
-	static time_t last;
-	time_t now = time(NULL);
 	json_t *reply;
 	size_t len;
 	char *line;
@@ -688,10 +688,9 @@ turn_away(struct ctl_conn *c, const char *why)
 		free(line);
 	}
 	json_decref(reply);
-	if (now != last)
+	if (log_limit(LOG_LIMIT_TURNED_AWAY, c->peer.uid))
 		log_warnx("control: uid %u pid %d turned away: %s",
 		    (unsigned int)c->peer.uid, (int)c->peer.pid, why);
-	last = now;
 	close(c->fd);
 	access_peer_free(&c->peer);
 	free(c);
@@ -1031,4 +1030,5 @@ control_free(void)
 			close(reserve[i]);
 			reserve[i] = -1;
 		}
+	log_limit_flush(); /* what was held back is told, not lost */
 }

@@ -40,6 +40,7 @@
 #include "reload.h"
 #include "shutdown.h"
 #include "watchdog.h"
+#include "wsl-proto.h"
 
 static struct {
 	const char *config;
@@ -248,7 +249,8 @@ main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct event *sigev[3];
-	char sockpath[PATH_MAX], pipedir[PATH_MAX], tmp[PATH_MAX], err[1024];
+	char sockpath[PATH_MAX], pipedir[PATH_MAX], tmp[PATH_MAX], err[1024],
+	    shown[sizeof(err) * WSL_ESCAPE_MAX];
 	char confpath[PATH_MAX];
 	struct access_table *grants;
 	struct wsl_err apply_err;
@@ -269,7 +271,8 @@ main(int argc, char **argv)
 		config = confpath;
 	}
 	if (config != NULL && conf_load(config, &conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "wsld: %s\n", err);
+		wsl_escape_controls(err, shown, sizeof(shown)); /* quotes it */
+		fprintf(stderr, "wsld: %s\n", shown);
 		return (1);
 	}
 	if (opt.check_only) {

@@ -141,6 +141,23 @@ wsl_request_new(json_t *id, const char *command, json_t *arguments)
 	return (r);
 }
 
+/* The sentence is for people, and any client may show it as it is: what
+ * it quotes is escaped here (the arguments stay exact). */
+static int
+set_text(json_t *r, const char *text)
+{
+	size_t len = strlen(text), size = len * WSL_ESCAPE_MAX + 1;
+	char *safe;
+	int bad;
+
+	if ((safe = malloc(size)) == NULL)
+		return (-1);
+	(void)wsl_escape(text, len, safe, size);
+	bad = json_object_set_new(r, "text", json_string(safe));
+	free(safe);
+	return (bad);
+}
+
 /* Build a reply; steals arguments. */
 json_t *
 wsl_reply_new(json_t *id, int32_t hr, const char *text, json_t *arguments)
@@ -166,8 +183,7 @@ wsl_reply_new(json_t *id, int32_t hr, const char *text, json_t *arguments)
 		bad |= json_object_set_new(r, "error",
 		    json_string(name != NULL ? name : hex));
 	}
-	bad |= json_object_set_new(r, "text",
-	    json_string(text != NULL ? text : wsl_hr_text(hr)));
+	bad |= set_text(r, text != NULL ? text : wsl_hr_text(hr));
 	bad |= json_object_set_new(r, "arguments",
 	    arguments != NULL ? arguments : json_object());
 	if (bad) {

@@ -77,7 +77,8 @@ int32_t wsl_request_decode(const char *, size_t, struct wsl_request *,
 void wsl_request_clear(struct wsl_request *);
 json_t *wsl_request_new(json_t *id, const char *command, json_t *arguments);
 
-/* Replies.  wsl_reply_new steals arguments (may be NULL). */
+/* Replies.  wsl_reply_new steals arguments (may be NULL) and escapes
+ * text (wsl_escape_controls): the arguments are data, the text is shown. */
 json_t *wsl_reply_new(json_t *id, int32_t hr, const char *text,
     json_t *arguments);
 struct wsl_reply {
@@ -151,9 +152,21 @@ struct sockaddr;
 bool wsl_format_addr(const struct sockaddr *, char *host, size_t size,
     int *port);
 
-/* Control characters (which a peer's input may carry) written as \n, \t
- * or \xHH, so that the text fits on one line and drives no terminal; cut
- * to fit size, never inside an escape. */
+/*
+ * Text a peer or a configuration wrote, made fit to show: newline and tab
+ * as \n and \t, the other C0 controls and DEL as \xHH, the C1 controls
+ * (U+0080..U+009F), the bidi format characters (U+061C, U+200E, U+200F,
+ * U+202A..U+202E, U+2066..U+2069) and the line and paragraph separators
+ * (U+2028, U+2029) as \uHHHH, and every byte that is not part of valid
+ * UTF-8 as \xHH; the rest as it is.  So the text stays on one line,
+ * drives no terminal, reads in its own order and is valid UTF-8.  A
+ * backslash stays as it is, so escaping twice changes nothing more.  Cut
+ * to fit size (NUL included), never inside an escape or a character.
+ * wsl_escape takes bytes (NULs escaped too) and returns the length out
+ * got; an input byte needs at most WSL_ESCAPE_MAX output bytes.
+ */
+#define WSL_ESCAPE_MAX 4
+size_t wsl_escape(const void *in, size_t len, char *out, size_t size);
 void wsl_escape_controls(const char *in, char *out, size_t size);
 
 /* The monotonic clock in milliseconds, and milliseconds as a timeval. */

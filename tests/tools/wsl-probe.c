@@ -4,7 +4,7 @@
  * what a real peer sees, byte for byte.
  *
  *   wsl-probe [-t ms] [-6] [-w FILE] tcp PORT [MESSAGE]  127.0.0.1/[::1]
- *   wsl-probe [-t ms] [-w FILE] unix PATH [MESSAGE]
+ *   wsl-probe [-t ms] [-w FILE] [-b PATH] unix PATH [MESSAGE]
  *   wsl-probe [-t ms] [-6] udp PORT MESSAGE      one datagram, one reply
  *   wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] ctl SOCKET   requests: stdin
  *   wsl-probe [-t ms] -n BYTES tcp|unix TARGET    send BYTES, check the echo
@@ -22,6 +22,8 @@
  * sends MESSAGE, or "x", half-closes and reads to the end) and prints the
  * tally: "ok=N refused=N reset=N empty=N timeout=N other=N", where ok
  * means the bytes came back, empty an orderly end with nothing.
+ * With -b, unix mode binds its socket at PATH first (@NAME: the abstract
+ * NAME), so that the peer sees that address.
  * With -e, -n and load do not half-close: they read until the whole echo
  * is back, then close (for peers that end a connection on a half-close).
  * rst makes COUNT connections that each end with a reset as soon as they
@@ -44,6 +46,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +63,7 @@ static const char *go_file;
 static const char *until_file;   /* load: stop once it exists */
 static int read_pause_ms;        /* ctl -r: a slow reader */
 static bool stall;               /* ctl -S: a client that never reads */
+static const char *bind_path;    /* unix -b: the address it connects from */
 
 /* Until the test says go (the file exists), or the timeout. */
 static void
@@ -78,7 +82,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: wsl-probe [-t ms] [-6] [-w file] tcp|udp PORT "
 	    "[MESSAGE]\n"
-	    "       wsl-probe [-t ms] [-w file] unix PATH [MESSAGE]\n"
+	    "       wsl-probe [-t ms] [-w file] [-b path] unix PATH "
+	    "[MESSAGE]\n"
 	    "       wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] ctl SOCKET\n"
 	    "       wsl-probe [-e] [-j workers] [-u until-file] load PORT COUNT "
 	    "[MESSAGE]\n"
@@ -127,6 +132,32 @@ inet_target(const char *port, struct sockaddr_storage *ss)
 
 static int bulk(int);
 
+/* Bind fd at bind_path ("@NAME": abstract), or exit. */
+static void
+bind_from(int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(bind_path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "wsl-probe: -b: too long\n");
+		exit(2);
+	}
+	memcpy(sun.sun_path, bind_path, strlen(bind_path));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(bind_path));
+	if (bind_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	else
+		(void)unlink(bind_path);
+	if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
+		fprintf(stderr, "wsl-probe: bind: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
 static int
 stream(const char *mode, const char *target, const char *message)
 {
@@ -148,6 +179,8 @@ stream(const char *mode, const char *target, const char *message)
 	} else
 		len = inet_target(target, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (bind_path != NULL && ss.ss_family == AF_UNIX)
+		bind_from(fd);
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		printf("%s\n", errno == ECONNREFUSED || errno == ENOENT ?
 		    "refused" : strerror(errno));
@@ -600,8 +633,11 @@ main(int argc, char **argv)
 	int ch, keep_open = 0, workers = 4;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:eu:r:S")) != -1) {
+	while ((ch = getopt(argc, argv, "t:6c:kw:n:j:eu:r:Sb:")) != -1) {
 		switch (ch) {
+		case 'b':
+			bind_path = optarg;
+			break;
 		case 'u':
 			until_file = optarg;
 			break;

@@ -810,7 +810,8 @@ test_reply_decode_round_trips(void **state)
 			    hex);
 		} else
 			assert_null(rep.error);
-		assert_string_equal(rep.text, "multi\nline text");
+		/* The sentence is escaped, the arguments stay exact. */
+		assert_string_equal(rep.text, "multi\\nline text");
 		assert_true(json_equal(rep.arguments, args));
 		wsl_reply_clear(&rep);
 		assert_null(rep.root);
@@ -1528,6 +1529,219 @@ test_escape_controls(void **state)
 	assert_string_equal(out, "abc");
 }
 
+/* What the escaper must escape, written out independently of it. */
+static bool
+must_escape(uint32_t c)
+{
+	static const uint32_t bidi[] = { 0x061c, 0x200e, 0x200f, 0x202a,
+		0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068,
+		0x2069, 0x2028, 0x2029 };
+	size_t i;
+
+	if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+		return (true);
+	for (i = 0; i < nitems(bidi); i++)
+		if (c == bidi[i])
+			return (true);
+	return (false);
+}
+
+static size_t
+utf8_encode(uint32_t c, unsigned char *b)
+{
+	if (c < 0x80) {
+		b[0] = (unsigned char)c;
+		return (1);
+	}
+	if (c < 0x800) {
+		b[0] = (unsigned char)(0xc0 | c >> 6);
+		b[1] = (unsigned char)(0x80 | (c & 0x3f));
+		return (2);
+	}
+	if (c < 0x10000) {
+		b[0] = (unsigned char)(0xe0 | c >> 12);
+		b[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+		b[2] = (unsigned char)(0x80 | (c & 0x3f));
+		return (3);
+	}
+	b[0] = (unsigned char)(0xf0 | c >> 18);
+	b[1] = (unsigned char)(0x80 | (c >> 12 & 0x3f));
+	b[2] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+	b[3] = (unsigned char)(0x80 | (c & 0x3f));
+	return (4);
+}
+
+/* Every code point: as it is, or its one escape, and nothing else. */
+static void
+test_escape_every_code_point(void **state)
+{
+	unsigned char b[4];
+	char out[16], want[16];
+	size_t n, len;
+	uint32_t c;
+
+	(void)state;
+	for (c = 0; c <= 0x10ffff; c++) {
+		if (c >= 0xd800 && c <= 0xdfff)
+			continue; /* not characters (see the invalid forms) */
+		n = utf8_encode(c, b);
+		len = wsl_escape(b, n, out, sizeof(out));
+		if (c == '\n')
+			snprintf(want, sizeof(want), "\\n");
+		else if (c == '\t')
+			snprintf(want, sizeof(want), "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			snprintf(want, sizeof(want), "\\x%02x", (unsigned int)c);
+		else if (must_escape(c))
+			snprintf(want, sizeof(want), "\\u%04x", (unsigned int)c);
+		else {
+			memcpy(want, b, n);
+			want[n] = '\0';
+		}
+		if (strcmp(out, want) != 0 || len != strlen(want))
+			fail_msg("U+%04X: got '%s', want '%s'", (unsigned int)c,
+			    out, want);
+	}
+}
+
+/* The classes by example, with the code points around each edge. */
+static void
+test_escape_classes_and_their_edges(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\x01\x1f \x7e\x7f", "\\x01\\x1f \x7e\\x7f" },
+		{ "\r", "\\x0d" },
+		/* C1: U+0080..U+009F, not U+00A0 */
+		{ "\xc2\x80\xc2\x9b[2J\xc2\x9f\xc2\xa0", "\\u0080\\u009b[2J\\u009f\xc2\xa0" },
+		/* ALM, not its neighbours */
+		{ "\xd8\x9b\xd8\x9c\xd8\x9d", "\xd8\x9b\\u061c\xd8\x9d" },
+		/* LRM, RLM; the joiners before them stay */
+		{ "\xe2\x80\x8d\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\x90",
+		  "\xe2\x80\x8d\\u200e\\u200f\xe2\x80\x90" },
+		/* U+2027, the separators, the embeddings and overrides, U+202F */
+		{ "\xe2\x80\xa7\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xaa\xe2\x80\xab"
+		  "\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae\xe2\x80\xaf",
+		  "\xe2\x80\xa7\\u2028\\u2029\\u202a\\u202b\\u202c\\u202d"
+		  "\\u202e\xe2\x80\xaf" },
+		/* the isolates, not U+2065 or U+206A */
+		{ "\xe2\x81\xa5\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9"
+		  "\xe2\x81\xaa",
+		  "\xe2\x81\xa5\\u2066\\u2067\\u2068\\u2069\xe2\x81\xaa" },
+		/* text in other scripts, and the last code point, as they are */
+		{ "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf",
+		  "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf" },
+		/* a backslash stays: escaping twice changes nothing */
+		{ "a\\x1b\\u202e", "a\\x1b\\u202e" },
+	};
+	char out[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		wsl_escape_controls(cases[i].in, out, sizeof(out));
+		assert_string_equal(out, cases[i].out);
+	}
+}
+
+/* A byte that is not part of valid UTF-8 is escaped alone, and what
+ * follows is read afresh. */
+static void
+test_escape_invalid_utf8(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		size_t len;
+	} cases[] = {
+		{ "\x9b[2J", "\\x9b[2J", 0 },              /* raw 8-bit CSI */
+		{ "\x80\xbf", "\\x80\\xbf", 0 },           /* stray continuation */
+		{ "\xc0\x80\xc1\xbf", "\\xc0\\x80\\xc1\\xbf", 0 }, /* overlong */
+		{ "\xe0\x80\xaf", "\\xe0\\x80\\xaf", 0 },
+		{ "\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf", 0 },
+		{ "\xed\xa0\x80", "\\xed\\xa0\\x80", 0 },  /* a surrogate */
+		{ "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80", 0 }, /* > U+10FFFF */
+		{ "\xf5\xfe\xff", "\\xf5\\xfe\\xff", 0 },
+		{ "\xe2\x80" "a", "\\xe2\\x80a", 0 },      /* cut short... */
+		{ "\xc3\xc3\xa9", "\\xc3\xc3\xa9", 0 },    /* ...by another */
+		{ "\xe2\x80", "\\xe2\\x80", 0 },           /* ...by the end */
+		{ "\xe2\x80\xae", "\\xe2\\x80", 2 },       /* ...by the length */
+		{ "a\0b\n", "a\\x00b\\n", 4 },             /* bytes: NUL too */
+	};
+	char out[64];
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		len = cases[i].len != 0 ? cases[i].len : strlen(cases[i].in);
+		assert_int_equal(wsl_escape(cases[i].in, len, out, sizeof(out)),
+		    strlen(cases[i].out));
+		assert_string_equal(out, cases[i].out);
+	}
+}
+
+/* Cut to the size, at an escape's or a character's edge, never inside:
+ * each prefix of the full output that ends at an edge is what a buffer
+ * of its size (plus the NUL) gets, and a byte less cuts back to the
+ * previous edge. */
+static void
+test_escape_cut_at_edges(void **state)
+{
+	static const char in[] = "a\xc2\x9b" "b\xe2\x80\xae\xc3\xa9\x1b\xff"
+	    "\xf0\x9f\x98\x80\n";
+	static const size_t edges[] = { 0, 1, 7, 8, 14, 16, 20, 24, 28, 30 };
+	char full[64], out[64];
+	size_t size, e, want;
+
+	(void)state;
+	assert_int_equal(wsl_escape(in, strlen(in), full, sizeof(full)), 30);
+	assert_string_equal(full, "a\\u009bb\\u202e\xc3\xa9\\x1b\\xff"
+	    "\xf0\x9f\x98\x80\\n");
+	for (size = 1; size <= 31; size++) {
+		for (e = 0, want = 0; e < nitems(edges); e++)
+			if (edges[e] < size)
+				want = edges[e];
+		memset(out, 'Z', sizeof(out));
+		assert_int_equal(wsl_escape(in, strlen(in), out, size), want);
+		assert_int_equal(strlen(out), want);
+		assert_memory_equal(out, full, want);
+	}
+	/* Nothing fits in nothing; out is not touched. */
+	out[0] = 'Z';
+	assert_int_equal(wsl_escape(in, strlen(in), out, 0), 0);
+	assert_int_equal(out[0], 'Z');
+}
+
+/* Escaped text is valid UTF-8 and needs no more escaping: the output of
+ * every byte pair, and of the worst case at WSL_ESCAPE_MAX per byte. */
+static void
+test_escape_output_is_final(void **state)
+{
+	unsigned char in[2];
+	char once[16], twice[64], big[4 * WSL_ESCAPE_MAX + 1];
+	unsigned int a, b;
+	json_t *j;
+
+	(void)state;
+	for (a = 0; a < 256; a++)
+		for (b = 0; b < 256; b++) {
+			in[0] = (unsigned char)a;
+			in[1] = (unsigned char)b;
+			(void)wsl_escape(in, 2, once, sizeof(once));
+			wsl_escape_controls(once, twice, sizeof(twice));
+			if (strcmp(once, twice) != 0)
+				fail_msg("%02x %02x: '%s' then '%s'", a, b, once,
+				    twice);
+			if ((j = json_string(once)) == NULL)
+				fail_msg("%02x %02x: '%s' is not UTF-8", a, b,
+				    once);
+			json_decref(j);
+		}
+	/* Four bytes that each become four: all of it fits. */
+	assert_int_equal(wsl_escape("\xff\x01\x80\x7f", 4, big, sizeof(big)),
+	    4 * WSL_ESCAPE_MAX);
+}
+
 /* ---- binding a Unix socket with a mode and a group --------------------- */
 
 static int
@@ -1657,6 +1871,11 @@ static const struct CMUnitTest after[] = {
 	TEST(test_fd_eof_and_broken_peer),
 	TEST(test_bind_unix_mode_and_group_whatever_the_umask),
 	TEST(test_escape_controls),
+	TEST(test_escape_every_code_point),
+	TEST(test_escape_classes_and_their_edges),
+	TEST(test_escape_invalid_utf8),
+	TEST(test_escape_cut_at_edges),
+	TEST(test_escape_output_is_final),
 	/* last: with UBSan in the library this one may end the program */
 	TEST(test_lines_next_before_any_append),
 };
