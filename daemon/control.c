@@ -11,7 +11,10 @@
  * counted.  A connection stops reading while a request is in progress and
  * its buffered input is large, and stops answering while its unsent output
  * is, so no client can make the daemon buffer without bound; a client that
- * does not read its replies for the request timeout is dropped.
+ * does not read its replies for the request timeout is dropped.  Each
+ * connection handles a bounded number of lines per turn of the event loop
+ * and then waits for the next turn, so that a client with a flood of lines
+ * buffered cannot keep the others waiting.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -44,6 +47,9 @@
 #define OUTPUT_HIGH_WATER (256 * 1024) /* answer no more until it drains */
 #define RESERVE 4                 /* descriptors kept for operators */
 #define PAUSE_MS 250              /* accept back-off when none is left */
+#define TURN_LINES 1024           /* per connection and turn: lines, */
+#define TURN_REQUESTS 16          /* of them requests (not blank), */
+#define TURN_BYTES 65536          /* and bytes (a larger line: alone) */
 
 struct ctl_out {
 	TAILQ_ENTRY(ctl_out) entry;
@@ -128,6 +134,7 @@ static int reserve[RESERVE] = { -1, -1, -1, -1 };
 static struct event *pause_ev;
 
 static void conn_update(struct ctl_conn *);
+static void resume_later(struct ctl_conn *);
 static void refill_reserve(void);
 static void resume_accepting(void);
 static bool release_reserve(void);
@@ -277,7 +284,7 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 		/* A later answer goes on from a fresh stack, not from inside
 		 * the completion; an immediate one lets process() go on. */
 		if (!c->processing)
-			event_active(c->resume, EV_READ, 0);
+			resume_later(c);
 	}
 	request_free(req);
 }
@@ -392,18 +399,34 @@ too_long(struct ctl_conn *c)
 	    (unsigned int)c->peer.uid, (int)c->peer.pid, WSL_PROTO_MAX_REQUEST);
 }
 
-/* Take requests out of the input while none is in progress. */
+/* Go on at the next turn of the loop, after the events that are ready
+ * now (an event made active at once would run before them). */
+static void
+resume_later(struct ctl_conn *c)
+{
+	static const struct timeval now = { 0, 0 };
+
+	evtimer_add(c->resume, &now);
+}
+
+/* Take requests out of the input while none is in progress, a turn's
+ * worth at most. */
 static void
 process(struct ctl_conn *c)
 {
-	size_t len;
+	int r, lines = 0, requests = 0;
+	size_t len, bytes = 0;
 	char *line;
-	int r;
 
 	c->processing = true;
 	while (c->busy == NULL && !c->gone && !c->closing) {
 		if (c->out_bytes >= OUTPUT_HIGH_WATER) {
 			c->held = true; /* the client reads its replies first */
+			break;
+		}
+		if (lines == TURN_LINES || requests == TURN_REQUESTS ||
+		    bytes >= TURN_BYTES) {
+			resume_later(c); /* the others' turn */
 			break;
 		}
 		r = wsl_lines_next(&c->in, &line, &len);
@@ -413,8 +436,12 @@ process(struct ctl_conn *c)
 		}
 		if (r == WSL_LINES_LINE) {
 			c->lines++;
-			if (!blank(line, len))
+			lines++;
+			bytes += len + 1;
+			if (!blank(line, len)) {
+				requests++;
 				dispatch(c, line, len);
+			}
 			wsl_lines_consume(&c->in, len + 1);
 			continue;
 		}
@@ -652,7 +679,7 @@ conn_update(struct ctl_conn *c)
 	watch_output(c);
 	if (c->held && c->out_bytes < OUTPUT_HIGH_WATER) {
 		c->held = false;
-		event_active(c->resume, EV_READ, 0);
+		resume_later(c);
 	}
 	if (c->eof) {
 		/* Its last request is whole by now. */
@@ -758,7 +785,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);
 	c->wev = event_new(base, s, EV_WRITE | EV_PERSIST, write_cb, c);
-	c->resume = event_new(base, -1, 0, resume_cb, c);
+	c->resume = evtimer_new(base, resume_cb, c);
 	c->deadline = evtimer_new(base, deadline_cb, c);
 	c->unread = evtimer_new(base, unread_cb, c);
 	if (c->rev == NULL || c->wev == NULL || c->resume == NULL ||
