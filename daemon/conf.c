@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "control.h"
 #include "inject.h"
+#include "json-memory.h"
 #include "spec.h"
 
 #define CONF_MAX (16 * 1024 * 1024)

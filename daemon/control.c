@@ -40,6 +40,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "inject.h"
+#include "json-memory.h"
 #include "log.h"
 #include "lifecycle.h"
 
@@ -247,7 +248,7 @@ send_reply(struct ctl_conn *c, json_t *reply, int fd, struct wsld_listener *l)
 	size_t len;
 	char *buf;
 
-	if (reply == NULL || (buf = wsl_encode(reply, &len)) == NULL) {
+	if (reply == NULL || (buf = json_encode_whole(reply, &len)) == NULL) {
 		stats.no_memory++;
 		json_decref(reply);
 		handoff_failed(fd, l);
@@ -333,7 +334,6 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	struct wsl_request wr;
 	struct wsl_err err;
 	char who[ACTOR_TEXT];
-	unsigned long failures;
 	HRESULT hr;
 
 	if ((req = inject_calloc(1, sizeof(*req))) == NULL) {
@@ -344,13 +344,21 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	req->conn = c;
 	req->actor = actor_peer(c->peer.uid, c->peer.pid);
 	c->busy = req;
-	failures = json_allocation_failures();
-	hr = wsl_request_decode(line, len, &wr, &err);
-	if (json_allocation_failures() != failures) {
-		/* Read wrong for lack of memory, not malformed. */
+	if (!json_parse_begin()) {
+		/* Not read at all: jansson must not run out mid-parse. */
+		memset(&wr, 0, sizeof(wr));
+		wr.cmd = -1;
 		stats.no_memory++;
-		hr = wsl_err_set(&err, WSL_HR_E_OUTOFMEMORY, "out of memory "
-		    "while reading the request");
+		hr = wsl_err_set(&err, WSL_HR_E_OUTOFMEMORY, "out of memory: "
+		    "the request was not read");
+	} else {
+		hr = wsl_request_decode(line, len, &wr, &err);
+		if (json_parse_end()) {
+			/* Cut short for lack of memory, not malformed. */
+			stats.no_memory++;
+			hr = wsl_err_set(&err, WSL_HR_E_OUTOFMEMORY, "out of "
+			    "memory while reading the request");
+		}
 	}
 	req->root = wr.root; /* owns id and args, even on failure */
 	req->id = wr.id;
@@ -710,7 +718,8 @@ turn_away(struct ctl_conn *c, const char *why)
 
 	stats.turned_away++;
 	reply = wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, why, NULL);
-	if (reply != NULL && (line = wsl_encode(reply, &len)) != NULL) {
+	if (reply != NULL && (line = json_encode_whole(reply, &len)) !=
+	    NULL) {
 		(void)send(c->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		free(line);
 	}

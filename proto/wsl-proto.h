@@ -94,6 +94,19 @@ void wsl_reply_clear(struct wsl_reply *);
 char *wsl_encode(const json_t *, size_t *); /* compact JSON + '\n'; free() */
 
 /*
+ * JSON text as json_loadb() reads it, except that the text ends early once
+ * stop() says so (stop is asked before every 1 KiB, and may be NULL).
+ * Both decoders above read this way.  For a caller whose allocations can
+ * fail: jansson 2.14 drops a byte that it has no memory to save and goes
+ * on (load.c, lex_save), so that a string that loses its closing quote is
+ * copied on past the end of its buffer.  Such a caller serves the failed
+ * allocation from a reserve and makes stop() say true: the parse then
+ * fails within 1 KiB, with a bounded need for memory meanwhile.
+ */
+void wsl_json_stop_when(bool (*stop)(void));
+json_t *wsl_json_loadb(const char *, size_t, size_t flags, json_error_t *);
+
+/*
  * Line framing that does not care how bytes arrive: append what read()
  * returned, then take complete lines out (see wsl_lines_next for the
  * consume contract).  Once max bytes are buffered without a newline,
