@@ -14,7 +14,12 @@
  * does not read its replies for the request timeout is dropped.  Each
  * connection handles a bounded number of lines per turn of the event loop
  * and then waits for the next turn, so that a client with a flood of lines
- * buffered cannot keep the others waiting.
+ * buffered cannot keep the others waiting.  And all connections together
+ * buffer at most INPUT_BUDGET beyond INPUT_ALLOWANCE each: past that, a
+ * connection with complete requests buffered is read again once they are
+ * handled, and one whose input is a single unfinished request has it
+ * refused (WS_E_QUOTA_EXCEEDED) and is closed, rather than wsld running
+ * out of memory (which made jansson crash, see json-memory.h).
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -51,6 +56,8 @@
 #define TURN_LINES 1024           /* per connection and turn: lines, */
 #define TURN_REQUESTS 16          /* of them requests (not blank), */
 #define TURN_BYTES 65536          /* and bytes (a larger line: alone) */
+#define INPUT_ALLOWANCE (128 * 1024)      /* any connection may buffer */
+#define INPUT_BUDGET (32 * 1024 * 1024)   /* beyond that, all together */
 
 struct ctl_out {
 	TAILQ_ENTRY(ctl_out) entry;
@@ -70,6 +77,7 @@ struct ctl_conn {
 	struct event *unread;          /* its replies are not read */
 	unsigned long lines, lines_at_deadline;
 	struct wsl_lines in;
+	size_t in_size, in_excess;     /* as counted in stats and the budget */
 	TAILQ_HEAD(, ctl_out) out;
 	size_t out_bytes;
 	struct ctl_request *busy;      /* the request being answered */
@@ -80,6 +88,8 @@ struct ctl_conn {
 	bool processing;               /* inside process(): it goes on itself */
 	bool held;                     /* requests wait for the output to drain */
 	bool sent;                     /* output moved since the last update */
+	bool no_room;                  /* over budget: its requests first */
+	bool over_budget;              /* its unfinished request is refused */
 	struct peer peer;              /* who it is, on which socket */
 	TAILQ_ENTRY(ctl_conn) entry;
 };
@@ -101,14 +111,19 @@ struct ctl_socket {
 /* What happened to control clients, for `version` (and operators). */
 static struct {
 	uint64_t clients, turned_away, denied, timed_out, no_memory;
-	uint64_t hand_offs_failed;
+	uint64_t hand_offs_failed, over_budget;
 	size_t queued, queued_peak;    /* reply bytes not yet sent */
+	size_t buffered, buffered_peak; /* input buffers' sizes */
 } stats;
+static size_t input_excess;         /* their sizes beyond the allowance */
 
 json_t *
 control_stats(void)
 {
-	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "request-bytes-buffered", (json_int_t)stats.buffered,
+	    "request-bytes-buffered-peak", (json_int_t)stats.buffered_peak,
+	    "refused-over-budget", (json_int_t)stats.over_budget,
 	    "reply-bytes-queued", (json_int_t)stats.queued,
 	    "reply-bytes-queued-peak", (json_int_t)stats.queued_peak,
 	    "clients", (json_int_t)stats.clients,
@@ -182,6 +197,31 @@ drop_output(struct ctl_conn *c)
 	c->out_bytes = 0;
 }
 
+/* Count what the connection's input buffer holds now. */
+static void
+account(struct ctl_conn *c)
+{
+	size_t size = wsl_lines_size(&c->in);
+	size_t excess = size > INPUT_ALLOWANCE ? size - INPUT_ALLOWANCE : 0;
+
+	stats.buffered = stats.buffered - c->in_size + size;
+	input_excess = input_excess - c->in_excess + excess;
+	c->in_size = size;
+	c->in_excess = excess;
+	if (stats.buffered > stats.buffered_peak)
+		stats.buffered_peak = stats.buffered;
+}
+
+/* Would growing the input buffer by growth bytes go over the budget? */
+static bool
+beyond_budget(const struct ctl_conn *c, size_t growth)
+{
+	size_t size = wsl_lines_size(&c->in) + growth;
+	size_t excess = size > INPUT_ALLOWANCE ? size - INPUT_ALLOWANCE : 0;
+
+	return (input_excess - c->in_excess + excess > INPUT_BUDGET);
+}
+
 static void
 conn_free(struct ctl_conn *c)
 {
@@ -193,6 +233,7 @@ conn_free(struct ctl_conn *c)
 	free_event(c->deadline);
 	free_event(c->unread);
 	wsl_lines_free(&c->in);
+	account(c);
 	access_peer_free(&c->peer);
 	close(c->fd);
 	if (c->sock != NULL)
@@ -407,6 +448,30 @@ too_long(struct ctl_conn *c)
 	    (unsigned int)c->peer.uid, (int)c->peer.pid, WSL_PROTO_MAX_REQUEST);
 }
 
+/* Its unfinished request would take wsld over its budget for buffered
+ * requests: refused, once the requests before it are answered. */
+static void
+refuse_over_budget(struct ctl_conn *c)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	char text[256];
+
+	snprintf(text, sizeof(text), "wsld holds %zu bytes of unfinished "
+	    "control requests and may hold no more (%d beyond %d per "
+	    "connection); the request is refused; closing the connection",
+	    stats.buffered, INPUT_BUDGET, INPUT_ALLOWANCE);
+	stats.over_budget++;
+	send_reply(c, wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, text,
+	    NULL), -1, NULL);
+	c->closing = true;
+	/* Logged at most once a second, whatever the flood. */
+	if (now != last)
+		log_warnx("control: uid %u pid %d: %s",
+		    (unsigned int)c->peer.uid, (int)c->peer.pid, text);
+	last = now;
+}
+
 /* Go on at the next turn of the loop, after the events that are ready
  * now (an event made active at once would run before them). */
 static void
@@ -451,7 +516,12 @@ process(struct ctl_conn *c)
 				dispatch(c, line, len);
 			}
 			wsl_lines_consume(&c->in, len + 1);
+			c->no_room = false; /* it may read again and see */
 			continue;
+		}
+		if (c->over_budget) {
+			refuse_over_budget(c);
+			break;
 		}
 		if (!c->eof || c->last_done)
 			break;
@@ -467,6 +537,9 @@ process(struct ctl_conn *c)
 		}
 	}
 	c->processing = false;
+	/* What a large request left behind goes back. */
+	wsl_lines_trim(&c->in, INPUT_ALLOWANCE);
+	account(c);
 	conn_update(c);
 }
 
@@ -475,6 +548,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctl_conn *c = arg;
 	char buf[READ_CHUNK];
+	size_t growth;
 	ssize_t n;
 
 	(void)what;
@@ -484,6 +558,19 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			conn_gone(c);
 			conn_update(c);
 		}
+		return;
+	}
+	growth = wsl_lines_growth(&c->in, sizeof(buf));
+	if (growth > 0 && beyond_budget(c, growth)) {
+		if (wsl_lines_pending(&c->in) > wsl_lines_partial(&c->in))
+			c->no_room = true; /* its whole requests make room */
+		else {
+			c->over_budget = true;
+			wsl_lines_drop_partial(&c->in);
+			wsl_lines_trim(&c->in, 0);
+			account(c);
+		}
+		process(c);
 		return;
 	}
 	n = read(fd, buf, sizeof(buf));
@@ -505,10 +592,12 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		event_assign(c->rev, base, c->fd, EV_READ | EV_ET | EV_PERSIST,
 		    read_cb, c);
 	} else if (wsl_lines_append(&c->in, buf, (size_t)n) < 0) {
+		stats.no_memory++;
 		conn_gone(c);
 		conn_update(c);
 		return;
 	}
+	account(c);
 	process(c);
 }
 
@@ -695,7 +784,7 @@ conn_update(struct ctl_conn *c)
 		event_add(c->rev, NULL); /* the edge-triggered hang-up watch */
 		return;
 	}
-	want_read = !c->closing &&
+	want_read = !c->closing && !c->no_room && !c->over_budget &&
 	    wsl_lines_pending(&c->in) < WSL_PROTO_MAX_REQUEST + READ_CHUNK &&
 	    c->out_bytes < OUTPUT_HIGH_WATER;
 	watch_partial(c, want_read);

@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# Out of memory while a request is read: wsld neither crashes nor
+# Out of memory while requests are buffered: wsld neither crashes nor
 # misreads.  jansson 2.14 drops a byte it has no memory to save and parses
 # on (load.c, lex_save); when that byte is a string's closing quote, it
 # copies the string on past the end of its buffer.  wsld parses a request
 # only with a reserve of memory in hand, serves an allocation that fails
-# in mid-parse from it and ends the parse there (E_OUTOFMEMORY).
+# in mid-parse from it and ends the parse there (E_OUTOFMEMORY); and all
+# control connections together buffer at most 32 MiB beyond 128 KiB each,
+# an unfinished request past that being refused (WS_E_QUOTA_EXCEEDED).
 #  1. Injected: allocations of 1 MiB and more fail, and a request holds a
 #     string whose closing quote is the byte that makes jansson's buffer
 #     grow to 1 MiB.
@@ -13,7 +15,14 @@
 #     right one or E_OUTOFMEMORY (or the client is dropped, counted), never
 #     a request read wrong nor a reply that lost a byte (jansson 2.14 also
 #     ignores a failure to write an object key's quote).
+#  3. Real (not under AddressSanitizer, which cannot run with RLIMIT_AS):
+#     200 clients hold 600 KiB requests without their newline while a
+#     fresh wsld's address space is limited to 250 MB; then the limit is
+#     cut to what wsld uses plus 800 KiB, and the clients send their
+#     newlines.  (Before the budget and the reserve, wsld held all 200,
+#     and died of heap corruption.)
 . "${top_srcdir:-.}/tests/integration/lib.sh"
+: "${WSL_FLOOD:?}"
 wsld_start --fault-injection
 inject() { "$WSLCTL" call inject "$1" >/dev/null 2>&1; }
 
@@ -75,4 +84,63 @@ sweep abc nn "short strings"
 sweep "$(head -c 300 /dev/zero | tr '\0' i)" "$(head -c 60 /dev/zero |
     tr '\0' n)" "long strings"
 
+# 3. Under RLIMIT_AS.
+if ldd "$WSLD" 2>/dev/null | grep -q libasan; then
+	skip "RLIMIT_AS: AddressSanitizer cannot run under an address-space limit"
+	finish
+fi
+if ! command -v prlimit >/dev/null 2>&1; then
+	skip "RLIMIT_AS: no prlimit"
+	finish
+fi
+# hold SLACK_KB: 200 clients hold their requests in a fresh wsld (whose
+# heap has no room left over from the above) under 250 MB, then complete
+# them with SLACK_KB more than wsld then uses.
+hold() {
+	wsld_stop
+	expect "wsld exits 0 on SIGTERM" 0 "$WSLD_STATUS"
+	wsld_start
+	# The soft limit only: raising it again needs no privilege.
+	prlimit --pid "$WSLD_PID" --as=250000000:
+	rm -f "$T/go"
+	"$WSL_FLOOD" -n 200 -b 614400 -t 60000 -g "$T/go" hold "$SOCK" \
+	    >"$T/hold" 2>&1 &
+	F=$!
+	expect_eventually "200 clients hold 600 KiB requests" \
+	    file_has "$T/hold" sent
+	vm=$(awk '/^VmSize/ { print $2 }' "/proc/$WSLD_PID/status")
+	diag "wsld's address space: $vm kB; limited to $((vm + $1)) kB"
+	prlimit --pid "$WSLD_PID" --as=$(((vm + $1) * 1024)):
+	touch "$T/go"
+	wait $F
+	wsld_alive ||
+	    bail "wsld died when the requests were completed under RLIMIT_AS"
+	ok "wsld survives the requests completed with $1 KiB to spare"
+	tally=$(sed -n 2p "$T/hold")
+	diag "$tally"
+	case $tally in
+	*dropped=0) ;;
+	*) tail -5 "$T/wsld.log" | while IFS= read -r l; do diag "$l"; done ;;
+	esac
+	expect_match "... every client was answered, none dropped" \
+	    'dropped=0$' "$tally"
+	expect_match "... some refused, for the budget" 'refused=[1-9]' \
+	    "$tally"
+	expect_match "... with a reason" \
+	    '"error":"WS_E_QUOTA_EXCEEDED","text":"wsld holds [0-9]+ bytes of unfinished control requests and may hold no more \(33554432 beyond 131072 per connection\); the request is refused; closing the connection"' \
+	    "$(sed -n 3p "$T/hold")"
+	expect_match "... the refusals logged" \
+	    "control: uid [0-9]+ pid [0-9]+: wsld holds [0-9]+ bytes of unfinished" \
+	    "$(cat "$T/wsld.log")"
+	prlimit --pid "$WSLD_PID" --as=unlimited:
+	expect "... wsld serves on" 0 "$("$WSLCTL" -q version; echo $?)"
+	held=$("$WSLCTL" -j version |
+	    sed 's/.*"request-bytes-buffered":\([0-9]*\).*/\1/')
+	expect "... its input buffers given back (but the asking one's)" yes \
+	    "$([ "$held" -le 65536 ] && echo yes)"
+}
+# Room for the copy of a string (512 KiB) but not for its buffer to grow
+# (1 MiB), or for neither.
+hold 800
+hold 1300
 finish

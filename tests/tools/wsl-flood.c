@@ -4,7 +4,7 @@
  * tests of fairness and of memory limits.
  *
  *   wsl-flood [-n conns] [-b bytes] [-w ms] [-t ms] newline|blank|bad SOCKET NAME
- *   wsl-flood [-n conns] [-b bytes] [-t ms] hold SOCKET
+ *   wsl-flood [-n conns] [-b bytes] [-t ms] [-g go-file] hold SOCKET
  *
  * newline, blank and bad: each of -n connections (8) sends a wait on the
  * listener NAME for a state it does not reach, which wsld answers after -w
@@ -21,17 +21,23 @@
  * -t ms (60000) or gets more or fewer replies than it sent requests.
  *
  * hold: -n connections (200) each send a request of -b bytes (1 MiB)
- * without its newline; once every one is sent (or refused), each sends
- * the newline, half-closes and reads to the end.  Prints
+ * without its newline; once wsld has read all of it (or refused it), it
+ * prints "sent" and, with -g, waits until go-file exists (the test acts in
+ * between); then each sends the newline, half-closes and reads to the
+ * end.  Prints
  *   answered=A refused=R no-memory=M dropped=D
  * (refused: WS_E_QUOTA_EXCEEDED, no-memory: E_OUTOFMEMORY, dropped: closed
  * without a reply), then the first refusal as wsld sent it.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <linux/sockios.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -61,6 +67,7 @@ struct client {
 
 static struct sockaddr_un sun;
 static int nconns = -1, timeout_ms = 60000, wait_ms = 500;
+static const char *go_file;
 static long long nbytes = -1;
 static atomic_bool flood_over;
 static double probes[MAX_PROBES];
@@ -71,7 +78,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: wsl-flood [-n conns] [-b bytes] [-w ms] "
 	    "[-t ms] newline|blank|bad SOCKET NAME\n"
-	    "       wsl-flood [-n conns] [-b bytes] [-t ms] hold SOCKET\n");
+	    "       wsl-flood [-n conns] [-b bytes] [-t ms] [-g go-file] "
+	    "hold SOCKET\n");
 	exit(2);
 }
 
@@ -89,10 +97,12 @@ connect_control(bool nonblocking)
 {
 	int fd;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    (nonblocking ? SOCK_NONBLOCK : 0), 0)) < 0)
+	/* Connected blocking: a full backlog makes a client wait, not
+	 * fail. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return (-1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    (nonblocking && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)) {
 		close(fd);
 		return (-1);
 	}
@@ -333,11 +343,13 @@ hold_line(struct client *c, const char *line)
 		snprintf(c->first, sizeof(c->first), "%s", line);
 }
 
-/* Run the clients until each has sent all it has (or is closed). */
+/* Run the clients until each has sent all it has (or is closed), and
+ * wsld has read it. */
 static void
 run(struct client *cl, struct pollfd *p, bool to_the_end, double deadline)
 {
-	int i, busy;
+	struct timespec pause = { 0, 10 * 1000000L };
+	int i, busy, unread;
 
 	do {
 		busy = 0;
@@ -356,6 +368,13 @@ run(struct client *cl, struct pollfd *p, bool to_the_end, double deadline)
 			    !pump(&cl[i], p[i].revents, hold_line))
 				cl[i].ended = true;
 	} while (busy > 0 && now() < deadline);
+	do {
+		for (unread = 0, i = 0; i < nconns; i++)
+			if (!cl[i].ended && (ioctl(cl[i].fd, SIOCOUTQ,
+			    &busy) < 0 || busy > 0))
+				unread++;
+	} while (unread > 0 && now() < deadline &&
+	    nanosleep(&pause, NULL) == 0);
 }
 
 static int
@@ -363,6 +382,7 @@ hold(void)
 {
 	static const char head[] = "{\"command\":\"version\",\"arguments\":"
 	    "{\"pad\":\"";
+	struct timespec pause = { 0, 10 * 1000000L };
 	struct client *cl;
 	struct pollfd *p;
 	int i, answered = 0, refused = 0, no_memory = 0, dropped = 0;
@@ -394,6 +414,10 @@ hold(void)
 	}
 	deadline = now() + timeout_ms;
 	run(cl, p, false, deadline);
+	printf("sent\n");
+	fflush(stdout);
+	while (go_file != NULL && access(go_file, F_OK) < 0 && now() < deadline)
+		nanosleep(&pause, NULL);
 	for (i = 0; i < nconns; i++) {
 		cl[i].len++;
 		cl[i].half_close = true;
@@ -430,8 +454,11 @@ main(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "b:n:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:g:n:t:w:")) != -1) {
 		switch (ch) {
+		case 'g':
+			go_file = optarg;
+			break;
 		case 'b':
 			nbytes = atoll(optarg);
 			break;
