@@ -134,6 +134,17 @@ control_stats(void)
 	    "hand-offs-failed", (json_int_t)stats.hand_offs_failed));
 }
 
+size_t
+control_connections(void)
+{
+	struct ctl_conn *c;
+	size_t n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		n++;
+	return (n);
+}
+
 static struct ctl_socket socks[2];
 static size_t nsocks;
 static size_t max_clients = CONTROL_MAX_CLIENTS;
