@@ -108,6 +108,10 @@ hold() {
 	F=$!
 	expect_eventually "200 clients hold 600 KiB requests" \
 	    file_has "$T/hold" sent
+	buffered=$("$WSLCTL" -j version |
+	    sed 's/.*"request-bytes-buffered":\([0-9]*\).*/\1/')
+	expect "... wsld holds 32 MiB of them and more" yes \
+	    "$([ "$buffered" -gt 33554432 ] && echo yes)"
 	vm=$(awk '/^VmSize/ { print $2 }' "/proc/$WSLD_PID/status")
 	diag "wsld's address space: $vm kB; limited to $((vm + $1)) kB"
 	prlimit --pid "$WSLD_PID" --as=$(((vm + $1) * 1024)):
