@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "control.h"
 #include "inject.h"
+#include "json-memory.h"
 #include "pointer.h"
 #include "spec.h"
 

@@ -11,7 +11,15 @@
  * counted.  A connection stops reading while a request is in progress and
  * its buffered input is large, and stops answering while its unsent output
  * is, so no client can make the daemon buffer without bound; a client that
- * does not read its replies for the request timeout is dropped.
+ * does not read its replies for the request timeout is dropped.  Each
+ * connection handles a bounded number of lines per turn of the event loop
+ * and then waits for the next turn, so that a client with a flood of lines
+ * buffered cannot keep the others waiting.  And all connections together
+ * buffer at most INPUT_BUDGET beyond INPUT_ALLOWANCE each: past that, a
+ * connection with complete requests buffered is read again once they are
+ * handled, and one whose input is a single unfinished request has it
+ * refused (WS_E_QUOTA_EXCEEDED) and is closed, rather than wsld running
+ * out of memory (which made jansson crash, see json-memory.h).
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -36,6 +44,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "inject.h"
+#include "json-memory.h"
 #include "log.h"
 #include "log-limit.h"
 #include "lifecycle.h"
@@ -44,6 +53,11 @@
 #define OUTPUT_HIGH_WATER (256 * 1024) /* answer no more until it drains */
 #define RESERVE 4                 /* descriptors kept for operators */
 #define PAUSE_MS 250              /* accept back-off when none is left */
+#define TURN_LINES 1024           /* per connection and turn: lines, */
+#define TURN_REQUESTS 16          /* of them requests (not blank), */
+#define TURN_BYTES 65536          /* and bytes (a larger line: alone) */
+#define INPUT_ALLOWANCE (128 * 1024)      /* any connection may buffer */
+#define INPUT_BUDGET (32 * 1024 * 1024)   /* beyond that, all together */
 
 struct ctl_out {
 	TAILQ_ENTRY(ctl_out) entry;
@@ -63,6 +77,7 @@ struct ctl_conn {
 	struct event *unread;          /* its replies are not read */
 	unsigned long lines, lines_at_deadline;
 	struct wsl_lines in;
+	size_t in_size, in_excess;     /* as counted in stats and the budget */
 	TAILQ_HEAD(, ctl_out) out;
 	size_t out_bytes;
 	struct ctl_request *busy;      /* the request being answered */
@@ -73,6 +88,8 @@ struct ctl_conn {
 	bool processing;               /* inside process(): it goes on itself */
 	bool held;                     /* requests wait for the output to drain */
 	bool sent;                     /* output moved since the last update */
+	bool no_room;                  /* over budget: its requests first */
+	bool over_budget;              /* its unfinished request is refused */
 	struct peer peer;              /* who it is, on which socket */
 	TAILQ_ENTRY(ctl_conn) entry;
 };
@@ -94,14 +111,19 @@ struct ctl_socket {
 /* What happened to control clients, for `version` (and operators). */
 static struct {
 	uint64_t clients, turned_away, denied, timed_out, no_memory;
-	uint64_t hand_offs_failed;
+	uint64_t hand_offs_failed, over_budget;
 	size_t queued, queued_peak;    /* reply bytes not yet sent */
+	size_t buffered, buffered_peak; /* input buffers' sizes */
 } stats;
+static size_t input_excess;         /* their sizes beyond the allowance */
 
 json_t *
 control_stats(void)
 {
-	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return (json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "request-bytes-buffered", (json_int_t)stats.buffered,
+	    "request-bytes-buffered-peak", (json_int_t)stats.buffered_peak,
+	    "refused-over-budget", (json_int_t)stats.over_budget,
 	    "reply-bytes-queued", (json_int_t)stats.queued,
 	    "reply-bytes-queued-peak", (json_int_t)stats.queued_peak,
 	    "clients", (json_int_t)stats.clients,
@@ -110,6 +132,17 @@ control_stats(void)
 	    "timed-out", (json_int_t)stats.timed_out,
 	    "closed-for-lack-of-memory", (json_int_t)stats.no_memory,
 	    "hand-offs-failed", (json_int_t)stats.hand_offs_failed));
+}
+
+size_t
+control_connections(void)
+{
+	struct ctl_conn *c;
+	size_t n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		n++;
+	return (n);
 }
 
 static struct ctl_socket socks[2];
@@ -128,6 +161,7 @@ static int reserve[RESERVE] = { -1, -1, -1, -1 };
 static struct event *pause_ev;
 
 static void conn_update(struct ctl_conn *);
+static void resume_later(struct ctl_conn *);
 static void refill_reserve(void);
 static void resume_accepting(void);
 static bool release_reserve(void);
@@ -174,6 +208,31 @@ drop_output(struct ctl_conn *c)
 	c->out_bytes = 0;
 }
 
+/* Count what the connection's input buffer holds now. */
+static void
+account(struct ctl_conn *c)
+{
+	size_t size = wsl_lines_size(&c->in);
+	size_t excess = size > INPUT_ALLOWANCE ? size - INPUT_ALLOWANCE : 0;
+
+	stats.buffered = stats.buffered - c->in_size + size;
+	input_excess = input_excess - c->in_excess + excess;
+	c->in_size = size;
+	c->in_excess = excess;
+	if (stats.buffered > stats.buffered_peak)
+		stats.buffered_peak = stats.buffered;
+}
+
+/* Would growing the input buffer by growth bytes go over the budget? */
+static bool
+beyond_budget(const struct ctl_conn *c, size_t growth)
+{
+	size_t size = wsl_lines_size(&c->in) + growth;
+	size_t excess = size > INPUT_ALLOWANCE ? size - INPUT_ALLOWANCE : 0;
+
+	return (input_excess - c->in_excess + excess > INPUT_BUDGET);
+}
+
 static void
 conn_free(struct ctl_conn *c)
 {
@@ -185,6 +244,7 @@ conn_free(struct ctl_conn *c)
 	free_event(c->deadline);
 	free_event(c->unread);
 	wsl_lines_free(&c->in);
+	account(c);
 	access_peer_free(&c->peer);
 	close(c->fd);
 	if (c->sock != NULL)
@@ -240,7 +300,7 @@ send_reply(struct ctl_conn *c, json_t *reply, int fd, struct wsld_listener *l)
 	size_t len;
 	char *buf;
 
-	if (reply == NULL || (buf = wsl_encode(reply, &len)) == NULL) {
+	if (reply == NULL || (buf = json_encode_whole(reply, &len)) == NULL) {
 		stats.no_memory++;
 		json_decref(reply);
 		handoff_failed(fd, l);
@@ -277,7 +337,7 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 		/* A later answer goes on from a fresh stack, not from inside
 		 * the completion; an immediate one lets process() go on. */
 		if (!c->processing)
-			event_active(c->resume, EV_READ, 0);
+			resume_later(c);
 	}
 	request_free(req);
 }
@@ -328,7 +388,6 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	struct wsl_request wr;
 	struct wsl_err err;
 	char who[ACTOR_TEXT];
-	unsigned long failures;
 	HRESULT hr;
 
 	if ((req = inject_calloc(1, sizeof(*req))) == NULL) {
@@ -339,13 +398,21 @@ dispatch(struct ctl_conn *c, const char *line, size_t len)
 	req->conn = c;
 	req->actor = actor_peer(c->peer.uid, c->peer.pid);
 	c->busy = req;
-	failures = json_allocation_failures();
-	hr = wsl_request_decode(line, len, &wr, &err);
-	if (json_allocation_failures() != failures) {
-		/* Read wrong for lack of memory, not malformed. */
+	if (!json_parse_begin()) {
+		/* Not read at all: jansson must not run out mid-parse. */
+		memset(&wr, 0, sizeof(wr));
+		wr.cmd = -1;
 		stats.no_memory++;
-		hr = wsl_err_set(&err, WSL_HR_E_OUTOFMEMORY, "out of memory "
-		    "while reading the request");
+		hr = wsl_err_set(&err, WSL_HR_E_OUTOFMEMORY, "out of memory: "
+		    "the request was not read");
+	} else {
+		hr = wsl_request_decode(line, len, &wr, &err);
+		if (json_parse_end()) {
+			/* Cut short for lack of memory, not malformed. */
+			stats.no_memory++;
+			hr = wsl_err_set(&err, WSL_HR_E_OUTOFMEMORY, "out of "
+			    "memory while reading the request");
+		}
 	}
 	req->root = wr.root; /* owns id and args, even on failure */
 	req->id = wr.id;
@@ -395,18 +462,58 @@ too_long(struct ctl_conn *c)
 	    (unsigned int)c->peer.uid, (int)c->peer.pid, WSL_PROTO_MAX_REQUEST);
 }
 
-/* Take requests out of the input while none is in progress. */
+/* Its unfinished request would take wsld over its budget for buffered
+ * requests: refused, once the requests before it are answered. */
+static void
+refuse_over_budget(struct ctl_conn *c)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	char text[256];
+
+	snprintf(text, sizeof(text), "wsld holds %zu bytes of unfinished "
+	    "control requests and may hold no more (%d beyond %d per "
+	    "connection); the request is refused; closing the connection",
+	    stats.buffered, INPUT_BUDGET, INPUT_ALLOWANCE);
+	stats.over_budget++;
+	send_reply(c, wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, text,
+	    NULL), -1, NULL);
+	c->closing = true;
+	/* Logged at most once a second, whatever the flood. */
+	if (now != last)
+		log_warnx("control: uid %u pid %d: %s",
+		    (unsigned int)c->peer.uid, (int)c->peer.pid, text);
+	last = now;
+}
+
+/* Go on at the next turn of the loop, after the events that are ready
+ * now (an event made active at once would run before them). */
+static void
+resume_later(struct ctl_conn *c)
+{
+	static const struct timeval now = { 0, 0 };
+
+	evtimer_add(c->resume, &now);
+}
+
+/* Take requests out of the input while none is in progress, a turn's
+ * worth at most. */
 static void
 process(struct ctl_conn *c)
 {
-	size_t len;
+	int r, lines = 0, requests = 0;
+	size_t len, bytes = 0;
 	char *line;
-	int r;
 
 	c->processing = true;
 	while (c->busy == NULL && !c->gone && !c->closing) {
 		if (c->out_bytes >= OUTPUT_HIGH_WATER) {
 			c->held = true; /* the client reads its replies first */
+			break;
+		}
+		if (lines == TURN_LINES || requests == TURN_REQUESTS ||
+		    bytes >= TURN_BYTES) {
+			resume_later(c); /* the others' turn */
 			break;
 		}
 		r = wsl_lines_next(&c->in, &line, &len);
@@ -416,10 +523,19 @@ process(struct ctl_conn *c)
 		}
 		if (r == WSL_LINES_LINE) {
 			c->lines++;
-			if (!blank(line, len))
+			lines++;
+			bytes += len + 1;
+			if (!blank(line, len)) {
+				requests++;
 				dispatch(c, line, len);
+			}
 			wsl_lines_consume(&c->in, len + 1);
+			c->no_room = false; /* it may read again and see */
 			continue;
+		}
+		if (c->over_budget) {
+			refuse_over_budget(c);
+			break;
 		}
 		if (!c->eof || c->last_done)
 			break;
@@ -435,6 +551,9 @@ process(struct ctl_conn *c)
 		}
 	}
 	c->processing = false;
+	/* What a large request left behind goes back. */
+	wsl_lines_trim(&c->in, INPUT_ALLOWANCE);
+	account(c);
 	conn_update(c);
 }
 
@@ -443,6 +562,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctl_conn *c = arg;
 	char buf[READ_CHUNK];
+	size_t growth;
 	ssize_t n;
 
 	(void)what;
@@ -452,6 +572,19 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			conn_gone(c);
 			conn_update(c);
 		}
+		return;
+	}
+	growth = wsl_lines_growth(&c->in, sizeof(buf));
+	if (growth > 0 && beyond_budget(c, growth)) {
+		if (wsl_lines_pending(&c->in) > wsl_lines_partial(&c->in))
+			c->no_room = true; /* its whole requests make room */
+		else {
+			c->over_budget = true;
+			wsl_lines_drop_partial(&c->in);
+			wsl_lines_trim(&c->in, 0);
+			account(c);
+		}
+		process(c);
 		return;
 	}
 	n = read(fd, buf, sizeof(buf));
@@ -473,10 +606,12 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		event_assign(c->rev, base, c->fd, EV_READ | EV_ET | EV_PERSIST,
 		    read_cb, c);
 	} else if (wsl_lines_append(&c->in, buf, (size_t)n) < 0) {
+		stats.no_memory++;
 		conn_gone(c);
 		conn_update(c);
 		return;
 	}
+	account(c);
 	process(c);
 }
 
@@ -655,7 +790,7 @@ conn_update(struct ctl_conn *c)
 	watch_output(c);
 	if (c->held && c->out_bytes < OUTPUT_HIGH_WATER) {
 		c->held = false;
-		event_active(c->resume, EV_READ, 0);
+		resume_later(c);
 	}
 	if (c->eof) {
 		/* Its last request is whole by now. */
@@ -663,7 +798,7 @@ conn_update(struct ctl_conn *c)
 		event_add(c->rev, NULL); /* the edge-triggered hang-up watch */
 		return;
 	}
-	want_read = !c->closing &&
+	want_read = !c->closing && !c->no_room && !c->over_budget &&
 	    wsl_lines_pending(&c->in) < WSL_PROTO_MAX_REQUEST + READ_CHUNK &&
 	    c->out_bytes < OUTPUT_HIGH_WATER;
 	watch_partial(c, want_read);
@@ -683,7 +818,8 @@ turn_away(struct ctl_conn *c, const char *why)
 
 	stats.turned_away++;
 	reply = wsl_reply_new(NULL, WSL_HR_WS_E_QUOTA_EXCEEDED, why, NULL);
-	if (reply != NULL && (line = wsl_encode(reply, &len)) != NULL) {
+	if (reply != NULL && (line = json_encode_whole(reply, &len)) !=
+	    NULL) {
 		(void)send(c->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		free(line);
 	}
@@ -757,7 +893,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);
 	c->wev = event_new(base, s, EV_WRITE | EV_PERSIST, write_cb, c);
-	c->resume = event_new(base, -1, 0, resume_cb, c);
+	c->resume = evtimer_new(base, resume_cb, c);
 	c->deadline = evtimer_new(base, deadline_cb, c);
 	c->unread = evtimer_new(base, unread_cb, c);
 	if (c->rev == NULL || c->wev == NULL || c->resume == NULL ||

@@ -52,6 +52,7 @@ int control_adopt(struct event_base *, int fd); /* socket activation */
 void control_set_limits(size_t clients, long long request_timeout_ms);
 /* Counts of what happened to control clients (a new object). */
 json_t *control_stats(void);
+size_t control_connections(void); /* open now (for tests) */
 void control_shutdown(void); /* stop accepting, remove the socket file */
 void control_free(void);
 

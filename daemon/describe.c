@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "inject.h"
+#include "json-memory.h"
 #include "listener.h"
 #include "watchdog.h"
 

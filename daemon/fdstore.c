@@ -14,6 +14,7 @@
 
 #include "activation.h"
 #include "fdstore.h"
+#include "json-memory.h"
 #include "lifecycle.h"
 #include "log.h"
 
@@ -148,9 +149,8 @@ fdstore_put_state(const json_t *doc, bool final)
 	ssize_t n;
 	int fd, r = -1;
 
-	if ((text = json_dumps(doc, JSON_COMPACT)) == NULL)
+	if ((text = json_encode_whole(doc, &len)) == NULL)
 		return (-1);
-	len = strlen(text);
 	if ((fd = memfd_create("wsld-state", MFD_CLOEXEC)) < 0) {
 		log_warn("fd store: memfd_create");
 		free(text);

@@ -16,9 +16,9 @@
 
 static bool enabled;
 static pthread_t control_thread;
-/* Faults still to come, control thread only: alloc_skip allocations go
- * through, then alloc_faults fail. */
-static long long sendmsg_faults, alloc_faults, alloc_skip;
+/* Faults still to come, control thread only: of the allocations of at
+ * least alloc_size bytes, alloc_skip go through, then alloc_faults fail. */
+static long long sendmsg_faults, alloc_faults, alloc_skip, alloc_size;
 static int sendmsg_errno;
 
 struct stall {
@@ -39,10 +39,10 @@ static const struct {
 /* Is this allocation to fail?  The thread first: only the control thread
  * touches the count. */
 static bool
-alloc_fault_due(void)
+alloc_fault_due(size_t n)
 {
 	if (!pthread_equal(pthread_self(), control_thread) ||
-	    alloc_faults <= 0)
+	    alloc_faults <= 0 || n < (unsigned long long)alloc_size)
 		return (false);
 	if (alloc_skip > 0) {
 		alloc_skip--;
@@ -52,42 +52,22 @@ alloc_fault_due(void)
 	return (true);
 }
 
-/* JSON's allocations that failed on this thread (see inject.h). */
-static _Thread_local unsigned long json_failures;
-
-
-unsigned long
-json_allocation_failures(void)
-{
-	return (json_failures);
-}
-
 void *
 inject_calloc(size_t n, size_t size)
 {
-	return (alloc_fault_due() ? NULL : calloc(n, size));
+	return (alloc_fault_due(n * size) ? NULL : calloc(n, size));
 }
 
 void *
 inject_realloc(void *p, size_t n)
 {
-	return (alloc_fault_due() ? NULL : realloc(p, n));
+	return (alloc_fault_due(n) ? NULL : realloc(p, n));
 }
 
-static void *
+void *
 inject_malloc(size_t n)
 {
-	return (alloc_fault_due() ? NULL : malloc(n));
-}
-
-static void *
-json_alloc(size_t n)
-{
-	void *p = inject_malloc(n);
-
-	if (p == NULL)
-		json_failures++;
-	return (p);
+	return (alloc_fault_due(n) ? NULL : malloc(n));
 }
 
 /* The listener core's allocations on the control thread fail too. */
@@ -99,7 +79,6 @@ inject_enable(bool on)
 {
 	enabled = on;
 	control_thread = pthread_self();
-	json_set_alloc_funcs(json_alloc, free); /* counted, always */
 	if (on)
 		WslSetAllocator(&core_allocator);
 }
@@ -166,7 +145,7 @@ cmd_inject(struct ctl_request *req)
 {
 	struct wsld_listener *l = NULL;
 	const char *fault, *ename;
-	long long ms, count, skip;
+	long long ms, count, skip, size;
 	char who[ACTOR_TEXT];
 	int e;
 
@@ -177,10 +156,10 @@ cmd_inject(struct ctl_request *req)
 		return;
 	}
 	if (!args_only(req, "name", "fault", "ms", "errno", "count", "skip",
-	    NULL) || !args_string(req, "fault", true, &fault) ||
+	    "size", NULL) || !args_string(req, "fault", true, &fault) ||
 	    !args_string(req, "errno", false, &ename) ||
 	    !args_ms(req, "ms", &ms) || !args_ms(req, "count", &count) ||
-	    !args_ms(req, "skip", &skip))
+	    !args_ms(req, "skip", &skip) || !args_ms(req, "size", &size))
 		return;
 	e = errno_named(ename);
 	if ((strcmp(fault, "stall") == 0 || strcmp(fault, "accept-error") ==
@@ -214,10 +193,11 @@ cmd_inject(struct ctl_request *req)
 		    NULL);
 		alloc_faults = count;
 		alloc_skip = skip > 0 ? skip : 0;
+		alloc_size = size > 0 ? size : 0;
 	} else
 		ctl_reply(req, WSL_HR_E_INVALIDARG, "inject: the faults are "
 		    "stall {name, ms}, mute {name, ms}, accept-error {name, errno, count}, "
-		    "sendmsg-error {errno, count}, alloc-fail {count, skip}; errno "
+		    "sendmsg-error {errno, count}, alloc-fail {count, skip, size}; errno "
 		    "is EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED, EPIPE, "
 		    "ECONNRESET, EMSGSIZE or EPERM", NULL);
 }

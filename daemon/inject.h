@@ -11,10 +11,13 @@
  *   accept-error {name, errno, count}  its next accepts fail so;
  *   sendmsg-error {errno, count} the next descriptor hand-offs on the
  *                                control socket fail so;
- *   alloc-fail {count, skip}     after skip allocations (0), the next
+ *   alloc-fail {count, skip, size}  after skip allocations (0), the next
  *                                count allocations of the control thread
  *                                fail: the daemon's own, JSON, and the
- *                                listener core's (its loops are spared).
+ *                                listener core's (its loops are spared);
+ *                                with size, only allocations of at least
+ *                                size bytes count (and fail), as when the
+ *                                address space runs out.
  */
 #ifndef WSL_INJECT_H
 #define WSL_INJECT_H
@@ -23,18 +26,11 @@
 #include <stddef.h>
 
 void inject_enable(bool);
-/* calloc and realloc, unless an allocation failure is due (control
- * thread). */
+/* malloc, calloc and realloc, unless an allocation failure is due
+ * (control thread). */
+void *inject_malloc(size_t);
 void *inject_calloc(size_t, size_t);
 void *inject_realloc(void *, size_t);
-/*
- * JSON allocations that have failed on this thread (counted whether
- * injected or real).  A parse that met one is not to be trusted even if it
- * "succeeded": jansson drops a byte it has no memory to store and parses
- * on (lex_save ignores strbuffer_append_byte's failure), so a string may
- * come out with a character missing.
- */
-unsigned long json_allocation_failures(void);
 /* A hand-off failure is due: true, with its errno. */
 bool inject_sendmsg_fault(int *err);
 

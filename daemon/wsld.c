@@ -33,6 +33,7 @@
 #include "fdstore.h"
 #include "handler.h"
 #include "inject.h"
+#include "json-memory.h"
 #include "lifecycle.h"
 #include "listener.h"
 #include "log.h"
@@ -328,6 +329,7 @@ main(int argc, char **argv)
 	else
 		fdstore_enable(opt.fd_store || (env != NULL && atoi(env) > 0));
 	inject_enable(opt.fault_injection);
+	json_memory_init();
 	if (activation_init() > 0)
 		saved = fdstore_read_state();
 	if ((fd = activation_take_unix(sockpath)) >= 0) {

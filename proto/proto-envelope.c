@@ -36,6 +36,42 @@ depth(const char *buf, size_t len, int limit)
 	return (max);
 }
 
+static bool (*stop_reading)(void);
+
+void
+wsl_json_stop_when(bool (*stop)(void))
+{
+	stop_reading = stop;
+}
+
+struct text {
+	const char *p;
+	size_t left;
+};
+
+/* jansson's reader: the text, ending early once stop_reading says so. */
+static size_t
+read_text(void *buf, size_t size, void *arg)
+{
+	struct text *t = arg;
+	size_t n = size < t->left ? size : t->left;
+
+	if (stop_reading != NULL && stop_reading())
+		return (0);
+	memcpy(buf, t->p, n);
+	t->p += n;
+	t->left -= n;
+	return (n);
+}
+
+json_t *
+wsl_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *jerr)
+{
+	struct text t = { buf, len };
+
+	return (json_load_callback(read_text, &t, flags, jerr));
+}
+
 static json_t *
 load(const char *buf, size_t len, struct wsl_err *err)
 {
@@ -48,7 +84,7 @@ load(const char *buf, size_t len, struct wsl_err *err)
 		    WSL_PROTO_MAX_DEPTH);
 		return (NULL);
 	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = wsl_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		wsl_err_set(err, WSL_HR_WS_E_INVALID_FORMAT,
 		    "malformed JSON at line %d column %d: %s", jerr.line,

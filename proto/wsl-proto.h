@@ -95,16 +95,33 @@ void wsl_reply_clear(struct wsl_reply *);
 char *wsl_encode(const json_t *, size_t *); /* compact JSON + '\n'; free() */
 
 /*
+ * JSON text as json_loadb() reads it, except that the text ends early once
+ * stop() says so (stop is asked before every 1 KiB, and may be NULL).
+ * Both decoders above read this way.  For a caller whose allocations can
+ * fail: jansson 2.14 drops a byte that it has no memory to save and goes
+ * on (load.c, lex_save), so that a string that loses its closing quote is
+ * copied on past the end of its buffer.  Such a caller serves the failed
+ * allocation from a reserve and makes stop() say true: the parse then
+ * fails within 1 KiB, with a bounded need for memory meanwhile.
+ */
+void wsl_json_stop_when(bool (*stop)(void));
+json_t *wsl_json_loadb(const char *, size_t, size_t flags, json_error_t *);
+
+/*
  * Line framing that does not care how bytes arrive: append what read()
  * returned, then take complete lines out (see wsl_lines_next for the
  * consume contract).  Once max bytes are buffered without a newline,
  * wsl_lines_next() reports WSL_LINES_TOO_LONG; appending more is the
  * caller's choice (the daemon stops reading and drops the connection).
+ * The cost is linear in the bytes appended, whatever the lines.
  */
 struct wsl_lines {
 	char *buf;
-	size_t len, cap, max;
-	size_t scanned; /* bytes already known to hold no newline */
+	size_t off, len;  /* the bytes not yet consumed: buf[off, len) */
+	size_t cap, max;
+	size_t scanned;   /* buf[off, scanned) holds no newline */
+	size_t tail;      /* just past the last newline (<= off: none) */
+	size_t moved;     /* bytes moved to make room, in all (for tests) */
 };
 enum { WSL_LINES_NONE, WSL_LINES_LINE, WSL_LINES_TOO_LONG };
 void wsl_lines_init(struct wsl_lines *, size_t max);
@@ -115,6 +132,11 @@ int wsl_lines_take_rest(struct wsl_lines *, char **, size_t *); /* at EOF */
 void wsl_lines_consume(struct wsl_lines *, size_t);
 size_t wsl_lines_pending(const struct wsl_lines *);
 size_t wsl_lines_partial(const struct wsl_lines *); /* after the last \n */
+/* Memory: the buffer's size, and what appending n bytes would add to it. */
+size_t wsl_lines_size(const struct wsl_lines *);
+size_t wsl_lines_growth(const struct wsl_lines *, size_t n);
+void wsl_lines_drop_partial(struct wsl_lines *); /* keep complete lines */
+void wsl_lines_trim(struct wsl_lines *, size_t keep); /* shrink to ~keep */
 
 /* Descriptor passing over AF_UNIX stream sockets (SCM_RIGHTS).  For
  * wsl_recv_fd, *fd must be -1 on entry. */

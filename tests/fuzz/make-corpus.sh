@@ -46,6 +46,36 @@ EOS
 printf '{"command":"list","id":[[[[[[[[]]]]]]]]}\n{"command":\n' | seed control
 printf '\377\376{"command":"list"}\n{"command":"list","command":"status"}\n' |
     seed control
+# Several clients at once (fuzz-control.c: bytes 1 to 4 switch clients,
+# 5 half-closes, 6 drops the client, 7 turns the loop): requests split
+# between clients' turns, a pending accept and wait whose client goes,
+# the read-only socket, a flood of empty lines.
+printf '%s\002%s\001%s\004%s\005\003%s\007\001%s\n' \
+    '{"id":1,"command":"create","arguments":{"name":"w",' \
+    '{"command":"list"}
+' '"url":"net.tcp://127.0.0.1:0/","open":true}}
+{"command":"accept","arguments":{"name":"w","timeout-ms":50}}
+' \
+    '{"command":"create","arguments":{"name":"r","url":"net.tcp://127.0.0.1:0/"}}
+{"command":"status","arguments":{"name":"w"}}
+' '{"command":"wait","arguments":{"name":"w","state":"CLOSED"}}
+' '{"command":"close","arguments":{"name":"w"}}' | seed control
+printf '%s\006\002%s\003%s\002%s\n' \
+    '{"command":"create","arguments":{"name":"p","url":"net.pipe://localhost/g.sock","open":true}}
+{"command":"accept","arguments":{"name":"p"}}
+' '{"command":"wait","arguments":{"name":"p","state":"FAULTED","timeout-ms":10000}}
+' '{"command":"abort","arguments":{"name":"p"}}
+' '
+
+
+
+
+
+
+
+
+
+{"command":"version"}' | seed control
 # Configurations.
 seed config <"$src/etc/wsld.json"
 seed config <<'EOS'

@@ -1296,6 +1296,250 @@ test_lines_growth(void **state)
 	free(big);
 }
 
+/*
+ * A megabyte of empty lines, all buffered before any is taken (what a
+ * client sends while one of its requests is in progress): taking them
+ * moves no byte, and every line starts where the last one ended.  Moving
+ * the rest of the buffer at every line, as the framing once did, copied
+ * half a terabyte here.
+ */
+static void
+test_lines_consuming_moves_nothing(void **state)
+{
+	size_t n = WSL_PROTO_MAX_REQUEST, len, count = 0;
+	struct wsl_lines lb;
+	char *flood, *line, *prev = NULL;
+
+	(void)state;
+	flood = malloc(n);
+	assert_non_null(flood);
+	memset(flood, '\n', n);
+	wsl_lines_init(&lb, WSL_PROTO_MAX_REQUEST);
+	assert_int_equal(wsl_lines_append(&lb, flood, n), 0);
+	while (wsl_lines_next(&lb, &line, &len) == WSL_LINES_LINE) {
+		assert_int_equal(len, 0);
+		if (prev != NULL)
+			assert_ptr_equal(line, prev + 1);
+		prev = line;
+		wsl_lines_consume(&lb, len + 1);
+		count++;
+	}
+	assert_int_equal(count, n);
+	assert_int_equal(lb.moved, 0);
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	wsl_lines_free(&lb);
+	free(flood);
+}
+
+/*
+ * Reads of 64 KiB into a buffer that stays nearly full, a few lines taken
+ * between reads (as the daemon does when it bounds its work per turn),
+ * and a partial line at the end of each read: the bytes moved to make
+ * room stay within a small multiple of the bytes appended, so the cost
+ * is linear in the input whatever its shape.
+ */
+static void
+test_lines_moves_are_linear(void **state)
+{
+	size_t chunk = 65536, total = 0, taken = 0, len, k;
+	struct wsl_lines lb;
+	char *data, *line;
+	int round;
+
+	(void)state;
+	data = malloc(chunk);
+	assert_non_null(data);
+	for (k = 0; k < chunk; k++)
+		data[k] = k % 7 == 6 ? '\n' : 'a'; /* lines of 6 bytes */
+	wsl_lines_init(&lb, WSL_PROTO_MAX_REQUEST);
+	for (round = 0; round < 2000; round++) {
+		/* Read only while under the limit, as the daemon does. */
+		if (wsl_lines_pending(&lb) < WSL_PROTO_MAX_REQUEST) {
+			assert_int_equal(wsl_lines_append(&lb, data,
+			    chunk - round % 5), 0);
+			total += chunk - round % 5;
+		}
+		for (k = 0; k < 4096 && wsl_lines_next(&lb, &line, &len) ==
+		    WSL_LINES_LINE; k++) {
+			taken += len + 1;
+			wsl_lines_consume(&lb, len + 1);
+		}
+		assert_true(wsl_lines_size(&lb) <= 2 * WSL_PROTO_MAX_REQUEST);
+	}
+	print_message("# %zu bytes appended, %zu taken, %zu moved, buffer "
+	    "%zu\n", total, taken, lb.moved, wsl_lines_size(&lb));
+	assert_true(taken > 50 * 1024 * 1024);
+	assert_true(lb.moved <= 4 * total);
+	wsl_lines_free(&lb);
+	free(data);
+}
+
+/* Every line of input, joined with '|', and what was left at EOF after a
+ * '#': the same string whatever the reads were. */
+struct joined {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+join(struct joined *j, const char *p, size_t n, char sep)
+{
+	if (j->len + n + 1 > j->cap) {
+		j->cap = (j->len + n + 1) * 2;
+		j->s = realloc(j->s, j->cap);
+		assert_non_null(j->s);
+	}
+	memcpy(j->s + j->len, p, n);
+	j->len += n;
+	j->s[j->len++] = sep;
+}
+
+/* Feed in reads whose sizes come from sizes[] in turn, taking at most
+ * per_read lines after each (0: all). */
+static void
+feed_joined(const char *data, size_t n, const size_t *sizes, size_t nsizes,
+    size_t per_read, struct joined *j)
+{
+	struct wsl_lines lb;
+	size_t off, k, len, i = 0, taken;
+	char *line;
+	int r;
+
+	memset(j, 0, sizeof(*j));
+	wsl_lines_init(&lb, 4096);
+	for (off = 0; off < n; off += k) {
+		k = sizes[i++ % nsizes];
+		if (k > n - off)
+			k = n - off;
+		assert_int_equal(wsl_lines_append(&lb, data + off, k), 0);
+		for (taken = 0; per_read == 0 || taken < per_read; taken++) {
+			if ((r = wsl_lines_next(&lb, &line, &len)) !=
+			    WSL_LINES_LINE)
+				break;
+			join(j, line, len, '|');
+			wsl_lines_consume(&lb, len + 1);
+		}
+	}
+	while (wsl_lines_next(&lb, &line, &len) == WSL_LINES_LINE) {
+		join(j, line, len, '|');
+		wsl_lines_consume(&lb, len + 1);
+	}
+	if (wsl_lines_take_rest(&lb, &line, &len) == WSL_LINES_LINE) {
+		join(j, line, len, '#');
+		wsl_lines_consume(&lb, len);
+	}
+	assert_int_equal(wsl_lines_pending(&lb), 0);
+	wsl_lines_free(&lb);
+}
+
+/*
+ * Thousands of lines of every length up to the limit (empty ones, blank
+ * ones, one byte, thousands of bytes), read in pieces of 1, 2, 3, 7, 4095
+ * to 4097 bytes and mixed sizes, with all or only a few lines taken after
+ * each read: the lines are the same as from one read of everything.
+ */
+static void
+test_lines_split_independent_while_moving(void **state)
+{
+	static const size_t one[] = { 1 }, two[] = { 2 }, three[] = { 3 },
+	    seven[] = { 7 }, around[] = { 4095, 4096, 4097 },
+	    mixed[] = { 1, 4000, 13, 2, 999, 4096, 5, 3000 };
+	static const struct {
+		const size_t *sizes;
+		size_t n, per_read;
+	} ways[] = {
+		{ one, 1, 0 }, { one, 1, 1 }, { two, 1, 0 }, { three, 1, 2 },
+		{ seven, 1, 1 }, { around, 3, 0 }, { around, 3, 1 },
+		{ mixed, 8, 0 }, { mixed, 8, 3 },
+	};
+	size_t cap = 1024 * 1024, n = 0, len, i, all;
+	struct joined whole, split;
+	uint32_t x = 12345;
+	char *data;
+
+	(void)state;
+	data = malloc(cap);
+	assert_non_null(data);
+	while (n < cap - 8192) {
+		x = x * 1103515245 + 12345;
+		len = (x >> 8) % 16 == 0 ? (x >> 12) % 4095 : (x >> 12) % 40;
+		for (i = 0; i < len; i++)
+			data[n + i] = (x >> 4) % 3 == 0 ? ' ' : 'a' + i % 26;
+		n += len;
+		data[n++] = '\n';
+	}
+	memcpy(data + n, "no newline", 10);
+	n += 10;
+	all = n;
+	feed_joined(data, n, &all, 1, 0, &whole);
+	assert_int_equal(whole.len, n + 1);
+	assert_int_equal(whole.s[whole.len - 1], '#');
+	for (i = 0; i < nitems(ways); i++) {
+		feed_joined(data, n, ways[i].sizes, ways[i].n,
+		    ways[i].per_read, &split);
+		assert_int_equal(split.len, whole.len);
+		assert_memory_equal(split.s, whole.s, whole.len);
+		free(split.s);
+	}
+	free(whole.s);
+	free(data);
+}
+
+/* What the daemon needs for its memory budget: what an append will cost,
+ * a partial request dropped with the complete lines kept, and a buffer
+ * given back once a large request is done. */
+static void
+test_lines_memory(void **state)
+{
+	struct wsl_lines lb;
+	char big[10000], *line;
+	size_t grow, len;
+
+	(void)state;
+	memset(big, 'b', sizeof(big));
+	wsl_lines_init(&lb, 65536);
+	assert_int_equal(wsl_lines_size(&lb), 0);
+	assert_int_equal(wsl_lines_growth(&lb, 10), 4096);
+	assert_int_equal(wsl_lines_append(&lb, "one\ntwo\npart", 12), 0);
+	assert_int_equal(wsl_lines_size(&lb), 4096);
+	assert_int_equal(wsl_lines_growth(&lb, 100), 0);
+	grow = wsl_lines_growth(&lb, sizeof(big));
+	assert_int_equal(grow, 16384 - 4096);
+	assert_int_equal(wsl_lines_append(&lb, big, sizeof(big)), 0);
+	assert_int_equal(wsl_lines_size(&lb), 4096 + grow);
+	assert_int_equal(wsl_lines_partial(&lb), 4 + sizeof(big));
+	wsl_lines_drop_partial(&lb);
+	assert_int_equal(wsl_lines_partial(&lb), 0);
+	assert_int_equal(wsl_lines_pending(&lb), 8);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "one");
+	wsl_lines_consume(&lb, len + 1);
+	/* A line still pending: moved into a buffer of keep bytes. */
+	wsl_lines_trim(&lb, 4096);
+	assert_int_equal(wsl_lines_size(&lb), 4096);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	assert_string_equal(line, "two");
+	wsl_lines_consume(&lb, len + 1);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_NONE);
+	wsl_lines_trim(&lb, 4096); /* no larger than keep: kept */
+	assert_int_equal(wsl_lines_size(&lb), 4096);
+	wsl_lines_trim(&lb, 0); /* empty: freed */
+	assert_int_equal(wsl_lines_size(&lb), 0);
+	/* A large partial request shrinks to what it needs once most is
+	 * consumed, and its bytes stay. */
+	assert_int_equal(wsl_lines_append(&lb, big, 9000), 0);
+	assert_int_equal(wsl_lines_append(&lb, "\nrest", 5), 0);
+	assert_int_equal(wsl_lines_next(&lb, &line, &len), WSL_LINES_LINE);
+	wsl_lines_consume(&lb, len + 1);
+	wsl_lines_trim(&lb, 4096);
+	assert_int_equal(wsl_lines_size(&lb), 4096);
+	assert_int_equal(wsl_lines_partial(&lb), 4);
+	assert_int_equal(wsl_lines_take_rest(&lb, &line, &len),
+	    WSL_LINES_LINE);
+	assert_string_equal(line, "rest");
+	wsl_lines_free(&lb);
+}
+
 /* ---- descriptor passing ----------------------------------------------- */
 
 static void
@@ -1861,6 +2105,10 @@ static const struct CMUnitTest after[] = {
 	TEST(test_lines_max_bytes_without_newline_is_too_long),
 	TEST(test_lines_take_rest_limits),
 	TEST(test_lines_growth),
+	TEST(test_lines_consuming_moves_nothing),
+	TEST(test_lines_moves_are_linear),
+	TEST(test_lines_split_independent_while_moving),
+	TEST(test_lines_memory),
 	/* descriptor passing */
 	TEST(test_fd_arrives_with_the_bytes),
 	TEST(test_fd_minus_one_passes_none),
