@@ -289,7 +289,7 @@ expect_eventually "... and the new wsld serves: echo is OPEN" \
 expect_match "... with the listeners' sockets from the fd store" \
     "named 'echo'" "$(since_mark -u wsld.service | grep 'passed at start')"
 # A killed wsld saved no state: its listeners come back as configured.
-diag "after the watchdog's restart: $(c_states)"
+diag "after the watchdog's restart: $(c_states); echo accepted=$(c_counter echo accepted)"
 
 # --- Socket activation -------------------------------------------------
 
