@@ -61,6 +61,7 @@ static const struct conf_key {
 	    offsetof(struct conf, max_clients) },
 	{ "control-request-timeout-ms", CONF_INTEGER, 100, 3600000,
 	    offsetof(struct conf, request_timeout_ms) },
+	{ "loops", CONF_INTEGER, 0, 256, offsetof(struct conf, loops) },
 	/* The shortest socket name is one byte, after a '/'. */
 	{ "pipe-directory", CONF_PIPE_DIRECTORY, 1, SOCKET_PATH_MAX - 2,
 	    offsetof(struct conf, pipe_directory) },

@@ -28,6 +28,7 @@ struct conf {
 	json_t *access;               /* borrowed; group name -> level */
 	long long max_clients;        /* the defaults when absent */
 	long long request_timeout_ms;
+	long long loops;              /* 0: one per core */
 	json_t *listeners;            /* borrowed; an object, maybe empty */
 };
 

@@ -96,6 +96,7 @@ describe(struct wsld_listener *l)
 	char hex[11], why[8], path[PATH_MAX + 256];
 	bool bound;
 	json_t *o;
+	int loop;
 
 	o = json_pack("{s:s,s:s}", "name", l->name, "url", l->url);
 	if (o == NULL || l->ws == NULL)
@@ -128,6 +129,9 @@ describe(struct wsld_listener *l)
 	if (bound)
 		json_object_set_new(o, "socket-origin", json_string(
 		    info.socketAdopted ? l->given.in_use : "bound"));
+	loop = WslGetListenerLoop(l->ws);
+	json_object_set_new(o, "loop", loop == WSL_LOOP_DEDICATED ?
+	    json_string("dedicated") : json_integer(loop));
 	if (l->watchdog.stalled_since_ms != 0)
 		json_object_set_new(o, "loop-stalled-ms", json_integer(
 		    (json_int_t)((uint64_t)wsl_now_ms() -

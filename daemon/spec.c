@@ -29,7 +29,7 @@ static bool
 allowed(const char *key, const char *const *extra)
 {
 	static const char *const own[] = { "url", "properties", "handler",
-		"open", NULL };
+		"open", "loop", NULL };
 	size_t i;
 
 	for (i = 0; own[i] != NULL; i++)
@@ -142,6 +142,15 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
 		    "\"open\" must be true or false"), -1);
 	s->open = json_is_true(v);
+	snprintf(where, wherelen, "/loop");
+	v = json_object_get(obj, "loop");
+	if (v != NULL && (!json_is_string(v) ||
+	    (strcmp(json_string_value(v), "pool") != 0 &&
+	    strcmp(json_string_value(v), "dedicated") != 0)))
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
+		    "\"loop\" must be \"pool\" or \"dedicated\""), -1);
+	s->dedicated_loop = v != NULL &&
+	    strcmp(json_string_value(v), "dedicated") == 0;
 	s->properties = json_object_get(obj, "properties");
 	sub = below(where, wherelen, "/properties", &sublen);
 	if (props_from_json(s->properties, &s->props, err, sub, sublen) < 0 ||

@@ -349,6 +349,7 @@ main(int argc, char **argv)
 		    conf.request_timeout_ms);
 		descriptors_set_control((size_t)conf.max_clients);
 	}
+	(void)WslSetLoopCount((ULONG)conf.loops); /* a reload leaves it */
 	if (FAILED(WslStartLoops(NULL)))
 		fatalx("cannot start the event loops");
 	descriptors_init(); /* counting the loops' descriptors as wsld's */

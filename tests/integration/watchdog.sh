@@ -15,7 +15,15 @@ wsld_stop
 
 # WatchdogSec=400ms: a ping every 100 ms while all is well.
 sysd_start -w 400 -- --fault-injection
-"$WSLCTL" create slow net.tcp://127.0.0.1:0/ --echo --open >/dev/null
+# slow has a loop of its own, so that its stall holds up no other
+# listener however many loops the pool has.
+run "$WSLCTL" call create '{"name": "slow", "url": "net.tcp://127.0.0.1:0/", "handler": {"type": "echo"}, "open": true, "loop": "dedicated"}'
+expect "a listener with a loop of its own is created" 0 "$RC"
+expect "... and its status says so" '"dedicated"' \
+    "$("$WSLCTL" -j status slow | grep -o '"loop":"[a-z]*"' | cut -d: -f2)"
+run "$WSLCTL" call create '{"name": "odd", "url": "net.tcp://127.0.0.1:0/", "loop": "own"}'
+expect_match "another \"loop\" is refused, saying what it may be" \
+    'must be "pool" or "dedicated"' "$ERR"
 "$WSLCTL" create fast net.tcp://127.0.0.1:0/ --echo --open >/dev/null
 FAST=$(field fast port)
 expect_eventually "WATCHDOG=1 is sent while every loop answers (3 times or more)" \
