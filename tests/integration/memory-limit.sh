@@ -15,7 +15,7 @@
 #     right one or E_OUTOFMEMORY (or the client is dropped, counted), never
 #     a request read wrong nor a reply that lost a byte (jansson 2.14 also
 #     ignores a failure to write an object key's quote).
-#  3. Real (not under AddressSanitizer, which cannot run with RLIMIT_AS):
+#  3. Real (not under a sanitizer, which cannot run with RLIMIT_AS):
 #     200 clients hold 600 KiB requests without their newline while a
 #     fresh wsld's address space is limited to 250 MB; then the limit is
 #     cut to what wsld uses plus 800 KiB, and the clients send their
@@ -85,8 +85,8 @@ sweep "$(head -c 300 /dev/zero | tr '\0' i)" "$(head -c 60 /dev/zero |
     tr '\0' n)" "long strings"
 
 # 3. Under RLIMIT_AS.
-if ldd "$WSLD" 2>/dev/null | grep -q libasan; then
-	skip "RLIMIT_AS: AddressSanitizer cannot run under an address-space limit"
+if ldd "$WSLD" 2>/dev/null | grep -q 'libasan\|libtsan'; then
+	skip "RLIMIT_AS: a sanitizer's shadow memory cannot fit an address-space limit"
 	finish
 fi
 if ! command -v prlimit >/dev/null 2>&1; then
