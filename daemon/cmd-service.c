@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "descriptors.h"
+#include "notify-send.h"
 
 void
 cmd_version(struct ctl_request *req)
@@ -13,10 +14,11 @@ cmd_version(struct ctl_request *req)
 	if (!args_only(req, NULL))
 		return;
 	ctl_reply(req, WSL_HR_S_OK, "wsld " PACKAGE_VERSION, json_pack(
-	    "{s:s,s:i,s:s,s:s,s:o,s:o}", "version", PACKAGE_VERSION,
+	    "{s:s,s:i,s:s,s:s,s:o,s:o,s:o}", "version", PACKAGE_VERSION,
 	    "protocol", WSL_PROTO_VERSION, "libevent", event_get_version(),
 	    "jansson", JANSSON_VERSION, "control", control_stats(),
-	    "descriptors", descriptors_describe()));
+	    "descriptors", descriptors_describe(),
+	    "service-manager", notify_send_stats()));
 }
 
 void

@@ -7,10 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "lifecycle.h"
 #include "notify.h"
+#include "notify-send.h"
 
 static char last_status[256];
 static bool ready;
@@ -44,7 +43,7 @@ send_status(const char *prefix)
 	notify_summary(status, sizeof(status));
 	snprintf(last_status, sizeof(last_status), "%s", status);
 	snprintf(msg, sizeof(msg), "%sSTATUS=%s", prefix, status);
-	(void)sd_notify(0, msg);
+	notify_send(msg);
 }
 
 void
@@ -88,15 +87,17 @@ void
 notify_reloading(void)
 {
 	struct timespec ts;
+	char msg[128];
 
 	if (stopping || !ready)
 		return; /* not before READY=1: the start is not over */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	/* MONOTONIC_USEC ties the message to this reload (systemd 253+). */
-	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu\n"
 	    "STATUS=reloading the configuration",
 	    (unsigned long long)ts.tv_sec * 1000000ULL +
 	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	notify_send(msg);
 }
 
 void
@@ -114,7 +115,7 @@ notify_reloaded(const char *error)
 	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=reload failed: %.500s",
 	    error);
 	last_status[0] = '\0';
-	(void)sd_notify(0, msg);
+	notify_send(msg);
 }
 
 void
@@ -122,5 +123,5 @@ notify_stopping(void)
 {
 	ready = false;
 	stopping = true;
-	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	notify_send("STOPPING=1\nSTATUS=stopping");
 }

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "lifecycle.h"
+#include "notify-send.h"
 #include "watchdog.h"
 
 static struct event *tick_ev;
@@ -69,7 +70,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	lifecycle_foreach(check, &ok);
 	if (ok)
-		(void)sd_notify(0, "WATCHDOG=1");
+		notify_send("WATCHDOG=1");
 	else if (!stalled)
 		log_warnx("watchdog: not fed while a listener loop stalls");
 	stalled = !ok;

@@ -38,6 +38,7 @@
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "notify-send.h"
 #include "reload.h"
 #include "shutdown.h"
 #include "watchdog.h"
@@ -376,6 +377,7 @@ main(int argc, char **argv)
 		event_free(sigev[i]);
 	shutdown_end();
 	WslEndLoops();
+	notify_send_free();
 	event_base_free(control_base);
 	log_info("stopped");
 	return (0);
