@@ -169,6 +169,30 @@ args_wait(int argc, char **argv, const struct ctl_cmd *c)
 	return (json_pack("{s:s,s:s}", "name", argv[0], "state", argv[1]));
 }
 
+/* list [--state STATE] [GLOB] */
+static json_t *
+args_list(int argc, char **argv, const struct ctl_cmd *c)
+{
+	json_t *args = json_object();
+	int i;
+
+	for (i = 0; i < argc && args != NULL; i++) {
+		if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+			json_object_set_new(args, "state",
+			    json_string(argv[++i]));
+		else if (argv[i][0] != '-' &&
+		    json_object_get(args, "match") == NULL)
+			json_object_set_new(args, "match",
+			    json_string(argv[i]));
+		else {
+			json_decref(args);
+			ctl_usage_error(c, "unexpected argument '%s'", argv[i]);
+			return (NULL);
+		}
+	}
+	return (args);
+}
+
 /* call COMMAND [ARGUMENTS-JSON]: any request, for scripts. */
 static json_t *
 args_call(int argc, char **argv, const struct ctl_cmd *c)
@@ -191,7 +215,8 @@ args_call(int argc, char **argv, const struct ctl_cmd *c)
 }
 
 static const struct ctl_cmd cmds[] = {
-	{ "list", "list", "list", args_none, print_list, CTL_QUICK },
+	{ "list", "list", "list [--state STATE] [GLOB]", args_list, print_list,
+	    CTL_QUICK },
 	{ "status", "status", "status NAME", args_name, print_status, CTL_QUICK },
 	{ "create", "create", "create NAME URL [--echo | --handler TYPE|JSON] "
 	    "[-p KEY=VALUE]... [--open]", args_create, print_state, CTL_QUICK },

@@ -3,21 +3,41 @@
  * list, status, create, open, close, abort, reset, free, get, set: the
  * commands that map onto the listener API one to one.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "lifecycle.h"
 
+/* Only those in state (if given) and whose name matches (a glob). */
+static bool
+listed(struct wsld_listener *l, int state, const char *match)
+{
+	return ((state < 0 || (int)listener_state(l) == state) &&
+	    (match == NULL || fnmatch(match, l->name, 0) == 0));
+}
+
 void
 cmd_list(struct ctl_request *req)
 {
 	struct wsld_listener **all;
+	const char *state = NULL, *match = NULL;
+	char text[160];
 	json_t *arr;
 	size_t n, i;
+	int s = -1;
 
-	if (!args_only(req, NULL))
+	if (!args_only(req, "state", "match", NULL) ||
+	    !args_string(req, "state", false, &state) ||
+	    !args_string(req, "match", false, &match))
 		return;
+	if (state != NULL && (s = wsl_state_lookup(state)) < 0) {
+		snprintf(text, sizeof(text), "unknown state '%.32s' (CREATED, "
+		    "OPENING, OPEN, FAULTED, CLOSING or CLOSED)", state);
+		ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
+		return;
+	}
 	if ((all = lifecycle_sorted(&n)) == NULL ||
 	    (arr = json_array()) == NULL) {
 		lifecycle_sorted_free(all, all != NULL ? n : 0);
@@ -25,7 +45,8 @@ cmd_list(struct ctl_request *req)
 		return;
 	}
 	for (i = 0; i < n && arr != NULL; i++)
-		if (json_array_append_new(arr, describe_listener(all[i])) < 0) {
+		if (listed(all[i], s, match) &&
+		    json_array_append_new(arr, describe_listener(all[i])) < 0) {
 			json_decref(arr);
 			arr = NULL;
 		}

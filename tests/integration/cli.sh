@@ -62,6 +62,21 @@ run "$WSL_PROBE" tcp "$(field web port)"
 wait $ACC
 expect "accept runs the command after the first --, with a later -- as an argument" \
     "connected eof ran with x -- y\n" "$(oneline "$OUT" | sed 's/ $//')"
+# list filters: by state, by a glob on names, both; a bad state is refused.
+"$WSLCTL" create flt-a net.tcp://127.0.0.1:0/ >/dev/null
+"$WSLCTL" create flt-b net.tcp://127.0.0.1:0/ --open >/dev/null
+run "$WSLCTL" list 'flt-*'
+expect "list GLOB lists the matching names only" "flt-a flt-b" \
+    "$(echo "$OUT" | awk '{ print $1 }' | tr '\n' ' ' | sed 's/ $//')"
+run "$WSLCTL" list --state OPEN 'flt-*'
+expect "list --state OPEN GLOB: only the open ones" "flt-b" \
+    "$(echo "$OUT" | awk '{ print $1 }' | tr '\n' ' ' | sed 's/ $//')"
+run "$WSLCTL" list --state OPENED
+expect "an unknown state is refused (exit 2, E_INVALIDARG)" 2 "$RC"
+expect_match "... saying which states there are" "unknown state 'OPENED'" "$ERR"
+"$WSLCTL" close flt-b >/dev/null
+"$WSLCTL" free flt-a >/dev/null
+"$WSLCTL" free flt-b >/dev/null
 run "$WSLCTL" version
 expect_match "version names both sides" "^wslctl [0-9.]+ wsld [0-9.]+ \(control protocol 2\)$" "$(oneline "$OUT" | sed 's/ $//')"
 finish
