@@ -146,6 +146,24 @@ version_round_trip(void)
 	return (now() - t0);
 }
 
+/* Connect the nconns clients, each to send len bytes of text. */
+static int
+connect_clients(struct client *cl, char *text, size_t len)
+{
+	int i;
+
+	for (i = 0; i < nconns; i++) {
+		if ((cl[i].fd = connect_control(true)) < 0) {
+			fprintf(stderr, "wsl-flood: connect: %s\n",
+			    strerror(errno));
+			return (-1);
+		}
+		cl[i].out = text;
+		cl[i].len = len;
+	}
+	return (0);
+}
+
 static void *
 prober(void *arg)
 {
@@ -273,15 +291,8 @@ flood(const char *kind, const char *name)
 	    (cl = calloc((size_t)nconns, sizeof(*cl))) == NULL ||
 	    (p = calloc((size_t)nconns, sizeof(*p))) == NULL)
 		return (1);
-	for (i = 0; i < nconns; i++) {
-		if ((cl[i].fd = connect_control(true)) < 0) {
-			fprintf(stderr, "wsl-flood: connect: %s\n",
-			    strerror(errno));
-			return (1);
-		}
-		cl[i].out = text;
-		cl[i].len = len;
-	}
+	if (connect_clients(cl, text, len) < 0)
+		return (1);
 	if (pthread_create(&probe, NULL, prober, NULL) != 0)
 		return (1);
 	start = now();
@@ -403,15 +414,9 @@ hold(void)
 	memcpy(text, head, sizeof(head) - 1);
 	memcpy(text + nbytes - 3, "\"}}", 3);
 	text[nbytes] = '\n';
-	for (i = 0; i < nconns; i++) {
-		if ((cl[i].fd = connect_control(true)) < 0) {
-			fprintf(stderr, "wsl-flood: connect: %s\n",
-			    strerror(errno));
-			return (1);
-		}
-		cl[i].out = text;
-		cl[i].len = (size_t)nbytes; /* the newline later */
-	}
+	/* All but the newline, which comes later. */
+	if (connect_clients(cl, text, (size_t)nbytes) < 0)
+		return (1);
 	deadline = now() + timeout_ms;
 	run(cl, p, false, deadline);
 	printf("sent\n");

@@ -260,6 +260,16 @@ state_of(WS_LISTENER *l)
 	return (s);
 }
 
+WS_CHANNEL_STATE
+channel_state_of(WS_CHANNEL *ch)
+{
+	WS_CHANNEL_STATE s = (WS_CHANNEL_STATE)-1;
+
+	assert_int_equal(WsGetChannelProperty(ch, WS_CHANNEL_PROPERTY_STATE,
+	    &s, sizeof(s), NULL), S_OK);
+	return (s);
+}
+
 int
 port_of(WS_LISTENER *l)
 {

@@ -59,6 +59,7 @@ void listener_finish(WS_LISTENER *); /* close if open or faulted, free */
 WS_STRING url_of(const char *);
 const char *url_for(WS_CHANNEL_BINDING); /* loopback, port 0 */
 WS_LISTENER_STATE state_of(WS_LISTENER *);
+WS_CHANNEL_STATE channel_state_of(WS_CHANNEL *);
 int port_of(WS_LISTENER *);
 void set_pipe_dir(const char *);
 int connect_to(WS_LISTENER *); /* a client socket, or -1 with errno */

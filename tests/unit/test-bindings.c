@@ -193,16 +193,6 @@ tcp_listener_with_ip_version(WS_IP_VERSION v)
 	return (l);
 }
 
-static WS_CHANNEL_STATE
-channel_state(WS_CHANNEL *ch)
-{
-	WS_CHANNEL_STATE s = (WS_CHANNEL_STATE)-1;
-
-	assert_int_equal(WsGetChannelProperty(ch, WS_CHANNEL_PROPERTY_STATE,
-	    &s, sizeof(s), NULL), S_OK);
-	return (s);
-}
-
 /* Create a channel and start an asynchronous accept into it. */
 static WS_CHANNEL *
 start_accept(WS_LISTENER *l, struct done *d)
@@ -226,7 +216,7 @@ expect_accepted(WS_CHANNEL *ch, struct done *d, int count)
 
 	assert_int_equal(done_wait(d, count), S_OK);
 	assert_true(d->on_loop);
-	assert_int_equal(channel_state(ch), WS_CHANNEL_STATE_OPEN);
+	assert_int_equal(channel_state_of(ch), WS_CHANNEL_STATE_OPEN);
 	fd = WslGetChannelFd(ch);
 	assert_true(fd >= 0);
 	return (fd);
@@ -236,7 +226,7 @@ static void
 close_and_free_channel(WS_CHANNEL *ch, struct done *d)
 {
 	assert_int_equal(WsCloseChannel(ch, NULL, NULL), S_OK);
-	assert_int_equal(channel_state(ch), WS_CHANNEL_STATE_CLOSED);
+	assert_int_equal(channel_state_of(ch), WS_CHANNEL_STATE_CLOSED);
 	assert_int_equal(WsFreeChannel(ch), S_OK);
 	done_destroy(d);
 }
@@ -318,7 +308,7 @@ tcp_ipv4_round_trip_peer_detach_and_close(void **state)
 	assert_string_equal(info.path, "");
 
 	ch = start_accept(l, &d);
-	assert_int_equal(channel_state(ch), WS_CHANNEL_STATE_ACCEPTING);
+	assert_int_equal(channel_state_of(ch), WS_CHANNEL_STATE_ACCEPTING);
 	assert_int_equal(WslGetChannelFd(ch), -1);
 	assert_true((c = connect_to(l)) >= 0);
 	fd = expect_accepted(ch, &d, 1);
@@ -329,7 +319,7 @@ tcp_ipv4_round_trip_peer_detach_and_close(void **state)
 	/* Detach: the caller owns the descriptor, the channel is CLOSED. */
 	detached = WslDetachChannelFd(ch);
 	assert_int_equal(detached, fd);
-	assert_int_equal(channel_state(ch), WS_CHANNEL_STATE_CLOSED);
+	assert_int_equal(channel_state_of(ch), WS_CHANNEL_STATE_CLOSED);
 	assert_int_equal(WslGetChannelFd(ch), -1);
 	assert_int_equal(WslDetachChannelFd(ch), -1);
 	assert_int_equal(WslGetChannelPeer(ch, &ss, &sslen),
@@ -349,14 +339,14 @@ tcp_ipv4_round_trip_peer_detach_and_close(void **state)
 	round_trip(c2, fd);
 	expect_peer_is(ch2, c2);
 	assert_int_equal(WsCloseChannel(ch2, NULL, NULL), S_OK);
-	assert_int_equal(channel_state(ch2), WS_CHANNEL_STATE_CLOSED);
+	assert_int_equal(channel_state_of(ch2), WS_CHANNEL_STATE_CLOSED);
 	assert_int_equal(WslGetChannelFd(ch2), -1);
 	expect_eof(c2);
 	close(c2);
 
 	/* Reset, the same channel accepts again; freeing it ends that one. */
 	assert_int_equal(WsResetChannel(ch2, NULL), S_OK);
-	assert_int_equal(channel_state(ch2), WS_CHANNEL_STATE_CREATED);
+	assert_int_equal(channel_state_of(ch2), WS_CHANNEL_STATE_CREATED);
 	ctx = done_ctx(&d2);
 	assert_int_equal(WsAcceptChannel(l, ch2, &ctx, NULL), WS_S_ASYNC);
 	assert_true((c3 = connect_to(l)) >= 0);

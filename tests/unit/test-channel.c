@@ -69,16 +69,6 @@ struct fixture {
 	int client;
 };
 
-static WS_CHANNEL_STATE
-channel_state(WS_CHANNEL *ch)
-{
-	WS_CHANNEL_STATE s = (WS_CHANNEL_STATE)-1;
-
-	assert_int_equal(WsGetChannelProperty(ch, WS_CHANNEL_PROPERTY_STATE,
-	    &s, sizeof(s), NULL), S_OK);
-	return (s);
-}
-
 /* A channel of an OPEN TCP listener, brought into the state. */
 static void
 enter(struct fixture *fx, WS_CHANNEL_STATE s)
@@ -107,7 +97,7 @@ enter(struct fixture *fx, WS_CHANNEL_STATE s)
 		assert_int_equal(WsAbortChannel(fx->ch, NULL), S_OK);
 	if (s == CD)
 		assert_int_equal(WsCloseChannel(fx->ch, NULL, NULL), S_OK);
-	assert_int_equal(channel_state(fx->ch), s);
+	assert_int_equal(channel_state_of(fx->ch), s);
 }
 
 static HRESULT
@@ -161,7 +151,7 @@ test_cell(void **state)
 	 * assertion, so that a failing cell does not hold it for ever. */
 	gate_close(&gate, fx.l);
 	hr = call(&fx, c->fn);
-	now = fx.ch != NULL ? channel_state(fx.ch) : GONE;
+	now = fx.ch != NULL ? channel_state_of(fx.ch) : GONE;
 	gate_open(&gate);
 	assert_int_equal(hr, c->hr);
 	assert_int_equal(now, c->now);
@@ -175,7 +165,7 @@ test_cell(void **state)
 		assert_int_equal(fx.accepted.count, 1);
 	}
 	loop_sync(fx.l);
-	assert_int_equal(channel_state(fx.ch), c->settled);
+	assert_int_equal(channel_state_of(fx.ch), c->settled);
 	leave(&fx);
 }
 
