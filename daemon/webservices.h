@@ -148,6 +148,10 @@ typedef enum {
 	WSL_LISTENER_PROPERTY_PIPE_DIRECTORY = 0x10000,
 	/* Extension: a loop of its own rather than the pool's (BOOL). */
 	WSL_LISTENER_PROPERTY_DEDICATED_LOOP = 0x10001,
+	/* ULONG: how many of the pool's loops accept for the listener (its
+	 * lanes); 1 by default, 0 for all, clamped to the pool's size.
+	 * Stream bindings only, and not with DEDICATED_LOOP. */
+	WSL_LISTENER_PROPERTY_LOOPS = 0x10002,
 } WS_LISTENER_PROPERTY_ID;
 
 typedef struct {
@@ -285,6 +289,28 @@ ULONG WslGetLoopCount(void);
 HRESULT WslStartLoops(WS_ERROR *); /* all of them now, not on demand */
 int WslGetListenerLoop(WS_LISTENER *);
 void WslEndLoops(void);
+
+/*
+ * A listener spread over several loops (WSL_LISTENER_PROPERTY_LOOPS) has
+ * one lane per loop, lane 0 being its home (the loop WslPostTask and
+ * WslGetListenerEventBase name).  Every lane watches the same listening
+ * socket; an accept is queued on the lane of the loop it is called from
+ * (the home lane from any other thread) and completes there, so a loop
+ * calling WsAcceptChannel serves the connections it accepts.  There is
+ * still one state, one set of counters and one abort: an abort or a close
+ * stops every lane at once.
+ */
+#define WSL_LOOPS_MAX 256
+typedef struct {
+	int loop;               /* the pool's loop it runs on */
+	uint64_t accepted;      /* connections this lane took */
+	ULONG pendingAccepts;
+} WSL_LANE_INFO;
+ULONG WslGetListenerLaneCount(WS_LISTENER *);
+/* Fills up to max lanes; returns how many the listener has. */
+ULONG WslGetListenerLanes(WS_LISTENER *, WSL_LANE_INFO *, ULONG max);
+HRESULT WslPostLaneTask(WS_LISTENER *, ULONG lane, WSL_TASK *);
+struct event_base *WslGetLaneEventBase(WS_LISTENER *, ULONG lane);
 
 /* Called (without locks held, on whichever thread made the change) after
  * every state change.  It must not call back into the listener; it may

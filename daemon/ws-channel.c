@@ -95,23 +95,25 @@ WsGetChannelProperty(WS_CHANNEL *ch, WS_CHANNEL_PROPERTY_ID id, void *buf,
 static bool
 cancel_accept(WS_CHANNEL *ch)
 {
+	struct ws_lane *ln = NULL;
 	WS_LISTENER *l;
-	bool cancelled = false;
 
 	if ((l = ch->accepting) == NULL)
 		return (false);
 	pthread_mutex_lock(&l->mu);
 	if (ch->queued && ch->accepting == l) {
-		TAILQ_REMOVE(&l->accepts, ch, entry);
+		ln = ch->lane;
+		TAILQ_REMOVE(&ln->accepts, ch, entry);
 		ch->queued = false;
+		ln->n_accepts--;
 		l->n_accepts--;
-		TAILQ_INSERT_TAIL(&l->aborted, ch, entry);
-		cancelled = true;
+		TAILQ_INSERT_TAIL(&ln->aborted, ch, entry);
 	}
 	pthread_mutex_unlock(&l->mu);
-	if (cancelled)
-		ws_loop_wake(l); /* completes it with WS_E_OPERATION_ABORTED */
-	return (cancelled);
+	if (ln == NULL)
+		return (false);
+	ws_lane_wake(ln); /* completes it with WS_E_OPERATION_ABORTED */
+	return (true);
 }
 
 HRESULT

@@ -2,8 +2,9 @@
 /*
  * Internals of the listener core, shared by its ws-*.c files only.
  *
- * Locking: every field of WS_LISTENER marked (mu) is read and written with
- * l->mu held; fields marked (loop) belong to the listener's loop thread.
+ * Locking: every field of WS_LISTENER and of its lanes marked (mu) is read
+ * and written with l->mu held; fields marked (loop) belong to the thread of
+ * the lane's loop (the home lane's, for the listener's own).
  * The mutex is never held while a callback runs or while blocking work
  * (name resolution, bind) is done, so a control thread calling into a
  * listener never waits for the loop.
@@ -72,6 +73,7 @@ struct ws_props {
 	ULONG transport_url_matching;
 	char pipe_dir[PATH_MAX];
 	bool dedicated_loop;
+	ULONG loops;                 /* lanes asked for; 0: every loop */
 };
 void ws_props_default(struct ws_props *);
 HRESULT ws_props_apply(struct ws_props *, WS_CHANNEL_BINDING,
@@ -134,12 +136,42 @@ struct WS_CHANNEL {
 	 * are guarded by its mutex.  Atomic so a channel can find out. */
 	_Atomic(WS_LISTENER *) accepting;
 	bool queued;                     /* on its accepts list (mu) */
+	struct ws_lane *lane;            /* ... of this lane (mu) */
 	struct ws_op op;
 	TAILQ_ENTRY(WS_CHANNEL) entry;
 };
 TAILQ_HEAD(ws_channel_list, WS_CHANNEL);
 
 struct ws_udp_session;
+
+/*
+ * One loop a listener accepts on.  Lane 0 is its home: it runs opens,
+ * closes and tasks, owns the listening socket and hosts the datagram
+ * sessions.  Every lane (home included) watches the socket while accepts
+ * are queued on it, takes connections for them, and completes them on its
+ * own loop.  The home lets the socket go only once no other lane watches
+ * it (watching, under mu), so no loop ever polls a closed descriptor.
+ */
+struct ws_lane {
+	WS_LISTENER *l;
+	struct ws_loop *loop;              /* set at create, until the free */
+	struct event_base *base;           /* the loop's */
+	struct event *wake_ev;             /* activated from any thread */
+	struct ws_channel_list accepts;    /* (mu) pending, FIFO */
+	ULONG n_accepts;                   /* (mu) */
+	struct ws_channel_list aborted;    /* (mu) to complete with ABORTED */
+	WSL_TASK *tasks, *tasks_tail;      /* (mu) */
+	uint64_t accepted;                 /* (mu) connections it took */
+	bool resume;                       /* (mu) a descriptor was freed */
+	bool watching;                     /* (mu) the socket is in its loop */
+	bool stopped;                      /* (mu) off its loop */
+	struct event *io_ev;               /* (loop) readable listening socket */
+	int io_fd;                         /* (loop) ... the one io_ev polls */
+	struct event *retry_ev;            /* (loop) accept back-off timer */
+	bool io_enabled;                   /* (loop) */
+	bool paused;                       /* (loop) accept back-off running */
+	unsigned backoff_ms;               /* (loop) */
+};
 
 struct WS_LISTENER {
 	uint32_t magic;
@@ -155,10 +187,7 @@ struct WS_LISTENER {
 	bool stopping;                     /* (mu) WsFreeListener */
 	struct ws_url url;                 /* (mu) of the pending/current open */
 	struct ws_op open_op, close_op;    /* (mu) */
-	struct ws_channel_list accepts;    /* (mu) pending, FIFO */
-	ULONG n_accepts;                   /* (mu) */
-	struct ws_channel_list aborted;    /* (mu) to complete with ABORTED */
-	WSL_TASK *tasks, *tasks_tail;      /* (mu) */
+	ULONG n_accepts;                   /* (mu) over every lane */
 	struct ws_bound sock;              /* (mu) fd -1 when none */
 	bool sock_refusing;                /* (mu) shut down by an abort */
 	int given_fd;                      /* (mu) to adopt at the next open */
@@ -175,32 +204,29 @@ struct WS_LISTENER {
 	WSL_STATE_HOOK state_hook;         /* set before use */
 	void *state_hook_arg;
 
-	struct ws_loop *loop;              /* set at create, until the free */
-	struct event_base *base;           /* the loop's */
-	bool stopped;                      /* (mu) off its loop, may go */
-	pthread_cond_t stopped_cv;         /* ... signalled with mu */
-	struct event *wake_ev;             /* activated from any thread */
-	struct event *io_ev;               /* (loop) readable listening socket */
-	struct event *retry_ev;            /* (loop) accept back-off timer */
-	bool io_enabled;                   /* (loop) */
-	bool paused;                       /* (loop) accept back-off running */
-	bool resume;                       /* (mu) a descriptor was freed */
-	unsigned backoff_ms;               /* (loop) */
+	pthread_cond_t stopped_cv;         /* a lane stopped; with mu */
 	struct strmap *udp_sessions;       /* (loop) peer string -> session */
 	ULONG n_udp_sessions;              /* (mu) for status */
 	unsigned char *udp_buf;            /* (loop) one datagram */
+	ULONG n_lanes;                     /* set at create */
+	struct ws_lane lanes[];            /* lanes[0]: home */
 };
+#define WS_HOME(l) (&(l)->lanes[0])
 
 /* ws-pool.c */
 struct ws_loop;
+ULONG ws_pool_lanes(ULONG asked); /* how many lanes a listener gets */
 HRESULT ws_pool_join(WS_LISTENER *, bool dedicated, WS_ERROR *);
 void ws_pool_leave(WS_LISTENER *);
-bool ws_on_loop(WS_LISTENER *);
+bool ws_on_loop(WS_LISTENER *);              /* on any lane's loop */
+struct ws_lane *ws_lane_here(WS_LISTENER *); /* the caller's, or NULL */
 
 /* ws-loop.c */
 HRESULT ws_loop_start(WS_LISTENER *, WS_ERROR *);
 void ws_loop_stop(WS_LISTENER *);
-void ws_loop_wake(WS_LISTENER *);
+void ws_loop_wake(WS_LISTENER *);           /* the home lane */
+void ws_loop_wake_all(WS_LISTENER *);       /* every lane */
+void ws_lane_wake(struct ws_lane *);
 void ws_complete(struct ws_op *, HRESULT, WS_CALLBACK_MODEL);
 void ws_notify_state(WS_LISTENER *);
 /* The one way the state changes: recorded as a transition.  (mu) */

@@ -94,6 +94,7 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	struct ws_props checked;
 	WS_LISTENER *l;
 	HRESULT hr;
+	ULONG lanes;
 
 	if (ret == NULL)
 		return (ws_error_fill(error, E_INVALIDARG, 0,
@@ -104,17 +105,18 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	if (security != NULL)
 		return (ws_error_fill(error, WS_E_NOT_SUPPORTED, 0,
 		    "security descriptions are not supported"));
-	if ((l = ws_calloc(1, sizeof(*l))) == NULL)
+	lanes = checked.dedicated_loop ? 1 : ws_pool_lanes(checked.loops);
+	if ((l = ws_calloc(1, sizeof(*l) + lanes * sizeof(l->lanes[0]))) ==
+	    NULL)
 		return (ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
 		    "no memory for a listener"));
+	l->n_lanes = lanes;
 	l->props = checked;
 	l->type = type;
 	l->binding = binding;
 	l->state = WS_LISTENER_STATE_CREATED;
 	ws_bound_clear(&l->sock);
 	l->given_fd = -1;
-	TAILQ_INIT(&l->accepts);
-	TAILQ_INIT(&l->aborted);
 	pthread_mutex_init(&l->mu, NULL);
 	if ((l->udp_sessions = strmap_new()) == NULL)
 		hr = ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
@@ -167,9 +169,9 @@ arm(struct ws_op *op, const WS_ASYNC_CONTEXT *ctx, struct ws_sync *sync,
 }
 
 static HRESULT
-finish(WS_LISTENER *l, const WS_ASYNC_CONTEXT *ctx, struct ws_sync *sync)
+finish(struct ws_lane *ln, const WS_ASYNC_CONTEXT *ctx, struct ws_sync *sync)
 {
-	ws_loop_wake(l);
+	ws_lane_wake(ln);
 	if (ctx != NULL)
 		return (WS_S_ASYNC);
 	return (ws_sync_wait(sync));
@@ -222,13 +224,19 @@ WsOpenListener(WS_LISTENER *l, const WS_STRING *url,
 	arm(&l->open_op, ctx, &sync, error);
 	pthread_mutex_unlock(&l->mu);
 	ws_notify_state(l);
-	return (finish(l, ctx, &sync));
+	return (finish(WS_HOME(l), ctx, &sync));
 }
 
+/*
+ * An accept is queued on the lane of the loop it is called from, so that a
+ * loop accepting for itself serves what it accepts; from any other thread,
+ * on the home lane.
+ */
 HRESULT
 WsAcceptChannel(WS_LISTENER *l, WS_CHANNEL *ch, const WS_ASYNC_CONTEXT *ctx,
     WS_ERROR *error)
 {
+	struct ws_lane *ln;
 	struct ws_sync sync;
 	HRESULT hr;
 
@@ -256,32 +264,42 @@ WsAcceptChannel(WS_LISTENER *l, WS_CHANNEL *ch, const WS_ASYNC_CONTEXT *ctx,
 		return (ws_error_fill(error, WS_E_INVALID_OPERATION, 0,
 		    "the channel must be CREATED to accept into it"));
 	}
-	if (ctx == NULL && ws_on_loop(l)) {
+	if ((ln = ws_lane_here(l)) != NULL && ctx == NULL) {
 		pthread_mutex_unlock(&l->mu);
 		return (ws_error_fill(error, WS_E_INVALID_OPERATION, 0,
 		    "a synchronous accept on the listener's own loop would "
 		    "deadlock"));
 	}
+	if (ln == NULL)
+		ln = WS_HOME(l);
 	ch->state = WS_CHANNEL_STATE_ACCEPTING;
 	ch->accepting = l;
+	ch->lane = ln;
 	arm(&ch->op, ctx, &sync, error);
-	TAILQ_INSERT_TAIL(&l->accepts, ch, entry);
+	TAILQ_INSERT_TAIL(&ln->accepts, ch, entry);
 	ch->queued = true;
+	ln->n_accepts++;
 	l->n_accepts++;
 	pthread_mutex_unlock(&l->mu);
-	return (finish(l, ctx, &sync));
+	return (finish(ln, ctx, &sync));
 }
 
-/* Move every pending accept to the aborted list.  (mu) */
+/* Move every lane's pending accepts to its aborted list; the caller wakes
+ * every lane.  (mu) */
 static ULONG
 cancel_accepts(WS_LISTENER *l)
 {
-	ULONG n = l->n_accepts;
+	ULONG i, n = l->n_accepts;
+	struct ws_lane *ln;
 	WS_CHANNEL *ch;
 
-	TAILQ_FOREACH(ch, &l->accepts, entry)
-		ch->queued = false;
-	TAILQ_CONCAT(&l->aborted, &l->accepts, entry);
+	for (i = 0; i < l->n_lanes; i++) {
+		ln = &l->lanes[i];
+		TAILQ_FOREACH(ch, &ln->accepts, entry)
+			ch->queued = false;
+		TAILQ_CONCAT(&ln->aborted, &ln->accepts, entry);
+		ln->n_accepts = 0;
+	}
 	l->n_accepts = 0;
 	return (n);
 }
@@ -318,7 +336,8 @@ WsCloseListener(WS_LISTENER *l, const WS_ASYNC_CONTEXT *ctx, WS_ERROR *error)
 		arm(&l->close_op, ctx, &sync, error);
 		pthread_mutex_unlock(&l->mu);
 		ws_notify_state(l);
-		return (finish(l, ctx, &sync));
+		ws_loop_wake_all(l); /* each lane lets the socket go */
+		return (finish(WS_HOME(l), ctx, &sync));
 	default:
 		hr = invalid(l, error, "close");
 		pthread_mutex_unlock(&l->mu);
@@ -393,7 +412,7 @@ WslAbortListenerEx(WS_LISTENER *l, WSL_ABORT_RESULT *res, WS_ERROR *error)
 	r.state = l->state;
 	pthread_mutex_unlock(&l->mu);
 	if (wake)
-		ws_loop_wake(l);
+		ws_loop_wake_all(l);
 	if (changed)
 		ws_notify_state(l);
 	if (res != NULL)
@@ -515,7 +534,7 @@ WslInjectAcceptErrors(WS_LISTENER *l, int err, ULONG count)
 	l->inject_errno = err;
 	l->inject_count = count;
 	pthread_mutex_unlock(&l->mu);
-	ws_loop_wake(l); /* so that a pending accept meets the fault now */
+	ws_loop_wake_all(l); /* so that a pending accept meets it now */
 	return (S_OK);
 }
 

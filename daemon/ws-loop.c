@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * A listener on its event loop (one the pool gives it, see ws-pool.c, or
- * one of its own).  Other threads never touch the listener's events; they
- * change the listener under its mutex and activate wake_ev, whose callback
- * reconciles the loop with the listener: it completes aborted accepts,
- * finishes a pending close, takes the socket away from a faulted
- * listener, performs a pending open, watches the listening socket only
- * while accepts are pending, and then runs the tasks posted before it
- * began.  Every completion callback therefore runs there, on the loop's
- * thread.
+ * A listener on its event loops: one lane per loop (one the pool gives
+ * it, see ws-pool.c, or one of its own), lane 0 its home.  Other threads
+ * never touch a lane's events; they change the listener under its mutex
+ * and activate the lane's wake_ev, whose callback reconciles the lane
+ * with the listener: it completes the lane's aborted accepts; on the home
+ * lane it finishes a pending close, takes the socket away from a faulted
+ * listener and performs a pending open; it watches the listening socket
+ * only while accepts are queued on the lane, and then runs the tasks
+ * posted to the lane before it began.  Every completion callback
+ * therefore runs on the loop of the lane it was queued on.
  */
 #include <sys/socket.h>
 
@@ -40,11 +41,26 @@ WslInitialize(void)
 	pthread_once(&init_once, init);
 }
 
-/* Wake the loop; allocates nothing, so WsAbortListener may call it. */
+/* Wake a lane; allocates nothing, so WsAbortListener may call it. */
+void
+ws_lane_wake(struct ws_lane *ln)
+{
+	event_active(ln->wake_ev, EV_READ, 0);
+}
+
 void
 ws_loop_wake(WS_LISTENER *l)
 {
-	event_active(l->wake_ev, EV_READ, 0);
+	ws_lane_wake(WS_HOME(l));
+}
+
+void
+ws_loop_wake_all(WS_LISTENER *l)
+{
+	ULONG i;
+
+	for (i = 0; i < l->n_lanes; i++)
+		ws_lane_wake(&l->lanes[i]);
 }
 
 void
@@ -92,13 +108,14 @@ ws_complete_accept(WS_LISTENER *l, WS_CHANNEL *ch, HRESULT hr)
 }
 
 static WSL_TASK *
-take_tasks(WS_LISTENER *l)
+take_tasks(struct ws_lane *ln)
 {
+	WS_LISTENER *l = ln->l;
 	WSL_TASK *t;
 
 	pthread_mutex_lock(&l->mu);
-	t = l->tasks;
-	l->tasks = l->tasks_tail = NULL;
+	t = ln->tasks;
+	ln->tasks = ln->tasks_tail = NULL;
 	pthread_mutex_unlock(&l->mu);
 	return (t);
 }
@@ -116,13 +133,14 @@ run_tasks(WSL_TASK *t)
 }
 
 static void
-complete_aborted(WS_LISTENER *l)
+complete_aborted(struct ws_lane *ln)
 {
 	struct ws_channel_list list = TAILQ_HEAD_INITIALIZER(list);
+	WS_LISTENER *l = ln->l;
 	WS_CHANNEL *ch;
 
 	pthread_mutex_lock(&l->mu);
-	TAILQ_CONCAT(&list, &l->aborted, entry);
+	TAILQ_CONCAT(&list, &ln->aborted, entry);
 	pthread_mutex_unlock(&l->mu);
 	while ((ch = TAILQ_FIRST(&list)) != NULL) {
 		TAILQ_REMOVE(&list, ch, entry);
@@ -130,19 +148,44 @@ complete_aborted(WS_LISTENER *l)
 	}
 }
 
+/* The lane stops polling the socket; the home, which lets the socket go
+ * only once no lane polls it, hears of it. */
 static void
-io_detach(WS_LISTENER *l)
+io_detach(struct ws_lane *ln)
 {
-	if (l->io_ev != NULL) {
-		event_free(l->io_ev);
-		l->io_ev = NULL;
+	WS_LISTENER *l = ln->l;
+	bool was;
+
+	if (ln->io_ev != NULL) {
+		event_free(ln->io_ev);
+		ln->io_ev = NULL;
 	}
-	l->io_enabled = false;
-	if (l->paused) {
-		evtimer_del(l->retry_ev);
-		l->paused = false;
+	ln->io_enabled = false;
+	ln->io_fd = -1;
+	if (ln->paused) {
+		evtimer_del(ln->retry_ev);
+		ln->paused = false;
 	}
-	l->backoff_ms = 0;
+	ln->backoff_ms = 0;
+	pthread_mutex_lock(&l->mu);
+	was = ln->watching;
+	ln->watching = false;
+	pthread_mutex_unlock(&l->mu);
+	if (was && ln != WS_HOME(l))
+		ws_loop_wake(l);
+}
+
+/* Another lane still polls the socket: it will wake the home once it has
+ * let go.  (mu) */
+static bool
+others_watching(WS_LISTENER *l)
+{
+	ULONG i;
+
+	for (i = 1; i < l->n_lanes; i++)
+		if (l->lanes[i].watching)
+			return (true);
+	return (false);
 }
 
 /*
@@ -154,7 +197,7 @@ io_detach(WS_LISTENER *l)
  * fd store, a socket unit).  A hand-over leaves queue and socket alone for
  * the process that inherits it.
  */
-static void
+static bool
 release_socket(WS_LISTENER *l)
 {
 	struct ws_bound b;
@@ -163,6 +206,10 @@ release_socket(WS_LISTENER *l)
 	int c;
 
 	pthread_mutex_lock(&l->mu);
+	if (others_watching(l)) {
+		pthread_mutex_unlock(&l->mu);
+		return (false); /* see io_detach() */
+	}
 	b = l->sock;
 	aborted = l->sock_refusing;
 	hand_over = l->hand_over;
@@ -170,8 +217,8 @@ release_socket(WS_LISTENER *l)
 	ws_bound_clear(&l->sock);
 	pthread_mutex_unlock(&l->mu);
 	if (b.fd < 0)
-		return;
-	io_detach(l);
+		return (true);
+	io_detach(WS_HOME(l));
 	if (b.socktype == SOCK_DGRAM)
 		ws_udp_close_all(l);
 	else if (!hand_over) {
@@ -202,6 +249,7 @@ release_socket(WS_LISTENER *l)
 	else
 		l->counters.failed[WSL_FAIL_LISTENER_CLOSED] += n;
 	pthread_mutex_unlock(&l->mu);
+	return (true);
 }
 
 static void
@@ -216,7 +264,8 @@ do_close(WS_LISTENER *l)
 		return;
 	}
 	pthread_mutex_unlock(&l->mu);
-	release_socket(l);
+	if (!release_socket(l))
+		return; /* again once the other lanes have let go */
 	pthread_mutex_lock(&l->mu);
 	op = l->close_op;
 	l->close_op.active = false;
@@ -243,7 +292,7 @@ release_if_faulted(WS_LISTENER *l)
 	faulted = l->state == WS_LISTENER_STATE_FAULTED && l->sock.fd >= 0;
 	pthread_mutex_unlock(&l->mu);
 	if (faulted)
-		release_socket(l);
+		(void)release_socket(l);
 }
 
 static void
@@ -320,34 +369,41 @@ do_open(WS_LISTENER *l)
 
 static void io_cb(evutil_socket_t, short, void *);
 
-/* Watch the socket only while someone waits for what it brings. */
+/* Watch the socket only while someone on this lane waits for what it
+ * brings; let it go for good once the listener is no longer OPEN. */
 static void
-update_io(WS_LISTENER *l)
+update_io(struct ws_lane *ln)
 {
-	bool want;
+	WS_LISTENER *l = ln->l;
+	bool open, want;
 	int fd;
 
 	pthread_mutex_lock(&l->mu);
 	fd = l->sock.fd;
-	want = l->state == WS_LISTENER_STATE_OPEN && fd >= 0 &&
-	    !l->sock_refusing &&
-	    (l->n_accepts > 0 || l->n_udp_sessions > 0);
+	open = l->state == WS_LISTENER_STATE_OPEN && fd >= 0 &&
+	    !l->sock_refusing;
+	want = open && !ln->paused && (ln->n_accepts > 0 ||
+	    (ln == WS_HOME(l) && l->n_udp_sessions > 0));
+	if (want)
+		ln->watching = true; /* before the event: see release_socket() */
 	pthread_mutex_unlock(&l->mu);
-	if (l->paused)
-		want = false;
-	if (want == l->io_enabled)
+	if (!open || (ln->io_ev != NULL && ln->io_fd != fd))
+		io_detach(ln);
+	if (want == ln->io_enabled)
 		return;
 	if (want) {
-		if (l->io_ev == NULL &&
-		    (l->io_ev = event_new(l->base, fd, EV_READ | EV_PERSIST,
-			io_cb, l)) == NULL)
-			return; /* retried at the next wake-up */
-		event_priority_set(l->io_ev, 1);
-		if (event_add(l->io_ev, NULL) == 0)
-			l->io_enabled = true;
+		if (ln->io_ev == NULL) {
+			if ((ln->io_ev = event_new(ln->base, fd,
+			    EV_READ | EV_PERSIST, io_cb, ln)) == NULL)
+				return; /* retried at the next wake-up */
+			ln->io_fd = fd;
+			event_priority_set(ln->io_ev, 1);
+		}
+		if (event_add(ln->io_ev, NULL) == 0)
+			ln->io_enabled = true;
 	} else {
-		event_del(l->io_ev);
-		l->io_enabled = false;
+		event_del(ln->io_ev);
+		ln->io_enabled = false;
 	}
 }
 
@@ -377,61 +433,74 @@ ws_count_accept_error(WS_LISTENER *l, int e)
 	}
 }
 
+/* A descriptor was freed: the caller's lane (every lane, from another
+ * thread) ends its back-off.  Not every lane from a loop: that would wake
+ * them all at every channel's end; theirs ends at its timer. */
 void
 WslResumeAccepting(WS_LISTENER *l)
 {
+	struct ws_lane *here;
+	ULONG i;
+
 	if (!ws_listener_valid(l))
 		return;
+	here = ws_lane_here(l);
 	pthread_mutex_lock(&l->mu);
-	l->resume = true;
+	for (i = 0; i < l->n_lanes; i++)
+		if (here == NULL || here == &l->lanes[i])
+			l->lanes[i].resume = true;
 	pthread_mutex_unlock(&l->mu);
-	ws_loop_wake(l);
+	if (here != NULL)
+		ws_lane_wake(here);
+	else
+		ws_loop_wake_all(l);
 }
 
 /* In the wake-up: end a back-off early if a descriptor was freed. */
 static void
-resume_if_freed(WS_LISTENER *l)
+resume_if_freed(struct ws_lane *ln)
 {
 	bool resume;
 
-	pthread_mutex_lock(&l->mu);
-	resume = l->resume;
-	l->resume = false;
-	pthread_mutex_unlock(&l->mu);
-	if (resume && l->paused) {
-		evtimer_del(l->retry_ev);
-		l->paused = false;
+	pthread_mutex_lock(&ln->l->mu);
+	resume = ln->resume;
+	ln->resume = false;
+	pthread_mutex_unlock(&ln->l->mu);
+	if (resume && ln->paused) {
+		evtimer_del(ln->retry_ev);
+		ln->paused = false;
 	}
 }
 
 static void
 retry_cb(evutil_socket_t fd, short what, void *arg)
 {
-	WS_LISTENER *l = arg;
+	struct ws_lane *ln = arg;
 
 	(void)fd;
 	(void)what;
-	l->paused = false;
-	update_io(l);
+	ln->paused = false;
+	update_io(ln);
 }
 
 /* Out of descriptors or memory: stop accepting for a while, never spin. */
 static void
-back_off(WS_LISTENER *l)
+back_off(struct ws_lane *ln)
 {
 	struct timeval tv;
 
-	l->backoff_ms = l->backoff_ms == 0 ? BACKOFF_MIN_MS :
-	    l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    l->backoff_ms * 2;
-	tv = wsl_ms_to_tv(l->backoff_ms);
-	l->paused = true;
-	evtimer_add(l->retry_ev, &tv);
+	ln->backoff_ms = ln->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    ln->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    ln->backoff_ms * 2;
+	tv = wsl_ms_to_tv(ln->backoff_ms);
+	ln->paused = true;
+	evtimer_add(ln->retry_ev, &tv);
 }
 
 static void
-accept_stream(WS_LISTENER *l, int fd)
+accept_stream(struct ws_lane *ln, int fd)
 {
+	WS_LISTENER *l = ln->l;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	WS_CHANNEL *ch;
@@ -447,7 +516,7 @@ accept_stream(WS_LISTENER *l, int fd)
 		 */
 		pthread_mutex_lock(&l->mu);
 		if (l->state != WS_LISTENER_STATE_OPEN ||
-		    (ch = TAILQ_FIRST(&l->accepts)) == NULL) {
+		    (ch = TAILQ_FIRST(&ln->accepts)) == NULL) {
 			pthread_mutex_unlock(&l->mu);
 			break;
 		}
@@ -471,14 +540,16 @@ accept_stream(WS_LISTENER *l, int fd)
 			if (e == EINTR || e == ECONNABORTED || e == EPROTO ||
 			    e == EPERM)
 				continue;
-			back_off(l);
+			back_off(ln);
 			break;
 		}
-		l->backoff_ms = 0;
+		ln->backoff_ms = 0;
 		l->counters.accepted++;
 		l->counters.completed++;
-		TAILQ_REMOVE(&l->accepts, ch, entry);
+		ln->accepted++;
+		TAILQ_REMOVE(&ln->accepts, ch, entry);
 		ch->queued = false; /* from now on no cancel can take it */
+		ln->n_accepts--;
 		l->n_accepts--;
 		ch->fd = c;
 		ch->peer = ss;
@@ -491,20 +562,21 @@ accept_stream(WS_LISTENER *l, int fd)
 static void
 io_cb(evutil_socket_t fd, short what, void *arg)
 {
-	WS_LISTENER *l = arg;
+	struct ws_lane *ln = arg;
 
 	(void)what;
-	if (l->udp_buf != NULL)
-		ws_udp_readable(l);
+	if (ln->l->udp_buf != NULL)
+		ws_udp_readable(ln->l); /* home only: UDP has one lane */
 	else
-		accept_stream(l, fd);
-	update_io(l);
+		accept_stream(ln, fd);
+	update_io(ln);
 }
 
 static void
 wake_cb(evutil_socket_t fd, short what, void *arg)
 {
-	WS_LISTENER *l = arg;
+	struct ws_lane *ln = arg;
+	WS_LISTENER *l = ln->l;
 	WSL_TASK *tasks;
 	bool stopping;
 
@@ -516,66 +588,105 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 	 * posted.  Later ones wait for the next pass, which their post asked
 	 * for.
 	 */
-	tasks = take_tasks(l);
-	complete_aborted(l);
-	do_close(l);
-	release_if_faulted(l);
-	do_open(l);
-	resume_if_freed(l);
-	update_io(l);
+	tasks = take_tasks(ln);
+	complete_aborted(ln);
+	if (ln == WS_HOME(l)) {
+		do_close(l);
+		release_if_faulted(l);
+		do_open(l);
+	}
+	resume_if_freed(ln);
+	update_io(ln);
 	run_tasks(tasks);
 	pthread_mutex_lock(&l->mu);
 	stopping = l->stopping;
 	pthread_mutex_unlock(&l->mu);
 	if (stopping) {
-		run_tasks(take_tasks(l)); /* posted while this pass ran */
-		io_detach(l); /* the retry timer too */
-		/* The listener leaves the loop: its events go (freeing the
-		 * one whose callback this is is allowed), then its freer
-		 * hears of it and may free it: nothing here touches l after
-		 * the unlock. */
-		event_free(l->retry_ev);
-		event_free(l->wake_ev);
+		run_tasks(take_tasks(ln)); /* posted while this pass ran */
+		io_detach(ln); /* the retry timer too */
+		/* The lane leaves its loop: its events go (freeing the one
+		 * whose callback this is is allowed), then the freer hears of
+		 * it and may free the listener once every lane has: nothing
+		 * here touches l after the unlock. */
+		event_free(ln->retry_ev);
+		event_free(ln->wake_ev);
 		pthread_mutex_lock(&l->mu);
-		l->stopped = true;
+		ln->stopped = true;
 		pthread_cond_broadcast(&l->stopped_cv);
 		pthread_mutex_unlock(&l->mu);
 	}
 }
 
-/* On the loop the pool gives it (or one of its own). */
+static void
+lanes_free_events(WS_LISTENER *l)
+{
+	ULONG i;
+
+	for (i = 0; i < l->n_lanes; i++) {
+		if (l->lanes[i].wake_ev != NULL)
+			event_free(l->lanes[i].wake_ev);
+		if (l->lanes[i].retry_ev != NULL)
+			event_free(l->lanes[i].retry_ev);
+	}
+}
+
+/* On the loops the pool gives it (or one of its own). */
 HRESULT
 ws_loop_start(WS_LISTENER *l, WS_ERROR *error)
 {
+	struct ws_lane *ln;
 	HRESULT hr;
+	ULONG i;
 
 	WslInitialize();
+	for (i = 0; i < l->n_lanes; i++) {
+		ln = &l->lanes[i];
+		ln->l = l;
+		ln->io_fd = -1;
+		TAILQ_INIT(&ln->accepts);
+		TAILQ_INIT(&ln->aborted);
+	}
 	if (FAILED(hr = ws_pool_join(l, l->props.dedicated_loop, error)))
 		return (hr);
-	if ((l->wake_ev = event_new(l->base, -1, 0, wake_cb, l)) == NULL ||
-	    event_priority_set(l->wake_ev, 0) < 0 ||
-	    (l->retry_ev = evtimer_new(l->base, retry_cb, l)) == NULL) {
-		if (l->wake_ev != NULL)
-			event_free(l->wake_ev);
-		ws_pool_leave(l);
-		return (ws_error_fill(error, E_OUTOFMEMORY, 0,
-		    "no memory for the listener's events"));
+	for (i = 0; i < l->n_lanes; i++) {
+		ln = &l->lanes[i];
+		if ((ln->wake_ev = event_new(ln->base, -1, 0, wake_cb,
+		    ln)) == NULL ||
+		    event_priority_set(ln->wake_ev, 0) < 0 ||
+		    (ln->retry_ev = evtimer_new(ln->base, retry_cb,
+		    ln)) == NULL) {
+			lanes_free_events(l);
+			ws_pool_leave(l);
+			return (ws_error_fill(error, E_OUTOFMEMORY, 0,
+			    "no memory for the listener's events"));
+		}
 	}
 	pthread_cond_init(&l->stopped_cv, NULL);
 	return (S_OK);
 }
 
-/* Take the listener off its loop after the loop has run every queued
- * task; from any thread but the loop's. */
+static bool
+all_stopped(WS_LISTENER *l)
+{
+	ULONG i;
+
+	for (i = 0; i < l->n_lanes; i++)
+		if (!l->lanes[i].stopped)
+			return (false);
+	return (true);
+}
+
+/* Take the listener off its loops after each has run every task queued
+ * on it; from any thread but theirs. */
 void
 ws_loop_stop(WS_LISTENER *l)
 {
-	/* Woken under the lock: the loop, seeing stopping only under it,
-	 * cannot free wake_ev before this wake-up is made. */
+	/* Woken under the lock: a lane, seeing stopping only under it,
+	 * cannot free its wake_ev before this wake-up is made. */
 	pthread_mutex_lock(&l->mu);
 	l->stopping = true;
-	ws_loop_wake(l);
-	while (!l->stopped)
+	ws_loop_wake_all(l);
+	while (!all_stopped(l))
 		pthread_cond_wait(&l->stopped_cv, &l->mu);
 	pthread_mutex_unlock(&l->mu);
 	pthread_cond_destroy(&l->stopped_cv);
@@ -583,30 +694,47 @@ ws_loop_stop(WS_LISTENER *l)
 }
 
 HRESULT
-WslPostTask(WS_LISTENER *l, WSL_TASK *t)
+WslPostLaneTask(WS_LISTENER *l, ULONG lane, WSL_TASK *t)
 {
-	if (!ws_listener_valid(l) || t == NULL || t->run == NULL)
+	struct ws_lane *ln;
+
+	if (!ws_listener_valid(l) || t == NULL || t->run == NULL ||
+	    lane >= l->n_lanes)
 		return (E_INVALIDARG);
+	ln = &l->lanes[lane];
 	pthread_mutex_lock(&l->mu);
 	if (l->stopping) {
 		pthread_mutex_unlock(&l->mu);
 		return (WS_E_INVALID_OPERATION);
 	}
 	t->next = NULL;
-	if (l->tasks_tail != NULL)
-		l->tasks_tail->next = t;
+	if (ln->tasks_tail != NULL)
+		ln->tasks_tail->next = t;
 	else
-		l->tasks = t;
-	l->tasks_tail = t;
-	ws_loop_wake(l); /* under the lock: see ws_loop_stop() */
+		ln->tasks = t;
+	ln->tasks_tail = t;
+	ws_lane_wake(ln); /* under the lock: see ws_loop_stop() */
 	pthread_mutex_unlock(&l->mu);
 	return (S_OK);
+}
+
+HRESULT
+WslPostTask(WS_LISTENER *l, WSL_TASK *t)
+{
+	return (WslPostLaneTask(l, 0, t));
+}
+
+struct event_base *
+WslGetLaneEventBase(WS_LISTENER *l, ULONG lane)
+{
+	return (ws_listener_valid(l) && lane < l->n_lanes ?
+	    l->lanes[lane].base : NULL);
 }
 
 struct event_base *
 WslGetListenerEventBase(WS_LISTENER *l)
 {
-	return (ws_listener_valid(l) ? l->base : NULL);
+	return (WslGetLaneEventBase(l, 0));
 }
 
 int

@@ -5,7 +5,9 @@
  * a listener is placed on the one hosting the fewest, and stays there for
  * its life.  A listener created with WSL_LISTENER_PROPERTY_DEDICATED_LOOP
  * gets a loop of its own instead, made with it and ended with it, for
- * isolation: nothing another listener does can hold it up.
+ * isolation: nothing another listener does can hold it up.  A listener
+ * spread over several loops (WSL_LISTENER_PROPERTY_LOOPS) has a lane on
+ * each, every lane on a distinct loop, each counted as hosted there.
  *
  * So a listener costs no descriptor until it opens (its socket), whatever
  * their number: a loop's descriptors (epoll, eventfd, the signal pipe) are
@@ -128,68 +130,140 @@ wanted_size(void)
 	return (n < 1 ? 1 : n > POOL_MAX ? POOL_MAX : (unsigned)n);
 }
 
-/* A loop for a new listener: its own, or the pool's least busy one (a
- * new one while the pool is not full). */
+/* How many lanes a listener asking for this many gets: no more than the
+ * pool has loops (0: one on each). */
+ULONG
+ws_pool_lanes(ULONG asked)
+{
+	ULONG size;
+
+	pthread_mutex_lock(&pool_mu);
+	size = wanted_size();
+	pthread_mutex_unlock(&pool_mu);
+	return (asked == 0 || asked > size ? size : asked);
+}
+
+static bool
+hosts(const WS_LISTENER *l, ULONG placed, const struct ws_loop *lp)
+{
+	ULONG i;
+
+	for (i = 0; i < placed; i++)
+		if (l->lanes[i].loop == lp)
+			return (true);
+	return (false);
+}
+
+/* The pool's least busy loop not hosting l yet (a new one while the pool
+ * is not full and every made one is busy); NULL and hr if none.
+ * (pool_mu) */
+static struct ws_loop *
+least_busy(const WS_LISTENER *l, ULONG placed, HRESULT *hr, WS_ERROR *error)
+{
+	struct ws_loop *lp = NULL;
+	unsigned i, size = wanted_size();
+
+	*hr = S_OK;
+	for (i = 0; i < pool_made && i < size; i++)
+		if (!hosts(l, placed, pool[i]) &&
+		    (lp == NULL || pool[i]->hosted < lp->hosted))
+			lp = pool[i];
+	if (pool_made < size && (lp == NULL || lp->hosted > 0)) {
+		/* Spread over every core before doubling up; if no loop can
+		 * be made, an existing one will do. */
+		if (SUCCEEDED(*hr = loop_new(pool_made, &pool[pool_made],
+		    error)))
+			lp = pool[pool_made++];
+		else if (lp != NULL)
+			*hr = S_OK;
+	}
+	return (lp);
+}
+
+/* Loops for a new listener: its own, or for each lane the pool's least
+ * busy one not hosting it yet, so that its lanes run on distinct loops. */
 HRESULT
 ws_pool_join(WS_LISTENER *l, bool dedicated, WS_ERROR *error)
 {
-	struct ws_loop *lp = NULL;
-	unsigned i, size;
+	struct ws_loop *lp;
 	HRESULT hr = S_OK;
+	ULONG i;
 
 	if (dedicated) {
 		if (FAILED(hr = loop_new(POOL_MAX, &lp, error)))
 			return (hr);
 		lp->hosted = 1;
-		l->loop = lp;
-		l->base = lp->base;
+		WS_HOME(l)->loop = lp;
+		WS_HOME(l)->base = lp->base;
 		return (S_OK);
 	}
 	pthread_mutex_lock(&pool_mu);
-	size = wanted_size();
-	for (i = 0; i < pool_made && i < size; i++)
-		if (lp == NULL || pool[i]->hosted < lp->hosted)
-			lp = pool[i];
-	if (pool_made < size && (lp == NULL || lp->hosted > 0)) {
-		/* Spread over every core before doubling up; if no loop can
-		 * be made, an existing one will do. */
-		if (SUCCEEDED(hr = loop_new(pool_made, &pool[pool_made],
-		    error)))
-			lp = pool[pool_made++];
-		else if (lp != NULL)
-			hr = S_OK;
-	}
-	if (lp != NULL) {
+	for (i = 0; i < l->n_lanes; i++) {
+		if ((lp = least_busy(l, i, &hr, error)) == NULL)
+			break;
 		lp->hosted++;
-		l->loop = lp;
-		l->base = lp->base;
+		l->lanes[i].loop = lp;
+		l->lanes[i].base = lp->base;
+	}
+	if (i < l->n_lanes) {
+		while (i-- > 0) {
+			l->lanes[i].loop->hosted--;
+			l->lanes[i].loop = NULL;
+			l->lanes[i].base = NULL;
+		}
+		if (SUCCEEDED(hr))
+			hr = ws_error_fill(error, E_OUTOFMEMORY, 0,
+			    "no event loop for the listener");
 	}
 	pthread_mutex_unlock(&pool_mu);
 	return (hr);
 }
 
-/* The listener is gone from its loop: a dedicated loop ends with it. */
+/* The listener is gone from its loops: a dedicated loop ends with it. */
 void
 ws_pool_leave(WS_LISTENER *l)
 {
-	struct ws_loop *lp = l->loop;
+	struct ws_loop *lp = WS_HOME(l)->loop;
+	ULONG i;
 
-	l->loop = NULL;
-	l->base = NULL;
 	if (lp->index == POOL_MAX) {
+		WS_HOME(l)->loop = NULL;
+		WS_HOME(l)->base = NULL;
 		loop_end(lp);
 		return;
 	}
 	pthread_mutex_lock(&pool_mu);
-	lp->hosted--;
+	for (i = 0; i < l->n_lanes; i++) {
+		l->lanes[i].loop->hosted--;
+		l->lanes[i].loop = NULL;
+		l->lanes[i].base = NULL;
+	}
 	pthread_mutex_unlock(&pool_mu);
+}
+
+struct ws_lane *
+ws_lane_here(WS_LISTENER *l)
+{
+	pthread_t self = pthread_self();
+	ULONG i;
+
+	for (i = 0; i < l->n_lanes; i++)
+		if (l->lanes[i].loop != NULL &&
+		    pthread_equal(self, l->lanes[i].loop->thread) != 0)
+			return (&l->lanes[i]);
+	return (NULL);
 }
 
 bool
 ws_on_loop(WS_LISTENER *l)
 {
-	return (l->loop != NULL &&
-	    pthread_equal(pthread_self(), l->loop->thread) != 0);
+	return (ws_lane_here(l) != NULL);
+}
+
+static int
+loop_number(const struct ws_loop *lp)
+{
+	return (lp->index == POOL_MAX ? WSL_LOOP_DEDICATED : (int)lp->index);
 }
 
 int
@@ -197,8 +271,30 @@ WslGetListenerLoop(WS_LISTENER *l)
 {
 	if (!ws_listener_valid(l))
 		return (-1);
-	return (l->loop->index == POOL_MAX ? WSL_LOOP_DEDICATED :
-	    (int)l->loop->index);
+	return (loop_number(WS_HOME(l)->loop));
+}
+
+ULONG
+WslGetListenerLaneCount(WS_LISTENER *l)
+{
+	return (ws_listener_valid(l) ? l->n_lanes : 0);
+}
+
+ULONG
+WslGetListenerLanes(WS_LISTENER *l, WSL_LANE_INFO *out, ULONG max)
+{
+	ULONG i;
+
+	if (!ws_listener_valid(l))
+		return (0);
+	pthread_mutex_lock(&l->mu);
+	for (i = 0; i < l->n_lanes && i < max && out != NULL; i++) {
+		out[i].loop = loop_number(l->lanes[i].loop);
+		out[i].accepted = l->lanes[i].accepted;
+		out[i].pendingAccepts = l->lanes[i].n_accepts;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return (l->n_lanes);
 }
 
 HRESULT

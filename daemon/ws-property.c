@@ -22,6 +22,7 @@ ws_props_default(struct ws_props *p)
 	p->close_timeout = 5000;
 	p->to_header_matching = 0x17F;
 	p->transport_url_matching = 0x17F;
+	p->loops = 1;
 	snprintf(p->pipe_dir, sizeof(p->pipe_dir), "%s", WSL_RUNSTATEDIR "/wsld");
 }
 
@@ -96,6 +97,7 @@ ws_props_apply(struct ws_props *props, WS_CHANNEL_BINDING binding,
 		case WS_LISTENER_PROPERTY_CLOSE_TIMEOUT:
 		case WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS:
 		case WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS:
+		case WSL_LISTENER_PROPERTY_LOOPS:
 			break;
 		default:
 			return (ws_error_fill(error, E_INVALIDARG, 0,
@@ -132,11 +134,27 @@ ws_props_apply(struct ws_props *props, WS_CHANNEL_BINDING binding,
 		case WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS:
 			p.to_header_matching = v;
 			break;
+		case WSL_LISTENER_PROPERTY_LOOPS:
+			if (v > WSL_LOOPS_MAX)
+				return (ws_error_fill(error, E_INVALIDARG, 0,
+				    "LOOPS must be from 0 (all) to %d",
+				    WSL_LOOPS_MAX));
+			p.loops = v;
+			break;
 		default:
 			p.transport_url_matching = v;
 			break;
 		}
 	}
+	/* Datagrams have no accept to spread: their sessions live on the
+	 * loop that reads the socket. */
+	if (p.loops != 1 && binding == WS_UDP_CHANNEL_BINDING)
+		return (ws_error_fill(error, E_INVALIDARG, 0,
+		    "a UDP listener runs on one loop (LOOPS must be 1)"));
+	if (p.loops != 1 && p.dedicated_loop)
+		return (ws_error_fill(error, E_INVALIDARG, 0,
+		    "a listener on a dedicated loop runs on that loop only "
+		    "(LOOPS must be 1)"));
 	*props = p;
 	return (S_OK);
 }
@@ -197,6 +215,9 @@ WsGetListenerProperty(WS_LISTENER *l, WS_LISTENER_PROPERTY_ID id, void *buf,
 	case WSL_LISTENER_PROPERTY_DEDICATED_LOOP:
 		v = l->props.dedicated_loop;
 		return (put(buf, size, &v, sizeof(BOOL), error));
+	case WSL_LISTENER_PROPERTY_LOOPS:
+		v = l->n_lanes; /* as placed: clamped to the pool */
+		return (put(buf, size, &v, sizeof(ULONG), error));
 	case WSL_LISTENER_PROPERTY_PIPE_DIRECTORY:
 		if (buf == NULL || size < strlen(l->props.pipe_dir) + 1)
 			return (ws_error_fill(error, E_INVALIDARG, 0,
@@ -231,6 +252,7 @@ WsSetListenerProperty(WS_LISTENER *l, WS_LISTENER_PROPERTY_ID id,
 	case WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS:
 	case WSL_LISTENER_PROPERTY_PIPE_DIRECTORY:
 	case WSL_LISTENER_PROPERTY_DEDICATED_LOOP:
+	case WSL_LISTENER_PROPERTY_LOOPS:
 		return (ws_error_fill(error, E_INVALIDARG, 0,
 		    "property %d can only be given when the listener is "
 		    "created", (int)id));

@@ -100,8 +100,8 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
 	if ((e = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) < 0 ||
 	    fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
 	    (s = ws_calloc(1, sizeof(*s))) == NULL ||
-	    (s->ev = event_new(l->base, sv[0], EV_READ | EV_PERSIST, session_cb,
-		s)) == NULL ||
+	    (s->ev = event_new(WS_HOME(l)->base, sv[0], EV_READ | EV_PERSIST,
+		session_cb, s)) == NULL ||
 	    strmap_put(l->udp_sessions, key, s) < 0) {
 		/* Out of resources: the datagram is lost, the accept waits. */
 		e = e < 0 ? errno : ENOMEM;
@@ -117,8 +117,9 @@ session_new(WS_LISTENER *l, WS_CHANNEL *ch, const struct sockaddr_storage *peer,
 		l->counters.datagramsDropped++;
 		requeued = l->state == WS_LISTENER_STATE_OPEN;
 		if (requeued) {
-			TAILQ_INSERT_HEAD(&l->accepts, ch, entry);
+			TAILQ_INSERT_HEAD(&WS_HOME(l)->accepts, ch, entry);
 			ch->queued = true;
+			WS_HOME(l)->n_accepts++;
 			l->n_accepts++;
 		}
 		pthread_mutex_unlock(&l->mu);
@@ -178,15 +179,16 @@ ws_udp_readable(WS_LISTENER *l)
 			continue;
 		}
 		pthread_mutex_lock(&l->mu);
-		if ((ch = TAILQ_FIRST(&l->accepts)) == NULL) {
+		if ((ch = TAILQ_FIRST(&WS_HOME(l)->accepts)) == NULL) {
 			/* A new peer, and nobody accepting (the handler is
 			 * at its limit): turned away. */
 			l->counters.refused++;
 			pthread_mutex_unlock(&l->mu);
 			continue;
 		}
-		TAILQ_REMOVE(&l->accepts, ch, entry);
+		TAILQ_REMOVE(&WS_HOME(l)->accepts, ch, entry);
 		ch->queued = false; /* from now on no cancel can take it */
+		WS_HOME(l)->n_accepts--;
 		l->n_accepts--;
 		pthread_mutex_unlock(&l->mu);
 		session_new(l, ch, &peer, len, key, (size_t)n);
