@@ -54,6 +54,7 @@ args_create(int argc, char **argv, const struct ctl_cmd *c)
 		{ "handler", required_argument, NULL, 'H' },
 		{ "property", required_argument, NULL, 'p' },
 		{ "open", no_argument, NULL, 'o' },
+		{ "loops", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *args, *props, *handler = NULL;
@@ -63,7 +64,7 @@ args_create(int argc, char **argv, const struct ctl_cmd *c)
 	args = json_object();
 	props = json_object();
 	optind = 0; /* restart getopt on the verb's own argv */
-	while ((ch = getopt_long(argc + 1, argv - 1, "eH:p:o", longopts,
+	while ((ch = getopt_long(argc + 1, argv - 1, "eH:p:oL:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'e':
@@ -93,6 +94,9 @@ args_create(int argc, char **argv, const struct ctl_cmd *c)
 			break;
 		case 'o':
 			json_object_set_new(args, "open", json_true());
+			break;
+		case 'L': /* a number, or "all": the daemon checks it */
+			json_object_set_new(args, "loops", ctl_value(optarg));
 			break;
 		default:
 			ctl_usage_error(c, "bad option");
@@ -219,7 +223,7 @@ static const struct ctl_cmd cmds[] = {
 	    CTL_QUICK },
 	{ "status", "status", "status NAME", args_name, print_status, CTL_QUICK },
 	{ "create", "create", "create NAME URL [--echo | --handler TYPE|JSON] "
-	    "[-p KEY=VALUE]... [--open]", args_create, print_state, CTL_QUICK },
+	    "[-p KEY=VALUE]... [--loops N|all] [--open]", args_create, print_state, CTL_QUICK },
 	{ "open", "open", "open NAME", args_name, print_state, CTL_QUICK },
 	{ "accept", "accept", "accept NAME [-- COMMAND [ARGS...]]",
 	    args_accept, NULL, CTL_TIMED },

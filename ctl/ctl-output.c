@@ -125,6 +125,28 @@ print_counters(json_t *c)
 		    (long long)json_integer_value(json_object_get(v, "limit")));
 }
 
+static void print_value(const char *, const json_t *);
+
+/* Where it runs: its loop, or each lane of a spread listener. */
+static void
+print_loops(const json_t *a)
+{
+	json_t *v, *lane;
+	size_t i;
+
+	if ((v = json_object_get(a, "lanes")) != NULL && json_is_array(v))
+		json_array_foreach(v, i, lane)
+			printf("lane %zu loop %lld accepted %lld\n", i,
+			    (long long)json_integer_value(json_object_get(lane,
+			    "loop")), (long long)json_integer_value(
+			    json_object_get(lane, "accepted")));
+	else if ((v = json_object_get(a, "loop")) != NULL)
+		print_value("loop", v);
+	if ((v = json_object_get(a, "loop-stalled-ms")) != NULL)
+		printf("loop-stalled-ms %lld (its loop does not answer)\n",
+		    (long long)json_integer_value(v));
+}
+
 void
 print_status(const struct wsl_reply *r)
 {
@@ -144,6 +166,7 @@ print_status(const struct wsl_reply *r)
 	printf("pending-waits %lld\n",
 	    (long long)json_integer_value(json_object_get(a, "pending-waits")));
 	printf("handler %s\n", str(json_object_get(a, "handler"), "type"));
+	print_loops(a);
 	if (json_is_true(json_object_get(a, "aborted-before-open")))
 		printf("aborted-before-open yes (reset it before opening)\n");
 	if ((e = json_object_get(a, "last-error")) != NULL)

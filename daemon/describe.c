@@ -72,6 +72,23 @@ counters(const WSL_LISTENER_INFO *info)
 	return (o);
 }
 
+/* A spread listener's lanes: where each runs and what it took (the sum
+ * of "accepted" is the listener's). */
+static json_t *
+lanes(WS_LISTENER *ws)
+{
+	WSL_LANE_INFO info[WSL_LOOPS_MAX];
+	json_t *a = json_array();
+	ULONG i, n;
+
+	n = WslGetListenerLanes(ws, info, WSL_LOOPS_MAX);
+	for (i = 0; a != NULL && i < n && i < WSL_LOOPS_MAX; i++)
+		json_array_append_new(a, json_pack("{s:i,s:I,s:I}", "loop",
+		    info[i].loop, "accepted", (json_int_t)info[i].accepted,
+		    "pending-accepts", (json_int_t)info[i].pendingAccepts));
+	return (a);
+}
+
 static json_t *describe(struct wsld_listener *);
 
 /* All of it, or NULL when out of memory (never a partial object). */
@@ -153,5 +170,7 @@ describe(struct wsld_listener *l)
 		    "operation", info.lastErrorOperation));
 	}
 	json_object_set_new(o, "counters", counters(&info));
+	if (WslGetListenerLaneCount(l->ws) > 1)
+		json_object_set_new(o, "lanes", lanes(l->ws));
 	return (o);
 }

@@ -134,7 +134,7 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
     socklen_t len)
 {
 	struct echo *e = a->owner;
-	struct event_base *base = WslGetListenerEventBase(a->ws);
+	struct event_base *base = accept_loop_base(a);
 	struct echo_conn *c;
 
 	(void)peer;

@@ -282,7 +282,7 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 	c->pid = pid;
 	/* Without a pidfd (out of descriptors), poll for its exit. */
 	c->pidfd = pidfd_open_(pid);
-	if ((c->ev = watch(WslGetListenerEventBase(a->ws), pid, c->pidfd,
+	if ((c->ev = watch(accept_loop_base(a), pid, c->pidfd,
 	    child_exited, c)) == NULL) {
 		/* Not even that: wait for it here rather than leak it. */
 		log_listener(LOG_WARNING, a->l->name, "exec: cannot watch pid "
@@ -398,6 +398,7 @@ exec_free(void *state)
 
 	if (x == NULL)
 		return;
+	accept_loop_destroy_lanes(&x->loop);
 	for (i = 0; x->argv != NULL && x->argv[i] != NULL; i++)
 		free(x->argv[i]);
 	free(x->argv);

@@ -198,7 +198,7 @@ give_up(struct fwd_conn *c, WSL_FAILURE why)
 	c->side[UPSTREAM] = NULL;
 	accept_loop_count_failure(a, why);
 	c->discarding = true;
-	if ((c->idle = evtimer_new(WslGetListenerEventBase(a->ws), let_go,
+	if ((c->idle = evtimer_new(accept_loop_base(a), let_go,
 	    c)) == NULL || evtimer_add(c->idle, &c->f->connect_tv) < 0) {
 		conn_free(c, WSL_FAIL_UPSTREAM_ERROR); /* now, then */
 		return;
@@ -250,7 +250,7 @@ relay_event(struct bufferevent *bev, short what, void *arg)
 static void
 serve_stream(struct forward *f, struct fwd_conn *c, int fd)
 {
-	struct event_base *base = WslGetListenerEventBase(f->loop.ws);
+	struct event_base *base = accept_loop_base(&f->loop);
 	int i;
 
 	c->side[CLIENT] = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -315,7 +315,7 @@ dgram_read(evutil_socket_t fd, short what, void *arg)
 static void
 serve_datagrams(struct forward *f, struct fwd_conn *c, int fd)
 {
-	struct event_base *base = WslGetListenerEventBase(f->loop.ws);
+	struct event_base *base = accept_loop_base(&f->loop);
 
 	c->fd = fd;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

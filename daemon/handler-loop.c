@@ -2,6 +2,7 @@
 /*
  * The shared accept loop (see handler-loop.h).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,47 +151,99 @@ accept_loop_ended(struct accept_loop *a)
 	accept_loop_gone(a);
 }
 
+/* Lane i's accept loop (lane 0's keeps them all). */
+static struct accept_loop *
+lane_at(struct accept_loop *a, unsigned i)
+{
+	return (a->lanes != NULL ? a->lanes[i] : a);
+}
+
+struct event_base *
+accept_loop_base(struct accept_loop *a)
+{
+	return (WslGetLaneEventBase(a->ws, a->lane));
+}
+
+int
+drain_init(struct drain *d, unsigned lanes)
+{
+	d->n_parts = lanes > 1 ? lanes : 1;
+	d->parts = &d->one;
+	if (d->n_parts > 1 &&
+	    (d->parts = calloc(d->n_parts, sizeof(*d->parts))) == NULL) {
+		d->n_parts = 0;
+		return (-1);
+	}
+	return (0);
+}
+
+void
+drain_clear(struct drain *d)
+{
+	if (d->parts != &d->one)
+		free(d->parts);
+	d->parts = NULL;
+	d->n_parts = 0;
+}
+
+/* A lane has reported (from its loop): the last one sums the parts up and
+ * tells the close. */
+static void
+drain_part_done(struct drain *d)
+{
+	unsigned i;
+
+	if (atomic_fetch_sub(&d->parts_left, 1) != 1)
+		return;
+	d->finished = d->cut = 0;
+	for (i = 0; i < d->n_parts; i++) {
+		d->finished += d->parts[i].finished;
+		d->cut += d->parts[i].cut;
+	}
+	event_active(d->done_ev, EV_READ, 0);
+}
+
 /*
  * Draining after a close: the channels in hand finish by themselves, or
  * are ended at the close timeout; then the close hears of it, through its
- * own drain (one per close, each with its own timer).
+ * own drain (one per close, each with its own timer on every lane).
  */
 static void
-drain_report(struct accept_loop *a, struct drain *d, unsigned cut)
+drain_report(struct accept_loop *a, struct drain_part *p, unsigned cut)
 {
-	TAILQ_REMOVE(&a->drains, d, entry);
-	if (d->timer != NULL) {
-		event_free(d->timer);
-		d->timer = NULL;
+	TAILQ_REMOVE(&a->drains, p, entry);
+	if (p->timer != NULL) {
+		event_free(p->timer);
+		p->timer = NULL;
 	}
-	d->cut = cut;
-	d->finished = d->held_at_start > cut ? d->held_at_start - cut : 0;
-	event_active(d->done_ev, EV_READ, 0);
+	p->cut = cut;
+	p->finished = p->held_at_start > cut ? p->held_at_start - cut : 0;
+	drain_part_done(p->drain);
 }
 
 static void
 drain_check(struct accept_loop *a)
 {
-	struct drain *d;
+	struct drain_part *p;
 
 	if (a->held > 0)
 		return;
-	while ((d = TAILQ_FIRST(&a->drains)) != NULL)
-		drain_report(a, d, 0);
+	while ((p = TAILQ_FIRST(&a->drains)) != NULL)
+		drain_report(a, p, 0);
 }
 
 static void
 drain_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct drain *d = arg;
-	struct accept_loop *a = d->loop;
+	struct drain_part *p = arg;
+	struct accept_loop *a = p->loop;
 
 	(void)fd;
 	(void)what;
 	/* This close waits no longer: what is still held is cut now (a
 	 * child still exiting ends on its own).  Reported first, since
 	 * ending the channels may report the other closes waiting. */
-	drain_report(a, d, a->held);
+	drain_report(a, p, a->held);
 	if (a->ops->cut_all != NULL)
 		a->ops->cut_all(a);
 	else
@@ -200,19 +253,19 @@ drain_timeout(evutil_socket_t fd, short what, void *arg)
 static void
 drain_on_loop(void *arg)
 {
-	struct drain *d = arg;
-	struct accept_loop *a = d->loop;
-	struct timeval tv = wsl_ms_to_tv(d->timeout_ms);
+	struct drain_part *p = arg;
+	struct accept_loop *a = p->loop;
+	struct timeval tv = wsl_ms_to_tv(p->drain->timeout_ms);
 
-	d->held_at_start = a->held;
-	TAILQ_INSERT_TAIL(&a->drains, d, entry);
-	if (a->held == 0 || d->timeout_ms == INFINITE)
+	p->held_at_start = a->held;
+	TAILQ_INSERT_TAIL(&a->drains, p, entry);
+	if (a->held == 0 || p->drain->timeout_ms == INFINITE)
 		; /* nothing to wait for, or as long as they take */
-	else if ((d->timer = evtimer_new(WslGetListenerEventBase(a->ws),
-	    drain_timeout, d)) != NULL)
-		evtimer_add(d->timer, &tv);
+	else if ((p->timer = evtimer_new(accept_loop_base(a), drain_timeout,
+	    p)) != NULL)
+		evtimer_add(p->timer, &tv);
 	else {
-		drain_timeout(-1, 0, d); /* no timer: end them now */
+		drain_timeout(-1, 0, p); /* no timer: end them now */
 		return;
 	}
 	drain_check(a);
@@ -222,14 +275,31 @@ void
 accept_loop_drain(struct accept_loop *a, struct wsld_listener *l,
     struct drain *d)
 {
-	d->loop = a;
-	d->timer = NULL;
+	struct drain_part *p;
+	unsigned i, n;
+
+	n = a->n_lanes < d->n_parts ? a->n_lanes : d->n_parts;
 	d->finished = d->cut = 0;
-	d->task.run = drain_on_loop;
-	d->task.arg = d;
-	/* It never served anything, or its loop takes no more work. */
-	if (a->l == NULL || WslPostTask(l->ws, &d->task) != S_OK)
+	for (i = 0; i < d->n_parts; i++) {
+		p = &d->parts[i];
+		memset(p, 0, sizeof(*p));
+		p->drain = d;
+	}
+	/* It never served anything. */
+	if (a->l == NULL || n == 0) {
 		event_active(d->done_ev, EV_READ, 0);
+		return;
+	}
+	atomic_store(&d->parts_left, n);
+	for (i = 0; i < n; i++) {
+		p = &d->parts[i];
+		p->loop = lane_at(a, i);
+		p->task.run = drain_on_loop;
+		p->task.arg = p;
+		/* Its loop takes no more work: nothing is left there. */
+		if (WslPostLaneTask(l->ws, i, &p->task) != S_OK)
+			drain_part_done(d);
+	}
 }
 
 /* Every close waiting for channels ends its wait now, cutting them. */
@@ -237,20 +307,24 @@ static void
 hurry_on_loop(void *arg)
 {
 	struct accept_loop *a = arg;
-	struct drain *d;
+	struct drain_part *p;
 
-	while ((d = TAILQ_FIRST(&a->drains)) != NULL)
-		drain_timeout(-1, 0, d);
+	while ((p = TAILQ_FIRST(&a->drains)) != NULL)
+		drain_timeout(-1, 0, p);
 }
 
 void
 accept_loop_hurry(struct accept_loop *a, struct wsld_listener *l)
 {
-	if (a->l == NULL)
-		return; /* it never served anything */
-	a->hurry_task.run = hurry_on_loop;
-	a->hurry_task.arg = a;
-	(void)WslPostTask(l->ws, &a->hurry_task);
+	struct accept_loop *x;
+	unsigned i;
+
+	for (i = 0; i < a->n_lanes; i++) {
+		x = lane_at(a, i);
+		x->hurry_task.run = hurry_on_loop;
+		x->hurry_task.arg = x;
+		(void)WslPostLaneTask(l->ws, i, &x->hurry_task);
+	}
 }
 
 static void
@@ -267,7 +341,7 @@ start_on_loop(void *arg)
 	    (a->packet = malloc(ACCEPT_LOOP_DATAGRAM_MAX)) == NULL)
 		return;
 	if (a->fds_retry == NULL && (a->fds_retry = evtimer_new(
-	    WslGetListenerEventBase(a->ws), fds_retry, a)) == NULL)
+	    accept_loop_base(a), fds_retry, a)) == NULL)
 		return;
 	if (a->ops->prepare != NULL && !a->ops->prepare(a))
 		return;
@@ -275,22 +349,84 @@ start_on_loop(void *arg)
 	accept_next(a);
 }
 
+static void
+lane_bind(struct accept_loop *a, struct wsld_listener *l, unsigned lane)
+{
+	a->l = l;
+	a->ws = l->ws;
+	a->lane = lane;
+	a->start_task.run = start_on_loop;
+	a->start_task.arg = a;
+}
+
+/*
+ * A spread listener's other lanes get a copy of the handler's state each,
+ * made as the listener's was; max-channels is shared out (the remainder to
+ * the first lanes), so no lane serves with a limit of 0, which would mean
+ * none.  Without memory for a copy, fewer lanes serve.
+ */
+static void
+make_lanes(struct accept_loop *a, struct wsld_listener *l,
+    WS_CHANNEL_BINDING b)
+{
+	unsigned n = WslGetListenerLaneCount(l->ws), i;
+	struct accept_loop **lanes;
+	struct wsl_err err;
+	char where[128];
+	void *copy;
+
+	a->n_lanes = 1;
+	if (a->max > 0 && n > a->max)
+		n = a->max;
+	if (n <= 1 || (lanes = calloc(n, sizeof(*lanes))) == NULL)
+		return;
+	lanes[0] = a;
+	for (i = 1; i < n; i++) {
+		copy = NULL;
+		if (l->handler->configure(l->handler_conf, b, &copy, &err,
+		    where, sizeof(where)) < 0)
+			break;
+		lanes[i] = copy; /* its state starts with its accept loop */
+		lanes[i]->destroy = l->handler->destroy;
+		lane_bind(lanes[i], l, i);
+	}
+	if (i < n)
+		log_listener(LOG_WARNING, l->name, "%s: out of memory, serving "
+		    "on %u of its %u loops", l->handler->name, i, n);
+	n = i;
+	for (i = 0; i < n && a->max > 0; i++)
+		lanes[i]->max = a->max / n + (i < a->max % n ? 1 : 0);
+	a->lanes = lanes;
+	a->n_lanes = n;
+}
+
+void
+accept_loop_destroy_lanes(struct accept_loop *a)
+{
+	unsigned i;
+
+	for (i = 1; a->lanes != NULL && i < a->n_lanes; i++)
+		a->lanes[i]->destroy(a->lanes[i]);
+	free(a->lanes);
+	a->lanes = NULL;
+}
+
 void
 accept_loop_start(struct accept_loop *a, struct wsld_listener *l)
 {
 	WS_CHANNEL_BINDING b = WS_TCP_CHANNEL_BINDING;
+	unsigned i;
 
 	if (a->l == NULL) {
 		/* First start: the loop has never seen this state yet. */
 		(void)WsGetListenerProperty(l->ws,
 		    WS_LISTENER_PROPERTY_CHANNEL_BINDING, &b, sizeof(b), NULL);
-		a->l = l;
-		a->ws = l->ws;
+		lane_bind(a, l, 0);
 		a->datagrams = b == WS_UDP_CHANNEL_BINDING;
-		a->start_task.run = start_on_loop;
-		a->start_task.arg = a;
+		make_lanes(a, l, b);
 	}
-	(void)WslPostTask(l->ws, &a->start_task);
+	for (i = 0; i < a->n_lanes; i++)
+		(void)WslPostLaneTask(l->ws, i, &lane_at(a, i)->start_task);
 }
 
 static void
@@ -313,11 +449,16 @@ release_on_loop(void *arg)
 void
 accept_loop_release(struct accept_loop *a, struct wsld_listener *l)
 {
-	if (a->l == NULL)
-		return; /* it never ran: nothing lives on the loop */
-	a->release_task.run = release_on_loop;
-	a->release_task.arg = a;
-	(void)WslPostTask(l->ws, &a->release_task);
+	struct accept_loop *x;
+	unsigned i;
+
+	/* If it never ran, nothing lives on the loops. */
+	for (i = 0; i < a->n_lanes; i++) {
+		x = lane_at(a, i);
+		x->release_task.run = release_on_loop;
+		x->release_task.arg = x;
+		(void)WslPostLaneTask(l->ws, i, &x->release_task);
+	}
 }
 
 int
@@ -392,6 +533,8 @@ handler_loop_hurry(struct wsld_listener *l)
 void
 handler_loop_destroy(void *state)
 {
+	if (state != NULL)
+		accept_loop_destroy_lanes(state);
 	free(state);
 }
 

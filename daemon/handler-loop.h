@@ -7,6 +7,12 @@
  * the kernel's queue), stops when the listener faults or stops being open,
  * and starts again when the listener is opened again.  It reports every
  * channel's fate to the listener's counters.
+ *
+ * A listener spread over several loops (its "loops") gets one accept loop
+ * per lane, each a copy of the handler's state made by its configure()
+ * at the first start, accepting and serving on its lane's loop with its
+ * share of max-channels; the listener's own (lane 0's) keeps the others.
+ * Closes wait for every lane (a part of the drain each).
  */
 #ifndef WSL_HANDLER_LOOP_H
 #define WSL_HANDLER_LOOP_H
@@ -64,7 +70,13 @@ struct accept_loop {
 	struct descriptor_share fds;  /* for held and the pending accept */
 	struct event *fds_retry;      /* out of descriptors: try again */
 	WSL_TASK start_task, release_task, hurry_task;
-	TAILQ_HEAD(, drain) drains;   /* closes waiting for the channels */
+	TAILQ_HEAD(, drain_part) drains; /* closes waiting for the channels */
+	unsigned lane;                /* the listener's lane it runs on */
+	/* Lane 0's (control thread): every lane's accept loop, [0] itself;
+	 * made at the first start. */
+	struct accept_loop **lanes;
+	unsigned n_lanes;             /* 0 until the first start */
+	void (*destroy)(void *);      /* frees a copy (its handler's) */
 };
 
 void accept_loop_init(struct accept_loop *, const struct accept_loop_ops *,
@@ -76,6 +88,10 @@ void accept_loop_drain(struct accept_loop *, struct wsld_listener *,
     struct drain *);
 void accept_loop_release(struct accept_loop *, struct wsld_listener *);
 void accept_loop_hurry(struct accept_loop *, struct wsld_listener *);
+/* The base of the accept loop's lane, where its channels live. */
+struct event_base *accept_loop_base(struct accept_loop *);
+/* From the handler's destroy(): free the other lanes' copies. */
+void accept_loop_destroy_lanes(struct accept_loop *);
 
 /* The handler_type functions of a handler whose state starts with its
  * struct accept_loop. */

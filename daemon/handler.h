@@ -11,6 +11,7 @@
 
 #include <sys/queue.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <jansson.h>
@@ -20,25 +21,39 @@
 struct event;
 struct wsld_listener;
 
+struct drain;
+
+/* One lane's share of a drain: the handler's, on that lane's loop. */
+struct drain_part {
+	struct drain *drain;
+	WSL_TASK task;
+	void *loop;                      /* the lane's accept loop waiting */
+	struct event *timer;
+	unsigned held_at_start, finished, cut;
+	TAILQ_ENTRY(drain_part) entry;
+};
+
 /*
  * One close's wait for the channels its listener was serving.  The close
- * owns it (listener.c) and fills the first part; the handler keeps it from
- * drain() until it has set finished and cut and activated done_ev (from
- * the listener's loop).  Each close has its own, so two closes can never
- * share or lose a completion.
+ * owns it (listener.c), makes it with one part per lane of the listener
+ * (so that starting it needs no memory) and fills timeout_ms and done_ev;
+ * the handler keeps it from drain() until every part has reported, the
+ * last one from its loop setting finished and cut and activating done_ev.
+ * Each close has its own, so two closes can never share or lose a
+ * completion.
  */
 struct drain {
 	unsigned timeout_ms;             /* CLOSE_TIMEOUT; INFINITE: none */
 	struct event *done_ev;           /* on the control loop */
 	unsigned finished, cut;          /* ended by themselves, at the
-	                                  * timeout */
-	/* The handler's, on the listener's loop thread: */
-	WSL_TASK task;
-	void *loop;                      /* the accept loop waiting */
-	struct event *timer;
-	unsigned held_at_start;
-	TAILQ_ENTRY(drain) entry;
+	                                  * timeout: over every part */
+	struct drain_part *parts;        /* one per lane */
+	unsigned n_parts;
+	atomic_uint parts_left;          /* not reported yet */
+	struct drain_part one;           /* the parts of a one-lane listener */
 };
+int drain_init(struct drain *, unsigned lanes); /* -1: no memory */
+void drain_clear(struct drain *);
 
 struct handler_type {
 	const char *name;

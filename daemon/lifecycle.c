@@ -147,10 +147,11 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	HRESULT hr;
 
 	BOOL dedicated = s->dedicated_loop;
+	ULONG loops = s->loops;
 
-	/* The daemon's pipe directory and the loop go with the given
+	/* The daemon's pipe directory and the loops go with the given
 	 * properties. */
-	if ((props = inject_calloc(n + 2, sizeof(*props))) == NULL ||
+	if ((props = inject_calloc(n + 3, sizeof(*props))) == NULL ||
 	    (l = inject_calloc(1, sizeof(*l))) == NULL) {
 		free(props);
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
@@ -164,6 +165,9 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	props[n + 1].id = WSL_LISTENER_PROPERTY_DEDICATED_LOOP;
 	props[n + 1].value = &dedicated;
 	props[n + 1].valueSize = sizeof(dedicated);
+	props[n + 2].id = WSL_LISTENER_PROPERTY_LOOPS;
+	props[n + 2].value = &loops;
+	props[n + 2].valueSize = sizeof(loops);
 	l->given.fd = -1;
 	l->conf.intended = -1;
 	l->name = strdup(s->name);
@@ -187,7 +191,7 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 		return (NULL);
 	}
 	(void)WsCreateError(NULL, 0, &error);
-	hr = WsCreateListener(s->type, s->binding, props, n + 2, NULL, &ws,
+	hr = WsCreateListener(s->type, s->binding, props, n + 3, NULL, &ws,
 	    error);
 	free(props);
 	if (FAILED(hr)) {
@@ -199,14 +203,15 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	}
 	WsFreeError(error);
 	l->life.refs = 1; /* the lifecycle's, until the free */
+	l->ws = ws; /* its close's drain has a part per lane */
 	if ((l->life.stop_close = listener_op_new(l, false)) == NULL) {
+		l->ws = NULL;
 		(void)WsFreeListener(ws);
 		descriptors_listener_give(dedicated);
 		dispose(l);
 		wsl_err_set(err, WSL_HR_E_OUTOFMEMORY, "out of memory");
 		return (NULL);
 	}
-	l->ws = ws;
 	l->handler = s->handler;
 	l->handler_conf = json_incref(s->handler_conf);
 	l->handler_state = s->handler_state;

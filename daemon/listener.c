@@ -102,6 +102,7 @@ listener_op_discard(struct listener_op *op)
 	completion_clear(&op->c);
 	if (op->drain.done_ev != NULL)
 		event_free(op->drain.done_ev);
+	drain_clear(&op->drain);
 	WsFreeError(op->error);
 	free(op);
 	listener_unref(l);
@@ -189,8 +190,12 @@ listener_op_new(struct wsld_listener *l, bool opening)
 		return (NULL);
 	if (completion_init(&op->c, op_event, op) < 0 ||
 	    WsCreateError(NULL, 0, &op->error) != S_OK ||
-	    (!opening && (op->drain.done_ev = event_new(control_base, -1, 0,
-		drained, op)) == NULL)) {
+	    (!opening && ((op->drain.done_ev = event_new(control_base, -1, 0,
+		drained, op)) == NULL ||
+		drain_init(&op->drain, WslGetListenerLaneCount(l->ws)) < 0))) {
+		if (op->drain.done_ev != NULL)
+			event_free(op->drain.done_ev);
+		drain_clear(&op->drain);
 		completion_clear(&op->c);
 		WsFreeError(op->error);
 		free(op);

@@ -29,7 +29,7 @@ static bool
 allowed(const char *key, const char *const *extra)
 {
 	static const char *const own[] = { "url", "properties", "handler",
-		"open", "loop", NULL };
+		"open", "loop", "loops", NULL };
 	size_t i;
 
 	for (i = 0; own[i] != NULL; i++)
@@ -96,6 +96,34 @@ handler_parse(const json_t *h, struct listener_spec *s, struct wsl_err *err,
 	    sub, sublen) < 0 ? -1 : 0);
 }
 
+/* "loops": how many of the pool's loops accept for the listener. */
+static int
+loops_parse(const json_t *v, struct listener_spec *s, struct wsl_err *err,
+    char *where, size_t wherelen)
+{
+	s->loops = 1;
+	if (v == NULL)
+		return (0);
+	snprintf(where, wherelen, "/loops");
+	if (json_is_string(v) && strcmp(json_string_value(v), "all") == 0)
+		s->loops = 0;
+	else if (json_is_integer(v) && json_integer_value(v) >= 1 &&
+	    json_integer_value(v) <= WSL_LOOPS_MAX)
+		s->loops = (ULONG)json_integer_value(v);
+	else
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"loops\" must "
+		    "be an integer from 1 to %d, or \"all\"", WSL_LOOPS_MAX),
+		    -1);
+	if (s->loops != 1 && s->binding == WS_UDP_CHANNEL_BINDING)
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"loops\": a "
+		    "UDP listener runs on one loop (its sessions live "
+		    "there)"), -1);
+	if (s->loops != 1 && s->dedicated_loop)
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"loops\": a "
+		    "listener on a dedicated loop runs on that loop only"), -1);
+	return (0);
+}
+
 int
 spec_parse(const char *name, const json_t *obj, const char *const *extra,
     struct listener_spec *s, struct wsl_err *err, char *where,
@@ -122,7 +150,7 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 			(void)pointer_append(where, wherelen, key);
 			return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
 			    "unknown key '%.64s' (expected url, properties, "
-			    "handler, open)", key), -1);
+			    "handler, open, loop, loops)", key), -1);
 		}
 	}
 	snprintf(where, wherelen, "/url");
@@ -151,6 +179,9 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 		    "\"loop\" must be \"pool\" or \"dedicated\""), -1);
 	s->dedicated_loop = v != NULL &&
 	    strcmp(json_string_value(v), "dedicated") == 0;
+	if (loops_parse(json_object_get(obj, "loops"), s, err, where,
+	    wherelen) < 0)
+		return (-1);
 	s->properties = json_object_get(obj, "properties");
 	sub = below(where, wherelen, "/properties", &sublen);
 	if (props_from_json(s->properties, &s->props, err, sub, sublen) < 0 ||
@@ -162,6 +193,13 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 	    wherelen) < 0) {
 		spec_clear(s);
 		return (-1);
+	}
+	if (s->loops != 1 && s->handler->serves_accept_requests) {
+		snprintf(where, wherelen, "/loops");
+		spec_clear(s);
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"loops\" needs "
+		    "a handler that accepts on its loops (echo, forward or "
+		    "exec): `accept` requests take channels on one"), -1);
 	}
 	where[0] = '\0';
 	return (0);

@@ -31,6 +31,7 @@ struct listener_spec {
 	void *handler_state;             /* NULL once taken */
 	bool open;
 	bool dedicated_loop;             /* "loop": "dedicated" */
+	ULONG loops;                     /* "loops": N, 0 for "all" */
 };
 
 /*

@@ -108,6 +108,6 @@ expect "the configured udp echo answers" "reply dgram" "$OUT"
 printf '{"listeners": {"a": {"url": "net.tcp://127.0.0.1:1/", "open": true\000 }, "b": {"url": "net.tcp://127.0.0.1:2/", "bad": 1}}}' >"$T/nul.json"
 run timeout 10 "$WSLD" -n -c "$T/nul.json"
 expect "a NUL byte in the file: the error is still located (no hang)" \
-    "1 $T/nul.json:1:118: listeners.b: unknown key 'bad' (expected url, properties, handler, open)" \
+    "1 $T/nul.json:1:118: listeners.b: unknown key 'bad' (expected url, properties, handler, open, loop, loops)" \
     "$RC $(printf '%s' "$ERR" | sed 's/^wsld: //')"
 finish
