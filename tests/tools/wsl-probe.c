@@ -332,7 +332,8 @@ load_worker(void *arg)
 	struct tally *t = arg;
 	struct sockaddr_storage ss;
 	socklen_t len = inet_target(t->port, &ss);
-	char buf[4096];
+	char buf[65536 + 1]; /* a message as large as an argument, and one
+	                      * byte more to see an echo too long */
 	size_t have;
 	ssize_t n;
 	int fd, *slot;
