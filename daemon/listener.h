@@ -8,9 +8,9 @@
  *
  * Who owns what.  Every part below is the control thread's, and each part
  * is written only by the module named on it.  A listener's loop thread
- * (its handler, the watchdog's ping) may read the identity, which does not
- * change from creation until the loop has been joined by WsFreeListener;
- * the only other field it touches is the watchdog's pair of atomics.
+ * (its handler) may read the identity, which does not change from
+ * creation until the loop has been joined by WsFreeListener, and nothing
+ * else.
  */
 #ifndef WSL_LISTENER_H
 #define WSL_LISTENER_H
@@ -90,12 +90,9 @@ struct wsld_listener {
 		bool stored;             /* its socket is in the fd store */
 	} fdstore;
 
-	/* watchdog.c: the ping runs on the loop and answers through the
-	 * atomics; the rest is the control thread's. */
+	/* watchdog.c */
 	struct {
-		WSL_TASK ping;
-		atomic_uint sent, answered;
-		uint64_t stalled_since_ms; /* 0: its loop answers */
+		uint64_t stalled_since_ms; /* 0: its loops answer */
 	} watchdog;
 };
 

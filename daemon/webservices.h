@@ -310,6 +310,13 @@ ULONG WslGetListenerLaneCount(WS_LISTENER *);
 /* Fills up to max lanes; returns how many the listener has. */
 ULONG WslGetListenerLanes(WS_LISTENER *, WSL_LANE_INFO *, ULONG max);
 HRESULT WslPostLaneTask(WS_LISTENER *, ULONG lane, WSL_TASK *);
+
+/* The watchdog's probe of every loop (pool and dedicated): each that has
+ * answered the last ping gets the next, run on its thread; returns how
+ * many have not (stalled).  WslGetStalledLoop says which loop of the
+ * listener's was found stalled by the last probe (or -1 if none). */
+ULONG WslPingLoops(void);
+int WslGetStalledLoop(WS_LISTENER *);
 struct event_base *WslGetLaneEventBase(WS_LISTENER *, ULONG lane);
 
 /* Called (without locks held, on whichever thread made the change) after

@@ -14,6 +14,8 @@
  * the loop's.  The placement table is guarded by pool_mu; a loop's base
  * and thread never change once it runs.
  */
+#include <sys/queue.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -32,9 +34,15 @@ struct ws_loop {
 	struct event_base *base;
 	unsigned index;       /* in the pool; POOL_MAX if dedicated */
 	unsigned hosted;      /* (pool_mu) listeners placed on it */
+	/* The watchdog's probe: the loop answers a ping on its thread. */
+	struct event *ping_ev;
+	atomic_uint sent, answered;
+	atomic_bool stalled;  /* the last ping found the one before unanswered */
+	LIST_ENTRY(ws_loop) entry; /* (pool_mu) on every_loop */
 };
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static LIST_HEAD(, ws_loop) every_loop = LIST_HEAD_INITIALIZER(every_loop);
 static struct ws_loop *pool[POOL_MAX];  /* (pool_mu) made on demand */
 static unsigned pool_made;              /* (pool_mu) */
 static unsigned pool_size;              /* (pool_mu) 0: one per core */
@@ -73,6 +81,18 @@ loop_main(void *arg)
 	return (NULL);
 }
 
+static void
+ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ws_loop *lp = arg;
+
+	(void)fd;
+	(void)what;
+	atomic_store(&lp->answered, atomic_load(&lp->sent));
+}
+
+/* A new loop (pool_mu held for a pool loop; a dedicated one takes it to
+ * join every_loop). */
 static HRESULT
 loop_new(unsigned index, struct ws_loop **out, WS_ERROR *error)
 {
@@ -88,7 +108,8 @@ loop_new(unsigned index, struct ws_loop **out, WS_ERROR *error)
 		    "no memory for an event loop"));
 	lp->index = index;
 	if ((lp->base = event_base_new()) == NULL ||
-	    event_base_priority_init(lp->base, 2) < 0) {
+	    event_base_priority_init(lp->base, 2) < 0 ||
+	    (lp->ping_ev = event_new(lp->base, -1, 0, ping_cb, lp)) == NULL) {
 		if (lp->base != NULL)
 			event_base_free(lp->base);
 		ws_free(lp);
@@ -101,20 +122,33 @@ loop_new(unsigned index, struct ws_loop **out, WS_ERROR *error)
 	r = pthread_create(&lp->thread, NULL, loop_main, lp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
+		event_free(lp->ping_ev);
 		event_base_free(lp->base);
 		ws_free(lp);
 		return (ws_error_fill(error, E_OUTOFMEMORY, r,
 		    "cannot start an event loop's thread"));
 	}
+	if (index == POOL_MAX)
+		pthread_mutex_lock(&pool_mu);
+	LIST_INSERT_HEAD(&every_loop, lp, entry);
+	if (index == POOL_MAX)
+		pthread_mutex_unlock(&pool_mu);
 	*out = lp;
 	return (S_OK);
 }
 
+/* pool_mu held for a pool loop, as in loop_new(). */
 static void
 loop_end(struct ws_loop *lp)
 {
+	if (lp->index == POOL_MAX)
+		pthread_mutex_lock(&pool_mu);
+	LIST_REMOVE(lp, entry);
+	if (lp->index == POOL_MAX)
+		pthread_mutex_unlock(&pool_mu);
 	event_base_loopbreak(lp->base);
 	pthread_join(lp->thread, NULL);
+	event_free(lp->ping_ev);
 	event_base_free(lp->base);
 	ws_free(lp);
 }
@@ -295,6 +329,47 @@ WslGetListenerLanes(WS_LISTENER *l, WSL_LANE_INFO *out, ULONG max)
 	}
 	pthread_mutex_unlock(&l->mu);
 	return (l->n_lanes);
+}
+
+/*
+ * The watchdog's probe of every loop, pool or dedicated: a loop that has
+ * answered the last ping gets the next; one that has not is stalled.
+ * Allocates nothing and never waits for a loop.
+ */
+ULONG
+WslPingLoops(void)
+{
+	struct ws_loop *lp;
+	ULONG stalled = 0;
+	unsigned sent;
+
+	pthread_mutex_lock(&pool_mu);
+	LIST_FOREACH(lp, &every_loop, entry) {
+		sent = atomic_load(&lp->sent);
+		if (atomic_load(&lp->answered) != sent) {
+			atomic_store(&lp->stalled, true);
+			stalled++;
+			continue;
+		}
+		atomic_store(&lp->stalled, false);
+		atomic_store(&lp->sent, sent + 1);
+		event_active(lp->ping_ev, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&pool_mu);
+	return (stalled);
+}
+
+int
+WslGetStalledLoop(WS_LISTENER *l)
+{
+	ULONG i;
+
+	if (!ws_listener_valid(l))
+		return (-1);
+	for (i = 0; i < l->n_lanes; i++)
+		if (atomic_load(&l->lanes[i].loop->stalled))
+			return (loop_number(l->lanes[i].loop));
+	return (-1);
 }
 
 HRESULT
