@@ -71,10 +71,14 @@ struct ws_props {
 	ULONG close_timeout;
 	ULONG to_header_matching;
 	ULONG transport_url_matching;
-	char pipe_dir[PATH_MAX];
+	/* The default (ws_pipe_dir_default) or, in a listener, its own copy;
+	 * while checking, the caller's value.  A pointer, not an array: a
+	 * PATH_MAX array was most of a listener's memory. */
+	const char *pipe_dir;
 	bool dedicated_loop;
 	ULONG loops;                 /* lanes asked for; 0: every loop */
 };
+extern const char ws_pipe_dir_default[];
 void ws_props_default(struct ws_props *);
 HRESULT ws_props_apply(struct ws_props *, WS_CHANNEL_BINDING,
     const WS_LISTENER_PROPERTY *, ULONG, WS_ERROR *);
@@ -205,7 +209,8 @@ struct WS_LISTENER {
 	void *state_hook_arg;
 
 	pthread_cond_t stopped_cv;         /* a lane stopped; with mu */
-	struct strmap *udp_sessions;       /* (loop) peer string -> session */
+	struct strmap *udp_sessions;       /* (loop) peer string -> session,
+	                                    * while a datagram socket is open */
 	ULONG n_udp_sessions;              /* (mu) for status */
 	unsigned char *udp_buf;            /* (loop) one datagram */
 	ULONG n_lanes;                     /* set at create */

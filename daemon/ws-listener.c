@@ -85,6 +85,13 @@ WslCheckListenerArguments(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	return (check_arguments(type, binding, props, count, &scratch, error));
 }
 
+static void
+free_pipe_dir(WS_LISTENER *l)
+{
+	if (l->props.pipe_dir != ws_pipe_dir_default)
+		ws_free((void *)(uintptr_t)l->props.pipe_dir);
+}
+
 HRESULT
 WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
     const WS_LISTENER_PROPERTY *props, ULONG count,
@@ -110,6 +117,13 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	    NULL)
 		return (ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
 		    "no memory for a listener"));
+	if (checked.pipe_dir != ws_pipe_dir_default &&
+	    (checked.pipe_dir = ws_strndup(checked.pipe_dir,
+	    strlen(checked.pipe_dir))) == NULL) {
+		ws_free(l);
+		return (ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
+		    "no memory for a listener"));
+	}
 	l->n_lanes = lanes;
 	l->props = checked;
 	l->type = type;
@@ -118,14 +132,9 @@ WsCreateListener(WS_CHANNEL_TYPE type, WS_CHANNEL_BINDING binding,
 	ws_bound_clear(&l->sock);
 	l->given_fd = -1;
 	pthread_mutex_init(&l->mu, NULL);
-	if ((l->udp_sessions = strmap_new()) == NULL)
-		hr = ws_error_fill(error, E_OUTOFMEMORY, ENOMEM,
-		    "no memory for a listener");
-	else
-		hr = ws_loop_start(l, error);
-	if (FAILED(hr)) {
-		strmap_free(l->udp_sessions);
+	if (FAILED(hr = ws_loop_start(l, error))) {
 		pthread_mutex_destroy(&l->mu);
+		free_pipe_dir(l);
 		ws_free(l);
 		return (hr);
 	}
@@ -467,8 +476,8 @@ WsFreeListener(WS_LISTENER *l)
 	if (l->given_fd >= 0)
 		close(l->given_fd);
 	l->magic = 0;
-	strmap_free(l->udp_sessions);
 	pthread_mutex_destroy(&l->mu);
+	free_pipe_dir(l);
 	ws_free(l);
 	return (S_OK);
 }

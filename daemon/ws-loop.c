@@ -188,6 +188,17 @@ others_watching(WS_LISTENER *l)
 	return (false);
 }
 
+/* A datagram listener's buffer and peers' map, once its sessions are
+ * closed. */
+static void
+udp_release(WS_LISTENER *l)
+{
+	ws_free(l->udp_buf);
+	l->udp_buf = NULL;
+	strmap_free(l->udp_sessions);
+	l->udp_sessions = NULL;
+}
+
 /*
  * Release the listening socket (the loop is its only closer).  Connections
  * still queued in the kernel are accepted and closed, so their clients see
@@ -240,8 +251,7 @@ release_socket(WS_LISTENER *l)
 		b.fd = -1;
 	}
 	ws_socket_close(&b);
-	ws_free(l->udp_buf);
-	l->udp_buf = NULL;
+	udp_release(l);
 	pthread_mutex_lock(&l->mu);
 	l->counters.accepted += n;
 	if (aborted)
@@ -325,9 +335,13 @@ do_open(WS_LISTENER *l)
 		    &fail);
 	if (hr == S_FALSE)
 		hr = ws_socket_open(&url, l->binding, &l->props, &b, &fail);
+	/* A datagram listener's buffer and peer map exist only while it is
+	 * open: a closed one, or a stream one, costs none of it. */
 	if (SUCCEEDED(hr) && b.socktype == SOCK_DGRAM &&
-	    (l->udp_buf = ws_malloc(65536)) == NULL) {
+	    ((l->udp_buf = ws_malloc(65536)) == NULL ||
+	    (l->udp_sessions = strmap_new()) == NULL)) {
 		ws_socket_close(&b);
+		udp_release(l);
 		hr = ws_fail_set(&fail, E_OUTOFMEMORY, ENOMEM,
 		    "no memory for the datagram buffer");
 	}
@@ -358,8 +372,7 @@ do_open(WS_LISTENER *l)
 	pthread_mutex_unlock(&l->mu);
 	if (discard) {
 		ws_socket_close(&b);
-		ws_free(l->udp_buf);
-		l->udp_buf = NULL;
+		udp_release(l);
 	}
 	ws_notify_state(l);
 	if (FAILED(hr))

@@ -11,6 +11,8 @@
 
 #include "ws-internal.h"
 
+const char ws_pipe_dir_default[] = WSL_RUNSTATEDIR "/wsld";
+
 void
 ws_props_default(struct ws_props *p)
 {
@@ -23,7 +25,7 @@ ws_props_default(struct ws_props *p)
 	p->to_header_matching = 0x17F;
 	p->transport_url_matching = 0x17F;
 	p->loops = 1;
-	snprintf(p->pipe_dir, sizeof(p->pipe_dir), "%s", WSL_RUNSTATEDIR "/wsld");
+	p->pipe_dir = ws_pipe_dir_default;
 }
 
 static bool
@@ -67,14 +69,14 @@ ws_props_apply(struct ws_props *props, WS_CHANNEL_BINDING binding,
 		switch ((int)g->id) {
 		case WSL_LISTENER_PROPERTY_PIPE_DIRECTORY:
 			if (g->value == NULL || g->valueSize == 0 ||
-			    g->valueSize > sizeof(p.pipe_dir) ||
+			    g->valueSize > PATH_MAX ||
 			    memchr(g->value, '\0', g->valueSize) !=
 				(const char *)g->value + g->valueSize - 1 ||
 			    *(const char *)g->value != '/')
 				return (ws_error_fill(error, E_INVALIDARG, 0,
 				    "the pipe directory must be an absolute "
 				    "path, NUL-terminated"));
-			memcpy(p.pipe_dir, g->value, g->valueSize);
+			p.pipe_dir = g->value; /* copied by the create */
 			continue;
 		case WSL_LISTENER_PROPERTY_DEDICATED_LOOP:
 			if (g->value == NULL || g->valueSize != sizeof(BOOL))

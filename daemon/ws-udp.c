@@ -210,6 +210,8 @@ ws_udp_close_all(WS_LISTENER *l)
 {
 	struct ws_udp_session *list = NULL, *s, *next;
 
+	if (l->udp_sessions == NULL)
+		return;
 	/* Collect first: session_free() changes the map. */
 	strmap_foreach(l->udp_sessions, collect, &list);
 	for (s = list; s != NULL; s = next) {
