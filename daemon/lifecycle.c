@@ -172,8 +172,12 @@ lifecycle_create(struct listener_spec *s, struct wsl_err *err, actor_t actor)
 	l->conf.intended = -1;
 	l->name = strdup(s->name);
 	l->url = strdup(s->url);
-	l->conf.definition = json_deep_copy(s->definition);
-	if (l->conf.definition != NULL)
+	/* Nothing changes a definition once parsed: one from a file (no
+	 * "name") is shared with the document it came from, not copied, which
+	 * saves a copy of every listener's; a create's loses its name. */
+	if (json_object_get(s->definition, "name") == NULL)
+		l->conf.definition = json_incref((json_t *)s->definition);
+	else if ((l->conf.definition = json_deep_copy(s->definition)) != NULL)
 		(void)json_object_del(l->conf.definition, "name");
 	l->life.changed_ev = event_new(base, -1, 0, changed_cb, l);
 	l->life.free_ev = event_new(base, -1, 0, free_cb, l);
