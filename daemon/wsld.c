@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,10 @@ started(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 	activation_discard_rest();
 	json_decref(saved);
 	saved = NULL;
+	/* The file has been applied: each listener keeps its definition
+	 * (lifecycle.c), nothing else needs the document. */
+	conf_free(&conf);
+	malloc_trim(0);
 	notify_ready();
 	if (ready_fd >= 0) {
 		/* A start cut short by a stop is not a start: the parent,
