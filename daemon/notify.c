@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
+#include "control.h"
 #include "lifecycle.h"
 #include "notify.h"
 #include "notify-send.h"
@@ -15,6 +18,8 @@ static char last_status[256];
 static bool ready;
 static bool manager;                /* NOTIFY_SOCKET was set: someone hears */
 static bool stopping;               /* STOPPING=1 sent: nothing after it */
+static struct event *status_ev;     /* a changed STATUS=, sent once what
+                                     * runs now is done (see below) */
 
 void
 notify_summary(char *buf, size_t size)
@@ -57,7 +62,7 @@ notify_ready(void)
 }
 
 static void
-update_status(void)
+send_changed_status(void)
 {
 	char status[256];
 
@@ -66,6 +71,36 @@ update_status(void)
 	notify_summary(status, sizeof(status));
 	if (strcmp(status, last_status) != 0)
 		send_status("");
+}
+
+static void
+status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	send_changed_status();
+}
+
+/*
+ * A state change is told after the control thread has done what it was
+ * doing: the reply that the change completes goes out first, instead of
+ * waiting behind a send to the manager, and changes made together (a
+ * reload's, a stop's) are told once.  Without the event (no memory), at
+ * once.
+ */
+static void
+update_status(void)
+{
+	if (!ready || !manager || stopping)
+		return;
+	if (status_ev == NULL &&
+	    (status_ev = event_new(control_base, -1, 0, status_cb, NULL)) ==
+	    NULL) {
+		send_changed_status();
+		return;
+	}
+	event_active(status_ev, EV_TIMEOUT, 0);
 }
 
 void
@@ -111,10 +146,13 @@ notify_reloaded(const char *error)
 		send_status("READY=1\n");
 		return;
 	}
-	/* The old configuration still runs: ready, and say why. */
+	/* The old configuration still runs: ready, and say why, until the
+	 * next change (one waiting now would say it at once). */
 	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=reload failed: %.500s",
 	    error);
 	last_status[0] = '\0';
+	if (status_ev != NULL)
+		event_del(status_ev);
 	notify_send(msg);
 }
 
@@ -123,5 +161,8 @@ notify_stopping(void)
 {
 	ready = false;
 	stopping = true;
+	if (status_ev != NULL)
+		event_free(status_ev);
+	status_ev = NULL;
 	notify_send("STOPPING=1\nSTATUS=stopping");
 }
