@@ -155,6 +155,17 @@ absolute(const char *path, char *out, size_t size)
 	}
 }
 
+/* Once the start's plan and its answer are freed as well: what the start
+ * took at its peak goes back to the system. */
+static void
+trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	malloc_trim(0);
+}
+
 /* Start-up is over: tell whoever waits (systemd, or the parent we
  * detached from).  Failures were logged with their reasons; a listener
  * that could not open stays CREATED with its last error. */
@@ -173,7 +184,9 @@ started(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 	/* The file has been applied: each listener keeps its definition
 	 * (lifecycle.c), nothing else needs the document. */
 	conf_free(&conf);
-	malloc_trim(0);
+	if (event_base_once(control_base, -1, EV_TIMEOUT, trim_cb, NULL,
+	    &(struct timeval){ 0, 0 }) < 0)
+		malloc_trim(0);
 	notify_ready();
 	if (ready_fd >= 0) {
 		/* A start cut short by a stop is not a start: the parent,
