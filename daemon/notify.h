@@ -18,8 +18,7 @@ struct wsld_listener;
 
 void notify_ready(void);
 /* STATUS= follows the named listeners' states (lifecycle.h): sent when the
- * summary changed, once the control thread is done with what it does now
- * (changes made together are told once). */
+ * summary changed, 10 ms after a change, with the changes made meanwhile. */
 void notify_changed(struct wsld_listener *, const WSL_TRANSITION *);
 void notify_freed(struct wsld_listener *);
 void notify_reloading(void);
