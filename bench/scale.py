@@ -4,17 +4,27 @@
 # 10,000 TCP echo listeners on loopback from one configuration, all opened
 # at start.  For each N, a private wsld (run from the build directory):
 #   start     spawn to the "ready:" log line (every listener OPEN)
-#   RSS, fds  /proc/PID after start
+#   RSS, fds  /proc/PID after start and a first reply
 #   list      one `list` request on a kept connection (median of 3)
 #   status    p50 of 200 `status` requests for one listener
 #   abort     p50 of 50 `abort` requests (each followed, untimed, by
 #             close, reset and open)
 #   reload    one `reload` of the unchanged file (median of 3)
 #   stop      SIGTERM to exit
-# Printed as one table; only ratios within one run mean much on a shared
-# machine.
+# and open and close p50 of one listener (200 close, reset, open cycles;
+# the reset untimed) in that wsld and, interleaved with it, in a second
+# wsld started with NOTIFY_SOCKET set: a datagram socket a process of this
+# script binds and reads, as a service manager would (every state change
+# sends it a STATUS= line).  The second table gives both and their ratio.
+#
+# The listeners take consecutive ports below the kernel's ephemeral range
+# that no TCP socket holds at the start: with port 0, the kernel's search
+# for a free port is most of the start at 10,000, and depends on what else
+# holds ports on the machine.  Only ratios within one run mean much on a
+# shared machine.
 import json
 import os
+import select
 import signal
 import socket
 import statistics
@@ -50,37 +60,149 @@ def timed(fn):
     return (time.perf_counter() - t) * 1000.0
 
 
-def one(n, tmp):
-    conf = os.path.join(tmp, "wsld-%d.json" % n)
-    sock_path = os.path.join(tmp, "c-%d.sock" % n)
-    log = os.path.join(tmp, "wsld-%d.log" % n)
+def free_ports(n):
+    """The first of the highest n consecutive ports below the ephemeral
+    range that no TCP socket holds."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo = int(f.read().split()[0])
+    used = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    used.add(int(line.split()[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    run = 0
+    for p in range(lo - 1, 1023, -1):
+        run = 0 if p in used else run + 1
+        if run == n:
+            return p
+    raise SystemExit("bench: no %d free consecutive ports below %d"
+                     % (n, lo))
+
+
+class Manager:
+    """A service manager's notify socket, read by a process of its own as
+    systemd would (every datagram at once, so that wsld never waits on
+    it, and not competing with this one's timing); READY=1 is passed on
+    through a pipe."""
+
+    def __init__(self, path):
+        self.path = path
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        r, w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(r)
+            told = False
+            while True:
+                msg = sock.recv(65536)
+                if not told and b"READY=1" in msg.split(b"\n"):
+                    os.write(w, b"R")
+                    told = True
+        os.close(w)
+        sock.close()
+        self.pipe = r
+
+    def wait_ready(self, seconds):
+        return bool(select.select([self.pipe], [], [], seconds)[0])
+
+    def close(self):
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.pipe)
+
+
+def start(n, tmp, tag, notify):
+    conf = os.path.join(tmp, "wsld-%d-%s.json" % (n, tag))
+    sock_path = os.path.join(tmp, "c-%d-%s.sock" % (n, tag))
+    log = os.path.join(tmp, "wsld-%d-%s.log" % (n, tag))
+    base = free_ports(n)
     with open(conf, "w") as f:
         json.dump({"listeners": {"l%d" % i: {
-            "url": "net.tcp://127.0.0.1:0/", "handler": {"type": "echo"},
+            "url": "net.tcp://127.0.0.1:%d/" % (base + i),
+            "handler": {"type": "echo"},
             "open": True} for i in range(n)}}, f)
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    manager = None
+    if notify:
+        manager = Manager(os.path.join(tmp, "notify-%d" % n))
+        env["NOTIFY_SOCKET"] = manager.path
     t0 = time.perf_counter()
     with open(log, "w") as lf:
         p = subprocess.Popen(["./wsld", "-f", "-s", sock_path, "-c", conf],
-                             stdout=lf, stderr=lf)
-    deadline = time.time() + 60
-    while True:
-        with open(log) as lf:
-            if "ready:" in lf.read():
+                             stdout=lf, stderr=lf, env=env)
+    # The log is read as it grows, not again from the start each time.
+    deadline = time.time() + 120
+    seen = b""
+    with open(log, "rb") as lf:
+        while True:
+            seen = seen[-64:] + lf.read()
+            if b"ready:" in seen:
                 break
-        if time.time() > deadline or p.poll() is not None:
-            raise SystemExit("bench: wsld with %d listeners never got "
-                             "ready" % n)
-        time.sleep(0.005)
-    start = (time.perf_counter() - t0) * 1000.0
+            if time.time() > deadline or p.poll() is not None:
+                raise SystemExit("bench: wsld with %d listeners never got "
+                                 "ready" % n)
+            time.sleep(0.002)
+    ms = (time.perf_counter() - t0) * 1000.0
+    if manager is not None and not manager.wait_ready(10):
+        raise SystemExit("bench: no READY=1 from wsld with %d listeners"
+                         % n)
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock_path)
+    return p, s, ms, manager
+
+
+def open_close(conns, cycles=200):
+    """Open and close p50 of l0 in each wsld of conns, interleaved (the
+    order swapped every cycle) so that a shared machine's noise falls on
+    all of them alike."""
+    opens = [[] for _ in conns]
+    closes = [[] for _ in conns]
+    for i in range(cycles):
+        order = list(range(len(conns)))
+        if i % 2:
+            order.reverse()
+        for k in order:
+            s, buf = conns[k]
+            closes[k].append(timed(lambda: request(s, buf, "close",
+                                                   name="l0")))
+        for k in order:
+            s, buf = conns[k]
+            request(s, buf, "reset", name="l0")
+        for k in order:
+            s, buf = conns[k]
+            opens[k].append(timed(lambda: request(s, buf, "open",
+                                                  name="l0")))
+    return ([statistics.median(o) for o in opens],
+            [statistics.median(c) for c in closes])
+
+
+def stop(p, s):
+    s.close()
+    t = time.perf_counter()
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=120)
+    return (time.perf_counter() - t) * 1000.0
+
+
+def one(n, tmp):
+    p, s, start_ms, _ = start(n, tmp, "plain", False)
+    buf = [b""]
+    # After a first reply: the start's last work (the heap trimmed once
+    # its plan is freed) is done.
+    request(s, buf, "version")
     rss = 0
     with open("/proc/%d/status" % p.pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1]) / 1024.0
     fds = len(os.listdir("/proc/%d/fd" % p.pid))
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sock_path)
-    buf = [b""]
     lst = statistics.median(timed(lambda: request(s, buf, "list"))
                             for _ in range(3))
     st = statistics.median(timed(lambda: request(s, buf, "status",
@@ -94,13 +216,15 @@ def one(n, tmp):
         request(s, buf, "open", name="l0")
     rel = statistics.median(timed(lambda: request(s, buf, "reload"))
                             for _ in range(3))
-    s.close()
-    t = time.perf_counter()
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=120)
-    stop = (time.perf_counter() - t) * 1000.0
-    return (n, start, rss, fds, lst, st, statistics.median(aborts), rel,
-            stop)
+    # The same with a service manager listening, side by side.
+    p2, s2, _, manager = start(n, tmp, "notify", True)
+    (op, nop), (cl, ncl) = open_close([(s, buf), (s2, [b""])])
+    stop(p2, s2)
+    manager.close()
+    stop_ms = stop(p, s)
+    return ((n, start_ms, rss, fds, lst, st, statistics.median(aborts), rel,
+             stop_ms),
+            (n, op, nop, nop / op, cl, ncl, ncl / cl))
 
 
 def main():
@@ -112,9 +236,15 @@ def main():
     print("| N | start ms | RSS MB | fds | list ms | status p50 ms "
           "| abort p50 ms | reload ms | stop ms |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
+    for r, _ in rows:
         print("| %d | %.0f | %.1f | %d | %.1f | %.3f | %.3f | %.1f | %.0f |"
               % r)
+    print()
+    print("| N | open p50 ms | with NOTIFY_SOCKET | ratio "
+          "| close p50 ms | with NOTIFY_SOCKET | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for _, r in rows:
+        print("| %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f |" % r)
 
 
 main()
