@@ -113,17 +113,16 @@ expect "wslctl list: $N listeners in all" "$N" \
 # below 3 N (this machine's 20,000), that share is too small for all of
 # them: the budget keeps its last quarter from listeners past their fair
 # part, which is 0 when there are more listeners than descriptors left.
+echoes() { oneline "$("$WSL_PROBE" tcp "$(field "$1" port)" hi)"; }
+expect "the first one echoes" "connected eof hi" "$(echoes l0)"
 if [ "$hard" -ge $((N * 3)) ]; then
 	chans() { "$WSLCTL" -j version | grep -o '"channels":[0-9]*' | cut -d: -f2; }
 	all_armed() { [ "$(chans)" = "$N" ]; }
 	expect_eventually "every echo handler has its accept pending ($N channels' descriptors held)" \
 	    all_armed
-	l=$((N - 1))
-	expect "the last one echoes" "connected eof hi" \
-	    "$(oneline "$("$WSL_PROBE" tcp "$(field "l$l" port)" hi)")"
+	expect "the last one echoes" "connected eof hi" "$(echoes "l$((N - 1))")"
 else
-	skip "every echo handler has its accept pending: the limit ($hard) is below $((N * 3))"
-	skip "the last one echoes: likewise"
+	skip "every echo handler has its accept pending, the last one echoes: the limit ($hard) is below $((N * 3))"
 fi
 
 wsld=$(wsld_of_sysd)
