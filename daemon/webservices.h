@@ -447,6 +447,7 @@ typedef struct {
 	WS_LISTENER_STATE state;
 	WS_CHANNEL_BINDING binding;
 	int abortedBeforeOpen;
+	int paused;                 /* WslPauseListener */
 	ULONG pendingAccepts;
 	ULONG channels;           /* open UDP relay channels */
 	int family;               /* AF_INET, AF_INET6, AF_UNIX; 0 if none */
@@ -462,6 +463,17 @@ typedef struct {
 	WSL_LISTENER_COUNTERS counters;
 } WSL_LISTENER_INFO;
 HRESULT WslGetListenerInfo(WS_LISTENER *, WSL_LISTENER_INFO *);
+
+/*
+ * Pause (extension): an OPEN listener stops taking connections (and a UDP
+ * one datagrams) from its socket, which stays bound, so that new clients
+ * wait in the kernel's queue; pending accepts stay pending.  The state
+ * stays OPEN.  Resume takes connections again.  Both are allowed only in
+ * OPEN (WS_E_INVALID_OPERATION otherwise) and change nothing when already
+ * so; a pause ends with the open: any state change out of OPEN (an abort,
+ * a close) clears it.
+ */
+HRESULT WslPauseListener(WS_LISTENER *, BOOL pause, WS_ERROR *);
 
 /* The accepted connection: its descriptor (TCP or Unix stream socket; for
  * UDP a SOCK_SEQPACKET relay, one packet per datagram) and peer. */

@@ -194,6 +194,8 @@ struct WS_LISTENER {
 	ULONG n_accepts;                   /* (mu) over every lane */
 	struct ws_bound sock;              /* (mu) fd -1 when none */
 	bool sock_refusing;                /* (mu) shut down by an abort */
+	bool operator_paused;              /* (mu) WslPauseListener: no lane
+	                                    * takes connections; OPEN only */
 	int given_fd;                      /* (mu) to adopt at the next open */
 	int inject_errno;                  /* (mu) WslInjectAcceptErrors */
 	ULONG inject_count;                /* (mu) */

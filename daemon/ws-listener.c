@@ -504,6 +504,7 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 	info->state = l->state;
 	info->binding = l->binding;
 	info->abortedBeforeOpen = l->aborted_before_open;
+	info->paused = l->operator_paused;
 	info->pendingAccepts = l->n_accepts;
 	info->channels = l->n_udp_sessions;
 	info->family = l->sock.fd >= 0 ? l->sock.family : 0;
@@ -531,6 +532,26 @@ WslGetListenerInfo(WS_LISTENER *l, WSL_LISTENER_INFO *info)
 		ws_socket_queue(&b, &info->queueDepth, &info->queueLimit);
 		close(b.fd);
 	}
+	return (S_OK);
+}
+
+HRESULT
+WslPauseListener(WS_LISTENER *l, BOOL pause, WS_ERROR *error)
+{
+	HRESULT hr;
+
+	if (!ws_listener_valid(l))
+		return (ws_error_fill(error, E_INVALIDARG, 0,
+		    "the listener is NULL"));
+	pthread_mutex_lock(&l->mu);
+	if (l->state != WS_LISTENER_STATE_OPEN) {
+		hr = invalid(l, error, pause ? "pause" : "resume");
+		pthread_mutex_unlock(&l->mu);
+		return (hr);
+	}
+	l->operator_paused = pause != FALSE;
+	pthread_mutex_unlock(&l->mu);
+	ws_loop_wake_all(l); /* each lane stops or starts polling */
 	return (S_OK);
 }
 

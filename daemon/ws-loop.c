@@ -395,7 +395,8 @@ update_io(struct ws_lane *ln)
 	fd = l->sock.fd;
 	open = l->state == WS_LISTENER_STATE_OPEN && fd >= 0 &&
 	    !l->sock_refusing;
-	want = open && !ln->paused && (ln->n_accepts > 0 ||
+	want = open && !ln->paused && !l->operator_paused &&
+	    (ln->n_accepts > 0 ||
 	    (ln == WS_HOME(l) && l->n_udp_sessions > 0));
 	if (want)
 		ln->watching = true; /* before the event: see release_socket() */
@@ -522,13 +523,13 @@ accept_stream(struct ws_lane *ln, int fd)
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		/*
 		 * Under the lock, so that no connection is taken from the
-		 * kernel once a close or an abort has begun: a close that
+		 * kernel once a close, an abort or a pause has begun: a close that
 		 * hands the socket over must leave every queued connection to
 		 * the next holder.  accept4 does not block (the socket is
 		 * non-blocking), so callers wait no longer than a system call.
 		 */
 		pthread_mutex_lock(&l->mu);
-		if (l->state != WS_LISTENER_STATE_OPEN ||
+		if (l->state != WS_LISTENER_STATE_OPEN || l->operator_paused ||
 		    (ch = TAILQ_FIRST(&ln->accepts)) == NULL) {
 			pthread_mutex_unlock(&l->mu);
 			break;

@@ -53,6 +53,8 @@ ws_set_state(WS_LISTENER *l, WS_LISTENER_STATE to, WSL_OPERATION op,
 	t->tag = tag;
 	t->monotonicMs = wsl_now_ms();
 	l->state = to;
+	if (to != WS_LISTENER_STATE_OPEN)
+		l->operator_paused = false; /* a pause ends with its open */
 }
 
 HRESULT
