@@ -69,7 +69,22 @@ print_json(const struct wsl_reply *r)
 void
 print_state(const struct wsl_reply *r)
 {
-	printf("%s %s\n", str(r->arguments, "name"), str(r->arguments, "state"));
+	printf("%s %s%s\n", str(r->arguments, "name"),
+	    str(r->arguments, "state"),
+	    json_is_true(json_object_get(r->arguments, "paused")) ?
+	    " paused" : "");
+}
+
+/* One line per step: NAME STATE (OPERATION). */
+void
+print_reopen(const struct wsl_reply *r)
+{
+	json_t *step;
+	size_t i;
+
+	json_array_foreach(json_object_get(r->arguments, "steps"), i, step)
+		printf("%s %s (%s)\n", str(r->arguments, "name"),
+		    str(step, "state"), str(step, "operation"));
 }
 
 void
@@ -169,6 +184,9 @@ print_status(const struct wsl_reply *r)
 	print_loops(a);
 	if (json_is_true(json_object_get(a, "aborted-before-open")))
 		printf("aborted-before-open yes (reset it before opening)\n");
+	if (json_is_true(json_object_get(a, "paused")))
+		printf("paused yes (new connections wait in the kernel's "
+		    "queue; wslctl resume %s)\n", str(a, "name"));
 	if ((e = json_object_get(a, "last-error")) != NULL)
 		printf("last-error %s (%s) in %s: %s\n", str(e, "error"),
 		    str(e, "hresult"), str(e, "operation"), str(e, "text"));

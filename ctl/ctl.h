@@ -49,6 +49,7 @@ json_t *ctl_value(const char *); /* JSON if it parses, else a string */
  * of it is shown (a URL may carry a newline or an escape sequence). */
 void defang_reply(struct wsl_reply *);
 void print_state(const struct wsl_reply *);
+void print_reopen(const struct wsl_reply *);
 void print_list(const struct wsl_reply *);
 void print_status(const struct wsl_reply *);
 void print_freed(const struct wsl_reply *);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * list, status, create, open, close, abort, reset, free, get, set: the
- * commands that map onto the listener API one to one.
+ * list, status, create, open, close, abort, pause, resume, reset, free,
+ * get, set: the commands that map onto the listener API one to one.
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -183,6 +183,37 @@ cmd_abort(struct ctl_request *req)
 	    "pending-close", (int)r.pendingClose,
 	    "queued-connections-reset", (int)r.queuedReset));
 	ctl_reply(req, WSL_HR_S_OK, text, o);
+}
+
+static void
+pause_or_resume(struct ctl_request *req, bool pause)
+{
+	struct wsld_listener *l;
+	struct wsl_err err;
+	char text[200];
+
+	if (!args_only(req, "name", NULL) || (l = args_listener(req)) == NULL)
+		return;
+	if (FAILED(listener_pause(l, pause, &err, req->actor))) {
+		reply_listener(req, l, err.hr, err.text, -1);
+		return;
+	}
+	snprintf(text, sizeof(text), pause ? "listener '%s' is paused: new "
+	    "connections wait in the kernel's queue" : "listener '%s' takes "
+	    "connections again", l->name);
+	reply_listener(req, l, WSL_HR_S_OK, text, -1);
+}
+
+void
+cmd_pause(struct ctl_request *req)
+{
+	pause_or_resume(req, true);
+}
+
+void
+cmd_resume(struct ctl_request *req)
+{
+	pause_or_resume(req, false);
 }
 
 void

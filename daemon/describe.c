@@ -160,6 +160,8 @@ describe(struct wsld_listener *l)
 	json_object_set(o, "handler", l->handler_conf);
 	if (info.abortedBeforeOpen)
 		json_object_set_new(o, "aborted-before-open", json_true());
+	if (info.paused)
+		json_object_set_new(o, "paused", json_true());
 	if (FAILED(info.lastError)) {
 		wsl_hr_format(info.lastError, hex);
 		json_object_set_new(o, "last-error", json_pack(

@@ -328,6 +328,27 @@ listener_abort(struct wsld_listener *l, WSL_ABORT_RESULT *r, actor_t actor)
 }
 
 HRESULT
+listener_pause(struct wsld_listener *l, bool pause, struct wsl_err *err,
+    actor_t actor)
+{
+	WS_ERROR *error = NULL;
+	char who[ACTOR_TEXT];
+	HRESULT hr;
+
+	(void)WsCreateError(NULL, 0, &error);
+	hr = WslPauseListener(l->ws, pause ? TRUE : FALSE, error);
+	if (FAILED(hr))
+		wsl_err_set(err, hr, "%s", error != NULL ?
+		    WslErrorText(error) : "out of memory");
+	else
+		log_listener(LOG_INFO, l->name, "%s (%s)", pause ? "paused: "
+		    "new connections wait in the kernel's queue" : "resumed",
+		    actor_format(actor, who));
+	WsFreeError(error);
+	return (hr);
+}
+
+HRESULT
 listener_reset(struct wsld_listener *l, struct wsl_err *err, actor_t actor,
     WS_LISTENER_STATE *previous)
 {

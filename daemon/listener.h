@@ -135,6 +135,9 @@ void listener_open(struct wsld_listener *, listener_done_fn *, void *,
 void listener_close(struct wsld_listener *, listener_done_fn *, void *,
     actor_t);
 HRESULT listener_abort(struct wsld_listener *, WSL_ABORT_RESULT *, actor_t);
+/* Pause or resume an OPEN listener (WslPauseListener); err says why not. */
+HRESULT listener_pause(struct wsld_listener *, bool pause, struct wsl_err *,
+    actor_t);
 /* previous: the state it was in (exactly, when it succeeds). */
 HRESULT listener_reset(struct wsld_listener *, struct wsl_err *, actor_t,
     WS_LISTENER_STATE *previous);
