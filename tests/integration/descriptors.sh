@@ -56,6 +56,16 @@ wsld_stop
 expect "wsld stops cleanly" 0 "$WSLD_STATUS"
 : >"$T/wsld.log"
 
+# --- the soft limit is raised to the hard one at start
+prlimit --nofile=512:$LIMIT "$WSLD" -f -s "$SOCK" >>"$T/wsld.log" 2>&1 &
+WSLD_PID=$!
+until_true "$WSLCTL" -q version 2>/dev/null || bail "wsld did not start"
+expect "a soft limit of 512 under a hard one of $LIMIT is raised to $LIMIT" \
+    "$LIMIT $LIMIT" "$(awk '/^Max open files/ { print $4, $5 }' "/proc/$WSLD_PID/limits")"
+expect "... and version says so" "$LIMIT" "$(descriptors limit)"
+wsld_stop
+: >"$T/wsld.log"
+
 # --- create until refused, then reload
 printf '{"read-only-socket": "%s"}\n' "$T/ro.sock" >"$T/wsld.json"
 limited_start -c "$T/wsld.json"

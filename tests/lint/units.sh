@@ -179,5 +179,16 @@ ${bad:-$out}"
 	fi
 fi
 
+# 7: the descriptor limit, which wsld cannot raise under its sandbox
+# (@resources forbids setrlimit): the unit sets it, with room for the
+# scale wsld(8) states (10,000 listeners and their channels).
+what="wsld.service sets LimitNOFILE= to 20000 or more"
+nofile=$(sed -n 's/^LimitNOFILE=//p' "$gen/wsld.service" 2>/dev/null)
+if [ -n "$nofile" ] && [ "${nofile%%:*}" -ge 20000 ] 2>/dev/null; then
+	pass "$what (it is $nofile)"
+else
+	fail "$what" "LimitNOFILE=${nofile:-(none)}"
+fi
+
 echo "1..$n"
 exit $failed
