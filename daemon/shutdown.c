@@ -29,13 +29,19 @@ shutdown_started(void)
 	return (stopping);
 }
 
-/* Its socket outlives wsld: the queue stays for the next holder. */
+/*
+ * Its socket outlives wsld: the queue stays for the next holder.  Only a
+ * socket that is held elsewhere (a socket unit's, or one the fd store
+ * took at the sync just before): a listener that became OPEN after the
+ * sync was not stored, and is closed with its queue drained and counted
+ * rather than handed to no one.
+ */
 static void
 hand_over(struct wsld_listener *l, void *arg)
 {
 	(void)arg;
 	if (listener_state(l) == WS_LISTENER_STATE_OPEN &&
-	    (fdstore_enabled() || l->given.keep))
+	    (l->fdstore.stored || l->given.keep))
 		(void)WslHandOverListener(l->ws);
 }
 

@@ -10,9 +10,11 @@
  *    crashing;
  *  - functions whose names start with Wsl are extensions.
  *
- * Every listener owns a thread running its own libevent loop.  Completion
- * callbacks of asynchronous calls (WS_S_ASYNC) always run on the
- * listener's loop thread.
+ * Listeners run on a pool of loop threads, one libevent loop each (or on
+ * a loop of their own, or spread over several: see the extensions).
+ * Completion callbacks of asynchronous calls (WS_S_ASYNC) always run on a
+ * loop thread of the listener's: an accept's on the loop of the lane it
+ * was queued on, the others' on its home loop.
  *
  * Threads.  Every function on a listener may be called from any thread,
  * and concurrently with any other call on it, with one exception, as on

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * wsld: the listener daemon.  The main thread runs the control loop
- * (control socket, signals, start-up and shutdown); every listener runs
- * its own loop on its own thread (daemon/ws-loop.c).  What happens to a
+ * (control socket, signals, start-up and shutdown); listeners run on a
+ * pool of loop threads (daemon/ws-pool.c, ws-loop.c).  What happens to a
  * listener is lifecycle.c's to tell; this file only starts things and
  * turns signals into a reload or the stop.
  */
