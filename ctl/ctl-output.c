@@ -142,6 +142,31 @@ print_counters(json_t *c)
 
 static void print_value(const char *, const json_t *);
 
+/* "handler TYPE KEY=VALUE...": its settings as configured (strings as
+ * they are, anything else as JSON), so that an upstream or a command
+ * shows without -j. */
+static void
+print_handler(const json_t *h)
+{
+	const char *key;
+	json_t *v;
+	char *s;
+
+	printf("handler %s", str(h, "type"));
+	json_object_foreach((json_t *)h, key, v) {
+		if (strcmp(key, "type") == 0)
+			continue;
+		if (json_is_string(v))
+			printf(" %s=%s", key, json_string_value(v));
+		else if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) !=
+		    NULL) {
+			printf(" %s=%s", key, s);
+			free(s);
+		}
+	}
+	putchar('\n');
+}
+
 /* Where it runs: its loop, or each lane of a spread listener. */
 static void
 print_loops(const json_t *a)
@@ -180,7 +205,7 @@ print_status(const struct wsl_reply *r)
 	    (long long)json_integer_value(json_object_get(a, "pending-accepts")));
 	printf("pending-waits %lld\n",
 	    (long long)json_integer_value(json_object_get(a, "pending-waits")));
-	printf("handler %s\n", str(json_object_get(a, "handler"), "type"));
+	print_handler(json_object_get(a, "handler"));
 	print_loops(a);
 	if (json_is_true(json_object_get(a, "aborted-before-open")))
 		printf("aborted-before-open yes (reset it before opening)\n");
@@ -236,7 +261,7 @@ print_version(const struct wsl_reply *r)
 
 /* One line per listener the reload looked at, then the summary. */
 void
-print_reload(const struct wsl_reply *r)
+print_reload_listeners(const struct wsl_reply *r)
 {
 	json_t *all = json_object_get(r->arguments, "listeners"), *o;
 	size_t i;
@@ -244,6 +269,12 @@ print_reload(const struct wsl_reply *r)
 	json_array_foreach(all, i, o)
 		printf("%-16s %-9s %s\n", str(o, "name"), str(o, "action"),
 		    str(o, "state"));
+}
+
+void
+print_reload(const struct wsl_reply *r)
+{
+	print_reload_listeners(r);
 	printf("%s\n", r->text);
 }
 

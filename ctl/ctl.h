@@ -56,6 +56,8 @@ void print_freed(const struct wsl_reply *);
 void print_get(const struct wsl_reply *);
 void print_version(const struct wsl_reply *);
 void print_reload(const struct wsl_reply *);
+/* The table alone: also for a reload applied but not everywhere. */
+void print_reload_listeners(const struct wsl_reply *);
 void print_commands(const struct wsl_reply *);
 void print_json(const struct wsl_reply *);
 

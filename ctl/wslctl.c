@@ -269,6 +269,9 @@ main(int argc, char **argv)
 	}
 	status = r.result >= 0 && r.result < 256 ? r.result : 1;
 	if (wsl_hr_failed(r.hr) || status != 0) {
+		/* A reload applied but not everywhere says where it was. */
+		if (c->print == print_reload && !opts.quiet && !opts.json)
+			print_reload_listeners(&r);
 		print_error(what, &r);
 		if (status == 0)
 			status = 1;

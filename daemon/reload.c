@@ -28,6 +28,7 @@ struct reload {
 	reload_done_fn *done;
 	void *arg;
 	char notes[400];
+	char who[ACTOR_TEXT];           /* who asked, for the one log line */
 };
 
 static struct reload *running;
@@ -66,6 +67,7 @@ applied(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 	struct reload *r = arg;
 	json_t *result = NULL;
 	char summary[700];
+	char line[800];
 
 	if (outcomes != NULL &&
 	    (result = json_pack("{s:s,s:O}", "config", config_path,
@@ -92,7 +94,12 @@ applied(HRESULT hr, const char *text, json_t *outcomes, void *arg)
 	else
 		snprintf(summary, sizeof(summary), "reload of %.200s applied, but "
 		    "not everywhere: %.400s", config_path, text);
-	log_info("%s", summary);
+	/* One line per reload, with who asked: the start is not logged. */
+	snprintf(line, sizeof(line), "%s (%s)", summary, r->who);
+	if (SUCCEEDED(hr))
+		log_info("%s", line);
+	else
+		log_warnx("%s", line);
 	notify_reloaded(SUCCEEDED(hr) ? NULL : summary);
 	conf_free(&r->conf);
 	json_decref(r->none);
@@ -144,22 +151,26 @@ reload_start(actor_t actor, reload_done_fn *done, void *arg,
 	struct reload *r;
 	struct plan *plan;
 	char why[1024], who[ACTOR_TEXT];
+	bool refused;
 	int c;
 
-	if (running != NULL) {
+	refused = true;
+	if (running != NULL)
 		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION,
 		    "a reload is in progress already");
-		return (-1);
-	}
-	if (config_path[0] == '\0') {
+	else if (config_path[0] == '\0')
 		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION, "wsld was "
 		    "started without a configuration file: nothing to reload");
-		return (-1);
-	}
-	if (config_apply_busy()) {
+	else if (config_apply_busy())
 		wsl_err_set(err, WSL_HR_WS_E_INVALID_OPERATION, "the "
 		    "configuration is still being applied at start; try again "
 		    "once wsld is ready");
+	else
+		refused = false;
+	if (refused) {
+		/* Not begun: the service manager heard of nothing. */
+		log_warnx("reload (%s): %s", actor_format(actor, who),
+		    err->text);
 		return (-1);
 	}
 	notify_reloading();
@@ -185,7 +196,7 @@ reload_start(actor_t actor, reload_done_fn *done, void *arg,
 		access_discard(access);
 		return (refuse(r, actor, err));
 	}
-	log_info("reload of %s (%s)", config_path, actor_format(actor, who));
+	snprintf(r->who, sizeof(r->who), "%s", actor_format(actor, who));
 	access_commit(access); /* takes effect at once */
 	descriptors_set_control((size_t)r->conf.max_clients);
 	control_set_limits((size_t)r->conf.max_clients,

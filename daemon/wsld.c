@@ -210,9 +210,9 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (shutdown_started())
 		return;
 	if (sig == SIGHUP) {
-		if (reload_start(actor_signal(ACTOR_NONE, SIGHUP), NULL, NULL,
-		    &err) < 0)
-			log_warnx("SIGHUP: %s", err.text);
+		/* A refusal is logged by the reload itself. */
+		(void)reload_start(actor_signal(ACTOR_NONE, SIGHUP), NULL,
+		    NULL, &err);
 		return;
 	}
 	shutdown_start((int)sig);
@@ -276,7 +276,7 @@ main(int argc, char **argv)
 	struct wsl_err apply_err;
 	struct plan *plan;
 	const char *config, *env;
-	size_t i;
+	size_t i, n;
 	int fd;
 
 	parse_args(argc, argv);
@@ -296,9 +296,10 @@ main(int argc, char **argv)
 		return (1);
 	}
 	if (opt.check_only) {
-		printf("wsld: %s: configuration OK (%zu listeners)\n",
-		    config != NULL ? config : "(none)",
-		    conf.listeners != NULL ? json_object_size(conf.listeners) : 0);
+		n = conf.listeners != NULL ? json_object_size(conf.listeners) :
+		    0;
+		printf("wsld: %s: configuration OK (%zu listener%s)\n",
+		    config != NULL ? config : "(none)", n, n == 1 ? "" : "s");
 		conf_free(&conf);
 		return (0);
 	}

@@ -16,6 +16,10 @@ expect_match "... and says how many listeners it has" 'configuration OK \(5 list
 echo '{}' >"$T/empty.json"
 check_config "$T/empty.json"
 expect "{} is a valid configuration" 0 "$RC"
+expect_match "... of 0 listeners" 'configuration OK \(0 listeners\)$' "$OUT"
+echo '{"listeners": {"a": {"url": "net.tcp://127.0.0.1:0/"}}}' >"$T/one.json"
+check_config "$T/one.json"
+expect_match "one listener is one listener" 'configuration OK \(1 listener\)$' "$OUT"
 
 printf '{\n  "listeners": {\n    "a": {"url": "net.tcp://127.0.0.1:0/",}\n  }\n}\n' >"$T/syntax.json"
 check_config "$T/syntax.json"

@@ -15,6 +15,8 @@ exec_listener() { # NAME COMMAND-JSON [extra]
 }
 
 exec_listener cat '["/bin/cat"]'
+expect "status shows the command" 'handler exec command=["/bin/cat"]' \
+    "$("$WSLCTL" status cat | grep '^handler ')"
 run "$WSL_PROBE" tcp "$(field cat port)" "through cat"
 expect "a command serves the connection on stdin and stdout" \
     "connected eof through cat" "$(oneline "$OUT")"

@@ -17,6 +17,8 @@ forward() { # NAME UPSTREAM [extra handler JSON]
 
 forward fw "tcp://127.0.0.1:$UP"
 FW=$(field fw port)
+expect "status shows where it forwards" "handler forward upstream=tcp://127.0.0.1:$UP" \
+    "$("$WSLCTL" status fw | grep '^handler ')"
 BASE=$(fd_count)
 run "$WSL_PROBE" -n 8000000 tcp "$FW"
 expect "8 MB each way through the proxy, byte for byte, after a half-close" \

@@ -114,6 +114,21 @@ run "$WSLCTL" reload
 expect_match "a JSON syntax error too" "^wslctl: reload: .*$T/wsld.json:2:" \
     "$ERR"
 expect "nothing changed" "$before" "$("$WSLCTL" list)"
+
+# Applied but not everywhere: an added listener cannot open (its port is
+# another's).  The reply, an error, still has the table of what it did.
+TAKEN=$(field a port)
+printf '{"listeners": {"a": {"url": "net.tcp://127.0.0.1:%s/", "handler": {"type": "echo"}, "open": true},\n "x": {"url": "net.tcp://127.0.0.1:%s/", "open": true}}}\n' \
+    "$A" "$TAKEN" >"$T/wsld.json"
+: >"$T/wsld.log"
+run "$WSLCTL" reload
+expect "a reload applied but not everywhere fails (exit 1)" 1 "$RC"
+expect_match "... and still prints what it did with each listener" \
+    "^x +added +CREATED$" "$OUT"
+expect_match "... saying where it failed" "applied, but not everywhere: x: open failed" "$ERR"
+expect "one log line for the reload, saying who asked" 1 \
+    "$(grep -c "reload of $T/wsld.json applied, but not everywhere: .* (by uid [0-9]* pid [0-9]*)$" "$T/wsld.log")"
+expect "... and none at its start" 0 "$(grep -c "^wsld: reload of $T/wsld.json (" "$T/wsld.log")"
 wsld_stop
 
 # Nothing to reload without a file.
