@@ -55,6 +55,7 @@ args_create(int argc, char **argv, const struct ctl_cmd *c)
 		{ "property", required_argument, NULL, 'p' },
 		{ "open", no_argument, NULL, 'o' },
 		{ "loops", required_argument, NULL, 'L' },
+		{ "keep", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *args, *props, *handler = NULL;
@@ -64,7 +65,7 @@ args_create(int argc, char **argv, const struct ctl_cmd *c)
 	args = json_object();
 	props = json_object();
 	optind = 0; /* restart getopt on the verb's own argv */
-	while ((ch = getopt_long(argc + 1, argv - 1, "eH:p:oL:", longopts,
+	while ((ch = getopt_long(argc + 1, argv - 1, "eH:p:oL:k", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'e':
@@ -94,6 +95,9 @@ args_create(int argc, char **argv, const struct ctl_cmd *c)
 			break;
 		case 'o':
 			json_object_set_new(args, "open", json_true());
+			break;
+		case 'k':
+			json_object_set_new(args, "keep", json_true());
 			break;
 		case 'L': /* a number, or "all": the daemon checks it */
 			json_object_set_new(args, "loops", ctl_value(optarg));
@@ -223,7 +227,7 @@ static const struct ctl_cmd cmds[] = {
 	    CTL_QUICK },
 	{ "status", "status", "status NAME", args_name, print_status, CTL_QUICK },
 	{ "create", "create", "create NAME URL [--echo | --handler TYPE|JSON] "
-	    "[-p KEY=VALUE]... [--loops N|all] [--open]", args_create, print_state, CTL_QUICK },
+	    "[-p KEY=VALUE]... [--loops N|all] [--open [--keep]]", args_create, print_state, CTL_QUICK },
 	{ "open", "open", "open NAME", args_name, print_state, CTL_QUICK },
 	{ "accept", "accept", "accept NAME [-- COMMAND [ARGS...]]",
 	    args_accept, NULL, CTL_TIMED },

@@ -84,10 +84,37 @@ finished(struct wsld_listener *l, HRESULT hr, const char *text,
 	reply_listener(req, l, hr, text, (int)previous);
 }
 
+/*
+ * create with "open": the open failed, so the create did not happen
+ * either: the name is free at once and the listener goes once its open
+ * has answered (nobody can reach it meanwhile: it has no name).  With
+ * "keep", it stays CREATED with its last error; so it does when another
+ * client aborted it meanwhile (FAULTED): that is the abort's to undo.
+ */
+static void
+created_opened(struct wsld_listener *l, HRESULT hr, const char *text,
+    WS_LISTENER_STATE previous, void *arg)
+{
+	struct ctl_request *req = arg;
+	char why[700];
+
+	if (SUCCEEDED(hr) || json_is_true(json_object_get(req->args, "keep")) ||
+	    listener_state(l) != WS_LISTENER_STATE_CREATED) {
+		finished(l, hr, text, previous, arg);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s; listener '%s' was not kept "
+	    "(create --keep leaves it CREATED)", text != NULL ? text :
+	    "the open failed", l->name);
+	lifecycle_unbind(l);
+	lifecycle_free_later(l, req->actor);
+	ctl_reply(req, hr, why, json_pack("{s:s}", "name", l->name));
+}
+
 void
 cmd_create(struct ctl_request *req)
 {
-	static const char *const extra[] = { "name", NULL };
+	static const char *const extra[] = { "name", "keep", NULL };
 	struct listener_spec spec;
 	struct wsld_listener *l;
 	struct wsl_err err, unused;
@@ -97,6 +124,12 @@ cmd_create(struct ctl_request *req)
 
 	if (!args_string(req, "name", true, &name))
 		return;
+	if (json_object_get(req->args, "keep") != NULL &&
+	    !json_is_boolean(json_object_get(req->args, "keep"))) {
+		ctl_reply(req, WSL_HR_E_INVALIDARG, "arguments/keep: \"keep\" "
+		    "must be true or false", NULL);
+		return;
+	}
 	if (spec_parse(name, req->args, extra, &spec, &err, where,
 	    sizeof(where)) < 0) {
 		if (where[0] != '\0')
@@ -125,7 +158,7 @@ cmd_create(struct ctl_request *req)
 	}
 	l->conf.from_config = false;
 	if (open)
-		listener_open(l, finished, req, req->actor);
+		listener_open(l, created_opened, req, req->actor);
 	else
 		reply_listener(req, l, WSL_HR_S_OK, NULL, -1);
 }

@@ -79,4 +79,22 @@ expect_match "... saying which states there are" "unknown state 'OPENED'" "$ERR"
 "$WSLCTL" free flt-b >/dev/null
 run "$WSLCTL" version
 expect_match "version names both sides" "^wslctl [0-9.]+ wsld [0-9.]+ \(control protocol 2\)$" "$(oneline "$OUT" | sed 's/ $//')"
+# create --open whose open fails is undone as a whole: the name is free
+# at once (a create of it right after succeeds); --keep keeps it CREATED.
+TAKEN=$(field web port)
+run "$WSLCTL" create dup "net.tcp://127.0.0.1:$TAKEN/" --open
+expect "create --open on a taken port fails (exit 1)" 1 "$RC"
+expect_match "... saying the listener was not kept" \
+    "WS_E_ADDRESS_IN_USE .*listener 'dup' was not kept \(create --keep leaves it CREATED\)$" "$ERR"
+run "$WSLCTL" create dup net.tcp://127.0.0.1:0/
+expect "... and the name is free at once" "0 dup CREATED" "$RC $OUT"
+freed() { ! "$WSLCTL" list | grep -q "net.tcp://127.0.0.1:$TAKEN/"; }
+expect_eventually "... the failed one is gone" freed
+expect_match "... and the log says it was freed" "listener 'dup': freed" "$(cat "$T/wsld.log")"
+run "$WSLCTL" create kept "net.tcp://127.0.0.1:$TAKEN/" --open --keep
+expect "with --keep the failure is reported (exit 1)" 1 "$RC"
+expect "... and the listener stays CREATED" CREATED "$(state kept)"
+run "$WSLCTL" call create '{"name": "k2", "url": "net.tcp://127.0.0.1:0/", "keep": "yes"}'
+expect_match "keep must be a boolean" 'arguments/keep: "keep" must be true or false' "$ERR"
+
 finish
