@@ -126,8 +126,10 @@ expect_match "/etc/wsld/wsld.json is a conffile" '^ */etc/wsld/wsld.json [0-9a-f
     "$(ct dpkg-query -W -f='${Conffiles}' wsld)"
 expect "the manual pages are installed" "4" \
     "$(ct dpkg -L wsld | grep -c '^/usr/share/man/man[1378]/ws.*\.gz$')"
-expect_match "wslctl answers with the shipped configuration" \
-    '^echo +OPEN +net.tcp://127.0.0.1:8808/' "$(ct wslctl list 2>&1)"
+expect_match "wslctl answers with the shipped default: one listener, not opened" \
+    '^echo +CREATED +net.tcp://127.0.0.1:8808/' "$(ct wslctl list 2>&1)"
+expect "... and the example beside it" "present" \
+    "$(ct test -f /etc/wsld/wsld.json.example && echo present)"
 
 # --- The test's configuration ------------------------------------------
 
