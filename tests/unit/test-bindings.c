@@ -112,25 +112,6 @@ ipv6_loopback_works(void)
 	return (r == 0);
 }
 
-/* A socket bound to 127.0.0.1:port, not listening; -1 if the port is
- * taken. */
-static int
-bound_ipv4(int port)
-{
-	struct sockaddr_in sin;
-	int fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
-		return (fd);
-	close(fd);
-	return (-1);
-}
-
 /* A connected TCP client, or -errno. */
 static int
 connect_ip(int family, const char *addr, int port)
@@ -502,31 +483,26 @@ tcp_ip_version_6_binds_ipv6_only(void **state)
 {
 	WS_LISTENER *l;
 	WSL_LISTENER_INFO info;
-	int tries, v4;
+	int c4;
 
 	(void)state;
 	if (!ipv6_loopback_works())
 		skip();
 	l = tcp_listener_with_ip_version(WS_IP_VERSION_6);
 	open_fails(l, "net.tcp://127.0.0.1:0/", WS_E_ADDRESS_NOT_AVAILABLE);
-	/* The IPv4 port of the same number must be nobody's, or a listener
-	 * of another process would answer: held here, bound and not
-	 * listening, it refuses.  Taken by someone else: another port. */
-	for (tries = 0;; tries++) {
-		open_ok(l, "net.tcp://+:0/");
-		info = info_of(l);
-		if ((v4 = bound_ipv4(info.port)) >= 0 || tries == 20)
-			break;
-		assert_int_equal(WsCloseListener(l, NULL, NULL), S_OK);
-		assert_int_equal(WsResetListener(l, NULL), S_OK);
-	}
-	assert_true(v4 >= 0);
+	open_ok(l, "net.tcp://+:0/");
+	info = info_of(l);
 	assert_int_equal(info.family, AF_INET6);
 	assert_string_equal(info.address, "::");
 	assert_true(info.port > 0);
-	assert_int_equal(connect_ip(AF_INET, "127.0.0.1", info.port),
-	    -ECONNREFUSED);
-	close(v4);
+	/* Not reachable over IPv4: refused, unless another process listens
+	 * on that IPv4 port (a machine with thousands of listeners); then
+	 * the connection must not have reached this listener's queue. */
+	if ((c4 = connect_ip(AF_INET, "127.0.0.1", info.port)) >= 0) {
+		close(c4);
+		assert_int_equal(info_of(l).queueDepth, 0);
+	} else
+		assert_int_equal(c4, -ECONNREFUSED);
 	accept_round_trip(l, connect_ip(AF_INET6, "::1", info.port));
 	listener_finish(l);
 }
