@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,11 @@ done(evutil_socket_t fd, short what, void *arg)
 	if (SUCCEEDED(op->c.hr)) {
 		channel = describe_peer(op->ch);
 		cfd = WslDetachChannelFd(op->ch);
+		/* Another process gets it, for a command's stdin and stdout:
+		 * blocking, as accept(2) gives it. */
+		if (cfd >= 0)
+			(void)fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) &
+			    ~O_NONBLOCK);
 		peer = json_string_value(json_object_get(channel, "peer"));
 		snprintf(text, sizeof(text), "accepted a channel from %s",
 		    peer != NULL ? peer : "an unknown peer");

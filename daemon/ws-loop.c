@@ -541,7 +541,7 @@ accept_stream(struct ws_lane *ln, int fd)
 			errno = l->inject_errno;
 		} else
 			c = accept4(fd, (struct sockaddr *)&ss, &len,
-			    SOCK_CLOEXEC);
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c < 0) {
 			e = errno;
 			if (e == EAGAIN || e == EINVAL) {

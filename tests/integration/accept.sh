@@ -20,6 +20,16 @@ expect "the command answers the client through the channel" \
 wait $ACC
 expect "accept -- COMMAND exits with the command's status" 0 $?
 
+# The command gets the connection in blocking mode, as accept(2) gives it
+# (wsld accepts non-blocking for its own loops): O_NONBLOCK (04000) clear.
+"$WSLCTL" accept web -- sh -c 'f=$(awk "/^flags/ { print \$2 }" /proc/self/fdinfo/0); echo "nonblock=$(( 0$f & 04000 ))"' \
+    >"$T/accb" 2>&1 &
+ACC=$!
+until_true pending_accepts_are web 1
+run "$WSL_PROBE" tcp "$PORT" ""
+expect "the command's stdin is blocking" "connected eof nonblock=0\n" "$(oneline "$OUT")"
+wait $ACC
+
 # Without a command: the connection's bytes on stdout, stdin to it.
 echo "from stdin" | "$WSLCTL" accept web >"$T/acc2" 2>"$T/acc2.err" &
 ACC=$!
