@@ -2,8 +2,10 @@
 /*
  * The echo handler: sends every byte (or datagram) back.  It accepts with
  * the shared accept loop (handler-loop.c), so it stops when the listener
- * is aborted, while the channels it already serves carry on.  A slow
- * reader never makes it buffer more than ECHO_HIGH_WATER bytes.  A UDP
+ * is aborted, while the channels it already serves carry on.  Streams go
+ * through relay.c, so a slow reader never makes it buffer more than one
+ * block (RELAY_BLOCK); once the peer has finished, what is left is sent
+ * and the connection closed.  A UDP
  * channel (one peer) ends after "idle-timeout-ms" without a datagram
  * (default 60000), so that a new peer can take its place.
  */
@@ -16,24 +18,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "handler-loop.h"
 #include "handler.h"
 #include "listener.h"
+#include "relay.h"
 
-#define ECHO_HIGH_WATER (64 * 1024)
 #define ECHO_MAX_CHANNELS 1024
 
 struct echo_conn {
 	struct echo *echo;
-	struct bufferevent *bev;      /* stream channels */
+	struct relay relay;           /* stream channels */
+	bool relaying;
 	struct event *ev;             /* datagram (UDP relay) channels */
 	struct event *idle;           /* ... and their idle timer */
 	int fd;
-	bool draining;                /* the peer finished; flush, then close */
 	LIST_ENTRY(echo_conn) entry;
 };
 
@@ -49,8 +49,8 @@ conn_free(struct echo_conn *c)
 	struct accept_loop *a = &c->echo->loop;
 
 	LIST_REMOVE(c, entry);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev); /* closes the descriptor */
+	if (c->relaying)
+		relay_free(&c->relay); /* closes the descriptor */
 	if (c->ev != NULL) {
 		event_free(c->ev);
 		close(c->fd);
@@ -61,45 +61,12 @@ conn_free(struct echo_conn *c)
 	accept_loop_ended(a);
 }
 
+/* The peer has finished and everything was sent back. */
 static void
-stream_read(struct bufferevent *bev, void *arg)
+stream_done(struct relay *r, void *arg)
 {
-	(void)arg;
-	evbuffer_add_buffer(bufferevent_get_output(bev),
-	    bufferevent_get_input(bev));
-	/* Back-pressure: stop reading while the peer is not reading. */
-	if (evbuffer_get_length(bufferevent_get_output(bev)) >= ECHO_HIGH_WATER)
-		bufferevent_disable(bev, EV_READ);
-}
-
-static void
-stream_write(struct bufferevent *bev, void *arg)
-{
-	struct echo_conn *c = arg;
-
-	/* The output buffer drained below the low-water mark (0). */
-	if (bufferevent_get_enabled(bev) & EV_READ)
-		return;
-	if (c->draining) {
-		conn_free(c);
-		return;
-	}
-	bufferevent_enable(bev, EV_READ);
-}
-
-static void
-stream_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct echo_conn *c = arg;
-
-	if ((what & BEV_EVENT_EOF) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-		/* Finish sending what was echoed, then close. */
-		bufferevent_disable(bev, EV_READ);
-		c->draining = true;
-		return;
-	}
-	conn_free(c);
+	(void)r;
+	conn_free(arg);
 }
 
 static void
@@ -143,8 +110,8 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 		goto fail;
 	c->echo = e;
 	c->fd = fd;
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (a->datagrams) {
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		c->ev = event_new(base, fd, EV_READ | EV_PERSIST, datagram_read, c);
 		c->idle = evtimer_new(base, datagram_idle, c);
 		if (c->ev == NULL || c->idle == NULL ||
@@ -152,12 +119,10 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 		    evtimer_add(c->idle, &a->idle) < 0)
 			goto fail;
 	} else {
-		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL)
+		/* Accepted non-blocking (SOCK_NONBLOCK): nothing to set. */
+		if (relay_start(&c->relay, base, fd, -1, stream_done, c) < 0)
 			goto fail;
-		bufferevent_setcb(c->bev, stream_read, stream_write,
-		    stream_event, c);
-		bufferevent_enable(c->bev, EV_READ);
+		c->relaying = true;
 	}
 	LIST_INSERT_HEAD(&e->conns, c, entry);
 	accept_loop_served(a);

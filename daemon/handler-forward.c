@@ -9,11 +9,12 @@
  *   listener's connect-timeout property), "max-channels" (default 1024)
  *   and, for UDP, "idle-timeout-ms" (default 60000).
  *
- * Streams: bytes flow both ways through bufferevents; a side that reads
- * faster than the other writes stops being read once FORWARD_HIGH_WATER
- * bytes wait (so a slow peer never makes wsld buffer without bound); an
- * end of input is passed on as a half-close (shutdown SHUT_WR) once
- * everything before it is written.  A channel counts as served when the
+ * Streams: the upstream is connected without blocking; then bytes flow
+ * both ways through relay.c, in large blocks written on at once, a side
+ * being read no more while one block from it waits for the other (so a
+ * slow peer never makes wsld buffer more); an end of input is passed on
+ * as a half-close (shutdown SHUT_WR) once everything before it is
+ * written.  A channel counts as served when the
  * upstream connection is up; an upstream that refuses, fails or does not
  * answer in time is counted by reason, and the client gets an orderly
  * end (what it sent meanwhile is read and dropped, so no reset).
@@ -36,33 +37,30 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "handler-loop.h"
 #include "handler.h"
 #include "log.h"
 #include "listener.h"
+#include "relay.h"
 
-#define FORWARD_HIGH_WATER (256 * 1024)
-#define FORWARD_CHUNK (128 * 1024)
 #define FORWARD_MAX_CHANNELS 1024
 
 struct fwd_conn {
 	struct forward *f;
-	struct bufferevent *side[2];  /* CLIENT, UPSTREAM */
-	bool eof[2];                  /* that side sent its end of input */
-	bool shut[2];                 /* its end was passed on to the other */
+	int fd, up;                   /* the client's, the upstream's; -1 once
+	                               * the relay has them */
+	struct relay relay;           /* streams, once connected */
+	bool relaying;
 	bool connected;               /* served (delivered): datagrams too */
 	bool discarding;              /* upstream failed: let the client go */
-	/* UDP */
-	int fd, up;
-	struct event *ev[2];
+	struct event *wait;           /* streams: the connect, then the
+	                               * client's end while letting it go */
+	struct event *ev[2];          /* UDP: both sockets */
 	struct event *idle;           /* UDP: idleness; TCP: letting go */
 	LIST_ENTRY(fwd_conn) entry;
 };
-enum { CLIENT, UPSTREAM };
 
 struct forward {
 	struct accept_loop loop;
@@ -87,12 +85,13 @@ conn_free(struct fwd_conn *c, WSL_FAILURE unserved)
 	int i;
 
 	LIST_REMOVE(c, entry);
-	for (i = 0; i < 2; i++) {
-		if (c->side[i] != NULL)
-			bufferevent_free(c->side[i]);
+	if (c->relaying)
+		relay_free(&c->relay); /* closes both */
+	for (i = 0; i < 2; i++)
 		if (c->ev[i] != NULL)
 			event_free(c->ev[i]);
-	}
+	if (c->wait != NULL)
+		event_free(c->wait);
 	if (c->idle != NULL)
 		event_free(c->idle);
 	if (c->fd >= 0)
@@ -108,68 +107,12 @@ conn_free(struct fwd_conn *c, WSL_FAILURE unserved)
 	free(c);
 }
 
-/* Both ends passed on and nothing left to write: the channel is done. */
+/* Both ends passed on and everything written: the channel is done. */
 static void
-maybe_done(struct fwd_conn *c)
+relay_done(struct relay *r, void *arg)
 {
-	if (c->shut[CLIENT] && c->shut[UPSTREAM])
-		conn_free(c, WSL_FAIL_UPSTREAM_ERROR); /* served: ended */
-}
-
-/* Pass side i's end of input on once everything before it is written
- * (nothing to pass it to if the other side is gone). */
-static void
-pass_eof(struct fwd_conn *c, int i)
-{
-	struct bufferevent *to = c->side[!i];
-
-	if (!c->eof[i] || c->shut[i] || (to != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(to)) > 0))
-		return;
-	if (to != NULL)
-		(void)shutdown(bufferevent_getfd(to), SHUT_WR);
-	c->shut[i] = true;
-	maybe_done(c);
-}
-
-static int
-side_of(struct fwd_conn *c, struct bufferevent *bev)
-{
-	return (bev == c->side[CLIENT] ? CLIENT : UPSTREAM);
-}
-
-static void
-relay_read(struct bufferevent *bev, void *arg)
-{
-	struct fwd_conn *c = arg;
-	int i = side_of(c, bev);
-	struct evbuffer *out;
-
-	if (c->discarding || c->side[!i] == NULL) {
-		/* Nowhere to send it: the upstream failed, or that side
-		 * is gone. */
-		evbuffer_drain(bufferevent_get_input(bev),
-		    evbuffer_get_length(bufferevent_get_input(bev)));
-		return;
-	}
-	out = bufferevent_get_output(c->side[!i]);
-	evbuffer_add_buffer(out, bufferevent_get_input(bev));
-	if (evbuffer_get_length(out) >= FORWARD_HIGH_WATER)
-		bufferevent_disable(bev, EV_READ); /* until the other drains */
-}
-
-/* Side i's output drained: read the other side again, or pass its EOF. */
-static void
-relay_write(struct bufferevent *bev, void *arg)
-{
-	struct fwd_conn *c = arg;
-	int i = side_of(c, bev);
-
-	if (c->discarding)
-		return;
-	if (c->side[!i] != NULL && !c->eof[!i])
-		bufferevent_enable(c->side[!i], EV_READ);
-	pass_eof(c, !i);
+	(void)r;
+	conn_free(arg, WSL_FAIL_UPSTREAM_ERROR); /* served: ended */
 }
 
 static void
@@ -180,6 +123,20 @@ let_go(evutil_socket_t fd, short what, void *arg)
 	conn_free(arg, WSL_FAIL_UPSTREAM_ERROR); /* counted already */
 }
 
+/* Letting the client go: drop what it sends until its end. */
+static void
+discard(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[4096];
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		conn_free(arg, WSL_FAIL_UPSTREAM_ERROR); /* counted already */
+}
+
 /*
  * The upstream failed before the channel was served: end the client
  * cleanly.  Send it our end now and drop what it sends until it closes,
@@ -187,97 +144,108 @@ let_go(evutil_socket_t fd, short what, void *arg)
  * the client keeps its place among max-channels: its descriptor is ours.
  */
 static void
-give_up(struct fwd_conn *c, WSL_FAILURE why)
+give_up(struct fwd_conn *c, WSL_FAILURE why, int e)
 {
 	struct accept_loop *a = &c->f->loop;
+	struct event_base *base = accept_loop_base(a);
 
 	log_listener(LOG_DEBUG, a->l->name, "forward to %s failed: %s",
 	    c->f->upstream, why == WSL_FAIL_UPSTREAM_REFUSED ? "refused" :
-	    why == WSL_FAIL_UPSTREAM_TIMEOUT ? "timed out" : strerror(errno));
-	bufferevent_free(c->side[UPSTREAM]);
-	c->side[UPSTREAM] = NULL;
+	    why == WSL_FAIL_UPSTREAM_TIMEOUT ? "timed out" : strerror(e));
+	if (c->wait != NULL) {
+		event_free(c->wait);
+		c->wait = NULL;
+	}
+	if (c->up >= 0) {
+		close(c->up);
+		c->up = -1;
+	}
 	accept_loop_count_failure(a, why);
 	c->discarding = true;
-	if ((c->idle = evtimer_new(accept_loop_base(a), let_go,
-	    c)) == NULL || evtimer_add(c->idle, &c->f->connect_tv) < 0) {
+	if ((c->idle = evtimer_new(base, let_go, c)) == NULL ||
+	    evtimer_add(c->idle, &c->f->connect_tv) < 0 ||
+	    (c->wait = event_new(base, c->fd, EV_READ | EV_PERSIST, discard,
+		c)) == NULL || event_add(c->wait, NULL) < 0) {
 		conn_free(c, WSL_FAIL_UPSTREAM_ERROR); /* now, then */
 		return;
 	}
-	(void)shutdown(bufferevent_getfd(c->side[CLIENT]), SHUT_WR);
-	bufferevent_enable(c->side[CLIENT], EV_READ);
+	(void)shutdown(c->fd, SHUT_WR);
+}
+
+static WSL_FAILURE
+connect_failure(int e)
+{
+	return (e == ECONNREFUSED || e == ENOENT ? WSL_FAIL_UPSTREAM_REFUSED :
+	    e == EMFILE || e == ENFILE || e == ENOBUFS ? WSL_FAIL_RESOURCES :
+	    WSL_FAIL_UPSTREAM_ERROR);
+}
+
+/* The upstream is there: served; the bytes flow from now on. */
+static void
+connected(struct fwd_conn *c)
+{
+	struct accept_loop *a = &c->f->loop;
+
+	if (c->wait != NULL) {
+		event_free(c->wait);
+		c->wait = NULL;
+	}
+	c->connected = true;
+	accept_loop_served(a);
+	if (relay_start(&c->relay, accept_loop_base(a), c->fd, c->up,
+	    relay_done, c) < 0) {
+		conn_free(c, WSL_FAIL_RESOURCES); /* served: ended */
+		return;
+	}
+	c->relaying = true;
+	c->fd = c->up = -1; /* the relay's now */
 }
 
 static void
-relay_event(struct bufferevent *bev, short what, void *arg)
+connect_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct fwd_conn *c = arg;
-	int i = side_of(c, bev);
+	socklen_t len = sizeof(int);
+	int e = 0;
 
-	if (c->discarding) { /* the client's end, or our patience's */
-		conn_free(c, WSL_FAIL_UPSTREAM_ERROR); /* counted already */
+	if (what & EV_TIMEOUT) {
+		give_up(c, WSL_FAIL_UPSTREAM_TIMEOUT, ETIMEDOUT);
 		return;
 	}
-	if (i == UPSTREAM && !c->connected) {
-		if (what & BEV_EVENT_CONNECTED) {
-			c->connected = true;
-			bufferevent_set_timeouts(bev, NULL, NULL);
-			bufferevent_enable(c->side[CLIENT], EV_READ);
-			bufferevent_enable(bev, EV_READ);
-			accept_loop_served(&c->f->loop);
-			return;
-		}
-		give_up(c, (what & BEV_EVENT_TIMEOUT) ?
-		    WSL_FAIL_UPSTREAM_TIMEOUT : errno == ECONNREFUSED ||
-		    errno == ENOENT ? WSL_FAIL_UPSTREAM_REFUSED :
-		    WSL_FAIL_UPSTREAM_ERROR);
-		return;
-	}
-	/* Move what is left, then pass the end on. */
-	relay_read(bev, c);
-	bufferevent_disable(bev, EV_READ);
-	c->eof[i] = true;
-	if (!(what & BEV_EVENT_EOF)) {
-		/* A reset or an error: this side is gone both ways.  What it
-		 * sent before still reaches the other side, then its end;
-		 * nothing more can be passed to it. */
-		bufferevent_free(c->side[i]);
-		c->side[i] = NULL;
-		c->shut[!i] = true;
-	}
-	pass_eof(c, i);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		e = errno;
+	if (e != 0)
+		give_up(c, connect_failure(e), e);
+	else
+		connected(c);
 }
 
+/* Nothing is read from the client until the upstream is there. */
 static void
 serve_stream(struct forward *f, struct fwd_conn *c, int fd)
 {
 	struct event_base *base = accept_loop_base(&f->loop);
-	int i;
+	int e;
 
-	c->side[CLIENT] = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->side[UPSTREAM] = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->side[CLIENT] == NULL || c->side[UPSTREAM] == NULL) {
-		if (c->side[CLIENT] == NULL)
-			close(fd);
-		conn_free(c, WSL_FAIL_RESOURCES);
+	c->fd = fd; /* accepted non-blocking (SOCK_NONBLOCK) */
+	if ((c->up = socket(f->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
+		e = errno;
+		give_up(c, connect_failure(e), e);
 		return;
 	}
-	for (i = 0; i < 2; i++) {
-		bufferevent_setcb(c->side[i], relay_read, relay_write,
-		    relay_event, c);
-		/* libevent moves 16 KiB per call by default: bulk transfers
-		 * go faster with fewer, larger reads and writes. */
-		bufferevent_set_max_single_read(c->side[i], FORWARD_CHUNK);
-		bufferevent_set_max_single_write(c->side[i], FORWARD_CHUNK);
+	if (connect(c->up, (struct sockaddr *)&f->addr, f->addrlen) == 0) {
+		connected(c);
+		return;
 	}
-	/* Nothing is read from the client until the upstream is there. */
-	bufferevent_set_timeouts(c->side[UPSTREAM], NULL, &f->connect_tv);
-	if (bufferevent_socket_connect(c->side[UPSTREAM],
-	    (struct sockaddr *)&f->addr, (int)f->addrlen) < 0)
-		give_up(c, errno == ECONNREFUSED || errno == ENOENT ?
-		    WSL_FAIL_UPSTREAM_REFUSED : errno == EMFILE ||
-		    errno == ENFILE || errno == ENOBUFS ?
-		    WSL_FAIL_RESOURCES : WSL_FAIL_UPSTREAM_ERROR);
+	if (errno != EINPROGRESS) {
+		e = errno;
+		give_up(c, connect_failure(e), e);
+		return;
+	}
+	if ((c->wait = event_new(base, c->up, EV_WRITE, connect_done,
+	    c)) == NULL || event_add(c->wait, &f->connect_tv) < 0)
+		conn_free(c, WSL_FAIL_RESOURCES);
 }
 
 static void
