@@ -126,6 +126,8 @@ serve(struct accept_loop *a, int fd, const struct sockaddr_storage *peer,
 	}
 	LIST_INSERT_HEAD(&e->conns, c, entry);
 	accept_loop_served(a);
+	if (c->relaying)
+		relay_go(&c->relay, 0); /* may end c */
 	return;
 fail:
 	if (c != NULL && c->ev != NULL)

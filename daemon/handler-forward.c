@@ -199,6 +199,7 @@ connected(struct fwd_conn *c)
 	}
 	c->relaying = true;
 	c->fd = c->up = -1; /* the relay's now */
+	relay_go(&c->relay, 0); /* the client has likely sent; may end c */
 }
 
 static void

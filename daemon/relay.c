@@ -97,8 +97,10 @@ pass_eof(struct relay *r, int i)
 
 	if (!d->eof || d->shut || d->len > d->off)
 		return;
-	/* Echo closes once done; a forwarded end goes on as a half-close. */
-	if (r->ends == 2 && !t->broken)
+	/* Echo closes once done; a forwarded end goes on as a half-close,
+	 * unless the other way is over too: the close that follows at once
+	 * says it. */
+	if (r->ends == 2 && !t->broken && !r->dir[!i].shut)
 		(void)shutdown(t->fd, SHUT_WR);
 	d->shut = true;
 }
@@ -269,8 +271,6 @@ relay_start(struct relay *r, struct event_base *base, int fd0, int fd1,
 		    EV_WRITE | EV_PERSIST, on_write, &r->end[i])) == NULL)
 			goto fail;
 	}
-	for (i = 0; i < r->ends; i++)
-		set_rd(&r->end[i], true);
 	return (0);
 fail:
 	for (i = 0; i < r->ends; i++) {
@@ -281,6 +281,21 @@ fail:
 		r->end[i].rd = r->end[i].wr = NULL;
 	}
 	return (-1);
+}
+
+void
+relay_go(struct relay *r, int now)
+{
+	int i;
+
+	for (i = 0; i < r->ends; i++)
+		if (src(r, i) == now)
+			pump(r, i);
+	/* Watch whatever still has something to come. */
+	for (i = 0; i < r->ends; i++)
+		if (!r->dir[i].eof && r->dir[i].tail == NULL)
+			set_rd(&r->end[src(r, i)], true);
+	(void)finished(r);
 }
 
 void

@@ -49,10 +49,15 @@ struct relay {
 	void *arg;
 };
 
-/* Start relaying fd0 to itself (fd1 -1) or fd0 and fd1 both ways; -1 if
- * out of memory (the descriptors are still the caller's then). */
+/* Set up relaying fd0 to itself (fd1 -1) or fd0 and fd1 both ways; -1
+ * if out of memory (the descriptors are still the caller's then). */
 int relay_start(struct relay *, struct event_base *, int fd0, int fd1,
     void (*done)(struct relay *, void *), void *arg);
+/* Begin: read end `now` at once (a peer usually sends as soon as it is
+ * connected: what is there already is moved without a round through the
+ * loop, and a short exchange may end here), and watch the rest.  It may
+ * call done: the caller's last use of the relay. */
+void relay_go(struct relay *, int now);
 /* Stop, free the events and tails, close the descriptors. */
 void relay_free(struct relay *);
 
