@@ -547,6 +547,7 @@ lifecycle_free(struct wsld_listener *l, actor_t actor, struct wsl_err *err)
 		    l->name));
 	(void)WsGetListenerProperty(l->ws, WSL_LISTENER_PROPERTY_DEDICATED_LOOP,
 	    &dedicated, sizeof(dedicated), NULL);
+	listener_let_go_socket(l);
 	l->handler->release(l);
 	if (FAILED(WsFreeListener(l->ws))) /* not with the checks above */
 		return (wsl_err_set(err, WSL_HR_E_UNEXPECTED, "the listener "

@@ -7,6 +7,9 @@
  * their completion, on that loop, only records the result and activates
  * an event on the control loop, where the rest happens.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -391,6 +394,38 @@ listener_give_socket(struct wsld_listener *l, int fd, bool keep,
 	l->given.fd = fd;
 	l->given.keep = keep;
 	l->given.origin = origin;
+}
+
+/*
+ * An abort, a close or a listener not to be OPEN shut a socket unit's
+ * socket down, so that it refuses connections while wsld keeps it.  Shut
+ * down, a TCP socket polls POLLHUP, and systemd, which watches it again
+ * once wsld has stopped, would fail the socket unit and close the port:
+ * the socket listens again, with the listener's backlog, before wsld lets
+ * go of it.  (A Unix socket stays shut down; one not stream, untouched.)
+ */
+void
+listener_let_go_socket(struct wsld_listener *l)
+{
+	ULONG backlog = SOMAXCONN;
+	socklen_t len = sizeof(int);
+	int type = 0;
+
+	if (l->given.fd < 0)
+		return;
+	if (l->given.keep && getsockopt(l->given.fd, SOL_SOCKET, SO_TYPE,
+	    &type, &len) == 0 && type == SOCK_STREAM) {
+		if (l->ws != NULL)
+			(void)WsGetListenerProperty(l->ws,
+			    WS_LISTENER_PROPERTY_LISTEN_BACKLOG, &backlog,
+			    sizeof(backlog), NULL);
+		if (listen(l->given.fd, (int)backlog) < 0)
+			log_listener(LOG_WARNING, l->name, "its socket unit's "
+			    "socket does not listen again: %s",
+			    strerror(errno));
+	}
+	close(l->given.fd);
+	l->given.fd = -1;
 }
 
 void

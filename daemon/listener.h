@@ -147,6 +147,9 @@ WS_LISTENER_STATE listener_state(struct wsld_listener *);
  * keep: use it at every open (a socket unit's), else once. */
 void listener_give_socket(struct wsld_listener *, int fd, bool keep,
     const char *origin);
+/* wsld lets go of the socket it was given (the listener is freed, wsld
+ * exits): a socket unit's listens again first, as systemd bound it. */
+void listener_let_go_socket(struct wsld_listener *);
 /* Report a channel's fate to the core's counters (see WslCountChannel);
  * any thread; nothing once the listener is freed. */
 void listener_count(struct wsld_listener *, WSL_CHANNEL_OUTCOME, WSL_FAILURE);

@@ -123,6 +123,15 @@ stop_one(struct wsld_listener *l, void *arg)
 	}
 }
 
+/* wsld exits with l still there: its socket unit's socket listens all the
+ * same. */
+static void
+let_go(struct wsld_listener *l, void *arg)
+{
+	(void)arg;
+	listener_let_go_socket(l);
+}
+
 static void
 hurry(struct wsld_listener *l, void *arg)
 {
@@ -155,6 +164,7 @@ grace_expired(evutil_socket_t fd, short what, void *arg)
 	}
 	log_warnx("shutdown: %zu listeners did not close; exiting",
 	    lifecycle_alive());
+	lifecycle_foreach(let_go, NULL);
 	exit(1);
 }
 

@@ -68,13 +68,17 @@ wsld_start() {
 	fi
 }
 
-# sysd_start [-w WATCHDOG_MS] -- WSLD-ARGS...: wsld under wsl-sysd, the
-# test playing systemd's part; WSLD_PID is wsl-sysd's (SIGTERM stops wsld
-# and it exits with wsld's status), SYSD_LOG what it recorded.
+# sysd_start [-w WATCHDOG_MS] [-S NAME=PORT]... -- WSLD-ARGS...: wsld
+# under wsl-sysd, the test playing systemd's part (-S: a socket unit);
+# WSLD_PID is wsl-sysd's (SIGTERM stops wsld and it exits with wsld's
+# status), SYSD_LOG what it recorded.
 SYSD_LOG=$T/sysd.log
 sysd_start() {
 	_w=
-	if [ "${1:-}" = -w ]; then _w="-w $2"; shift 2; fi
+	while [ "${1:-}" = -w ] || [ "${1:-}" = -S ]; do
+		_w="$_w $1 $2"
+		shift 2
+	done
 	[ "${1:-}" = -- ] && shift
 	# shellcheck disable=SC2086
 	"$WSL_SYSD" -n "$T/notify" -l "$SYSD_LOG" $_w -- "$WSLD" -f -s "$SOCK" \

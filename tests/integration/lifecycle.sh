@@ -29,6 +29,11 @@ hold_channel() { # GO-FILE PORT OUTPUT; HOLD is the client's pid
 # reload waits for that listener's channels.
 reload_waits() { [ "$(state "$1")" = CLOSED ] && kill -0 "$2" 2>/dev/null; }
 lines() { grep -c -- "$1" "$T/wsld.log" || true; }
+# lines_are N PATTERN: the log has N lines with PATTERN now.  A condition
+# to poll must be a command that reads the log each time: `test "$(lines
+# P)" -eq N` as arguments of expect_eventually reads it once, before the
+# first poll, and a free made a moment after the channel ended was missed.
+lines_are() { [ "$(lines "$2")" -eq "$1" ]; }
 alive_or_bail() { wsld_alive || bail "wsld died in case $1"; }
 
 X=$("$WSL_PROBE" port)
@@ -68,8 +73,8 @@ wait $R
 expect "once the channel ends, the reload finishes (exit 0)" 0 $?
 expect "... having removed both" "x removed -|y removed -" \
     "$(awk 'NF == 3 { print $1, $2, $3 }' "$T/reload1" | paste -sd'|')"
-expect_eventually "... and freed both" test "$(lines \
-    "freed (as removed by a reload")" -eq 2
+expect_eventually "... and freed both" \
+    lines_are 2 "freed (as removed by a reload"
 alive_or_bail 1
 expect "wsld is alive and has no listener left" "0 " \
     "$("$WSLCTL" -q version; echo "$? $("$WSLCTL" list)")"
@@ -110,6 +115,8 @@ expect "once it ends, the reload replaces z (exit 0)" "0 z changed OPEN" \
     "$? $(awk 'NF == 3 { print $1, $2, $3 }' "$T/reload2")"
 expect "the name leads to the new listener, on its new port" "OPEN $Y" \
     "$(state z) $(field z port)"
+expect_eventually "... and the old one is freed, its channel having ended" \
+    lines_are 1 "listener 'z': freed (as replaced by a reload"
 # On the same address, the new listener takes the socket and the name at
 # once, while the old one still finishes its channel aside.
 hold_channel "$T/go3" "$Y" "$T/chan3"
@@ -130,8 +137,7 @@ expect "... and serves" "connected eof hi" \
 touch "$T/go3"
 wait $HOLD
 expect_eventually "the replaced listener is freed once its channel has ended" \
-    test "$(lines "listener 'z': freed (as replaced by a reload")" -eq \
-    $((before + 1))
+    lines_are $((before + 1)) "listener 'z': freed (as replaced by a reload"
 alive_or_bail 2
 wsld_stop
 expect "wsld exits 0" 0 "$WSLD_STATUS"

@@ -6,7 +6,7 @@
  * project's clock helper), not libsystemd.
  *
  *   wsl-sysd -n NOTIFY_SOCKET_PATH -l LOGFILE [-w WATCHDOG_MS]
- *       [-E VAR=VALUE]... -- PROGRAM [ARGS...]
+ *       [-E VAR=VALUE]... [-S NAME=PORT]... -- PROGRAM [ARGS...]
  *
  * It binds a datagram socket at NOTIFY_SOCKET_PATH (credentials passed),
  * runs PROGRAM with NOTIFY_SOCKET set (a relative path is made absolute),
@@ -17,20 +17,36 @@
  * started with, raised by the number of descriptors passed (up to the
  * hard limit).
  *
+ * Socket units: each -S NAME=PORT is a TCP socket wsl-sysd binds to
+ * 127.0.0.1:PORT and listens on before the first start, as systemd does for
+ * a socket unit with FileDescriptorName=NAME; it is passed to every
+ * generation, before the stored descriptors, and kept.  Whenever the child
+ * has exited, wsl-sysd watches these sockets as systemd watches a socket
+ * unit's while its service is not running: one that polls POLLHUP or
+ * POLLERR (a listening socket the child shut down) fails, as systemd fails
+ * its unit ("Got POLLHUP on a listening socket"): it is closed and passed
+ * no more.
+ *
  * Signals: SIGHUP is forwarded to the child.  SIGUSR1 restarts it: SIGTERM,
  * wait for the exit, start the next generation with the fd store.  SIGUSR2
- * does the same but empties the store first.  SIGTERM and SIGINT stop the
- * child and exit with its status.  When the child exits on its own,
- * wsl-sysd exits with its status.  Notify messages keep being read while
- * the child stops, and the socket is drained once it has exited, before
- * anything else happens.  The watchdog is only recorded, never enforced.
+ * does the same but empties the store first.  SIGQUIT stops it as
+ * "systemctl stop" does a socket-activated service: SIGTERM, wait for the
+ * exit, empty the store, then start the next generation when a socket
+ * unit's socket has a connection waiting (socket activation); with none
+ * left listening, wsl-sysd exits with the child's status.  SIGTERM and
+ * SIGINT stop the child (if one runs) and exit with its status.  When the
+ * child exits on its own, wsl-sysd exits with its status.  Notify messages
+ * keep being read while the child stops, and the socket is drained once it
+ * has exited, before anything else happens.  The watchdog is only
+ * recorded, never enforced.
  *
  * The log (appended to, one write per line, flushed at once) has one line
  * per event, fields separated by a single tab:
  *
- *   START <gen> <pid> <nfds passed> <names joined by ':', or '-'>
- *   MSG   <gen> <ms since wsl-sysd started> main|other <nfds> <payload>
- *   EXIT  <gen> <pid> <exit status, or 128+signal>
+ *   START  <gen> <pid> <nfds passed> <names joined by ':', or '-'>
+ *   MSG    <gen> <ms since wsl-sysd started> main|other <nfds> <payload>
+ *   EXIT   <gen> <pid> <exit status, or 128+signal>
+ *   SOCKET <gen> <name> listening|failed  (after generation gen exited)
  *   # diagnostics
  *
  * Generations count from 1.  "main" means the sender (from its
@@ -59,6 +75,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -66,6 +84,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +97,7 @@
 #define MSG_MAX		65536	/* bytes read of one message */
 #define MSG_FDS_MAX	253	/* SCM_MAX_FD */
 #define FDNAME_MAX	255
+#define SOCKETS_MAX	16	/* -S socket units */
 
 struct stored {
 	int	 fd;
@@ -86,16 +106,24 @@ struct stored {
 	char	 name[FDNAME_MAX + 1];
 };
 
+/* A socket unit's socket (-S), or fd -1 once it failed. */
+struct sock_unit {
+	int	 fd;
+	char	 name[FDNAME_MAX + 1];
+};
+
 /* What to do once the child has exited; later ones win. */
 enum action {
 	ACT_NONE,
 	ACT_RESTART,		/* SIGUSR1: keep the store */
 	ACT_RESTART_CLEAN,	/* SIGUSR2: empty the store */
+	ACT_ACTIVATE,		/* SIGQUIT: empty it, wait for a connection */
 	ACT_QUIT		/* SIGTERM, SIGINT */
 };
 
 static const char *const action_names[] = {
-	"none", "restart", "restart without the fd store", "stop"
+	"none", "restart", "restart without the fd store",
+	"socket activation", "stop"
 };
 
 static pid_t self_pid;
@@ -110,6 +138,10 @@ static struct rlimit nofile_orig;
 
 static struct stored store[STORE_MAX];
 static int nstore;
+static struct sock_unit sockets[SOCKETS_MAX];
+static int nsockets;
+static bool activating;		/* no child: waiting for a connection */
+static int last_status;
 
 static int notify_fd = -1;
 static int sig_fd = -1;
@@ -126,7 +158,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: wsl-sysd -n NOTIFY_SOCKET_PATH -l LOGFILE "
 	    "[-w WATCHDOG_MS] [-E VAR=VALUE]...\n"
-	    "                -- PROGRAM [ARGS...]\n");
+	    "                [-S NAME=PORT]... -- PROGRAM [ARGS...]\n");
 	exit(2);
 }
 
@@ -163,7 +195,13 @@ store_clear(void)
 static void
 cleanup(void)
 {
+	int i;
+
 	store_clear();
+	for (i = 0; i < nsockets; i++)
+		if (sockets[i].fd != -1)
+			close(sockets[i].fd);
+	nsockets = 0;
 	if (notify_fd != -1) {
 		close(notify_fd);
 		notify_fd = -1;
@@ -278,24 +316,40 @@ store_remove(const char *name)
 	    nstore);
 }
 
-/* The names of the stored descriptors joined by ':'; "" when empty. */
-static char *
-store_names(void)
+/*
+ * What a generation is passed, in order: the socket units' sockets that
+ * have not failed, then the stored descriptors.  Their number; fds and
+ * names (joined by ':', "" when none; the caller frees it) if not NULL.
+ */
+static int
+passed(int *fds, char **names)
 {
+	const char *name[SOCKETS_MAX + STORE_MAX];
 	size_t len = 1, off = 0;
-	char *s;
-	int i;
+	int i, n = 0;
 
-	for (i = 0; i < nstore; i++)
-		len += strlen(store[i].name) + 1;
-	if ((s = malloc(len)) == NULL)
-		fatal("malloc");
-	s[0] = '\0';
+	for (i = 0; i < nsockets; i++)
+		if (sockets[i].fd != -1) {
+			if (fds != NULL)
+				fds[n] = sockets[i].fd;
+			name[n++] = sockets[i].name;
+		}
 	for (i = 0; i < nstore; i++) {
-		off += (size_t)snprintf(s + off, len - off, "%s%s",
-		    i > 0 ? ":" : "", store[i].name);
+		if (fds != NULL)
+			fds[n] = store[i].fd;
+		name[n++] = store[i].name;
 	}
-	return (s);
+	if (names == NULL)
+		return (n);
+	for (i = 0; i < n; i++)
+		len += strlen(name[i]) + 1;
+	if ((*names = malloc(len)) == NULL)
+		fatal("malloc");
+	(*names)[0] = '\0';
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(*names + off, len - off, "%s%s",
+		    i > 0 ? ":" : "", name[i]);
+	return (n);
 }
 
 static void
@@ -484,7 +538,7 @@ child_exec(void)
 	struct rlimit rl;
 	sigset_t none;
 	char buf[64], *names;
-	int i, fd;
+	int fds[SOCKETS_MAX + STORE_MAX], i, n, fd;
 
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
@@ -504,47 +558,47 @@ child_exec(void)
 		if (putenv(env_extra[i]) != 0)
 			child_fail("putenv");
 
-	if (nstore > 0) {
-		names = store_names();
-		/* Above 3 + nstore first, so no dup2 clobbers a source. */
-		for (i = 0; i < nstore; i++) {
-			fd = fcntl(store[i].fd, F_DUPFD, 3 + nstore);
+	if ((n = passed(fds, &names)) > 0) {
+		/* Above 3 + n first, so no dup2 clobbers a source. */
+		for (i = 0; i < n; i++) {
+			fd = fcntl(fds[i], F_DUPFD, 3 + n);
 			if (fd < 0)
 				child_fail("F_DUPFD");
-			store[i].fd = fd;
+			fds[i] = fd;
 		}
-		for (i = 0; i < nstore; i++) {
-			if (dup2(store[i].fd, 3 + i) < 0)
+		for (i = 0; i < n; i++) {
+			if (dup2(fds[i], 3 + i) < 0)
 				child_fail("dup2");
 			if (fcntl(3 + i, F_SETFD, 0) < 0)
 				child_fail("F_SETFD");
 		}
-		snprintf(buf, sizeof(buf), "%d", nstore);
+		snprintf(buf, sizeof(buf), "%d", n);
 		setenv_or_die("LISTEN_FDS", buf);
 		snprintf(buf, sizeof(buf), "%ld", (long)getpid());
 		setenv_or_die("LISTEN_PID", buf);
 		setenv_or_die("LISTEN_FDNAMES", names);
-		free(names);
 	} else {
 		unsetenv_or_die("LISTEN_FDS");
 		unsetenv_or_die("LISTEN_PID");
 		unsetenv_or_die("LISTEN_FDNAMES");
 	}
 
+	free(names);
+
 	/* Everything else, the notify socket and the log included. */
-	if (close_range(3U + (unsigned)nstore, ~0U, 0) < 0) {
+	if (close_range(3U + (unsigned)n, ~0U, 0) < 0) {
 		long max = sysconf(_SC_OPEN_MAX);
 
 		if (max < 0 || max > 1048576)
 			max = 1048576;
-		for (fd = 3 + nstore; fd < max; fd++)
+		for (fd = 3 + n; fd < max; fd++)
 			close(fd);
 	}
 
 	/* The limit wsl-sysd started with, plus what is passed. */
 	rl = nofile_orig;
 	if (rl.rlim_cur != RLIM_INFINITY) {
-		rl.rlim_cur += (rlim_t)nstore;
+		rl.rlim_cur += (rlim_t)n;
 		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
 			rl.rlim_cur = rl.rlim_max;
 	}
@@ -561,9 +615,11 @@ start_child(void)
 {
 	char *names;
 	pid_t pid;
+	int n;
 
 	gen++;
-	names = store_names();
+	activating = false;
+	n = passed(NULL, &names);
 	fflush(NULL);
 	if ((pid = fork()) < 0)
 		fatal("fork");
@@ -572,9 +628,102 @@ start_child(void)
 		child_exec();
 	}
 	child_pid = pid;
-	logline("START\t%d\t%ld\t%d\t%s", gen, (long)pid, nstore,
-	    nstore > 0 ? names : "-");
+	logline("START\t%d\t%ld\t%d\t%s", gen, (long)pid, n,
+	    n > 0 ? names : "-");
 	free(names);
+}
+
+/*
+ * The socket units' sockets, as systemd sees them while their service is
+ * not running: a connection waiting (POLLIN) is one to activate it for;
+ * POLLHUP or POLLERR fails the socket (closed, passed no more).  Logged
+ * with log_state once the child has exited.  Whether one has a
+ * connection waiting.
+ */
+static bool
+watch_sockets(bool log_state)
+{
+	struct pollfd p;
+	bool waiting = false;
+	int i;
+
+	for (i = 0; i < nsockets; i++) {
+		if (sockets[i].fd == -1)
+			continue;
+		p.fd = sockets[i].fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		while (poll(&p, 1, 0) < 0)
+			if (errno != EINTR)
+				fatal("poll %s", sockets[i].name);
+		if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			logline("SOCKET\t%d\t%s\tfailed", gen,
+			    sockets[i].name);
+			logline("# %s: POLLHUP or POLLERR on the listening "
+			    "socket; failed, closed", sockets[i].name);
+			close(sockets[i].fd);
+			sockets[i].fd = -1;
+			continue;
+		}
+		if (log_state)
+			logline("SOCKET\t%d\t%s\tlistening", gen,
+			    sockets[i].name);
+		if (p.revents & POLLIN)
+			waiting = true;
+	}
+	return (waiting);
+}
+
+static void
+socket_unit(const char *arg)
+{
+	struct sockaddr_in sin;
+	const char *eq = strchr(arg, '=');
+	struct sock_unit *u;
+	char name[FDNAME_MAX + 1];
+	char *end;
+	long port;
+	int one = 1;
+
+	if (eq == NULL || (size_t)(eq - arg) > FDNAME_MAX) {
+		fprintf(stderr, "wsl-sysd: bad -S %s\n", arg);
+		exit(1);
+	}
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	errno = 0;
+	port = strtol(eq + 1, &end, 10);
+	if (!fdname_valid(name) || errno != 0 || *end != '\0' ||
+	    end == eq + 1 || port < 1 || port > 65535 ||
+	    nsockets == SOCKETS_MAX) {
+		fprintf(stderr, "wsl-sysd: bad -S %s\n", arg);
+		exit(1);
+	}
+	u = &sockets[nsockets];
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((u->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fatal("socket");
+	nsockets++;
+	if (setsockopt(u->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 ||
+	    bind(u->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(u->fd, SOMAXCONN) < 0)
+		fatal("-S %s", arg);
+	logline("# socket %s: listening on 127.0.0.1:%ld", name, port);
+}
+
+static void quit(int) __attribute__((noreturn));
+
+static void
+quit(int status)
+{
+	logline("# exiting with %d", status);
+	cleanup();
+	exit(status);
 }
 
 /* The child is gone and its messages are read: next generation, or out. */
@@ -584,10 +733,21 @@ child_exited(int status)
 	enum action a = pending;
 
 	pending = ACT_NONE;
+	child_pid = -1;
+	last_status = status;
+	(void)watch_sockets(true);
 	switch (a) {
 	case ACT_RESTART_CLEAN:
+	case ACT_ACTIVATE:
 		logline("# fd store emptied (%d closed)", nstore);
 		store_clear();
+		if (a == ACT_ACTIVATE) {
+			activating = true;
+			if (passed(NULL, NULL) > 0)
+				return;
+			logline("# no socket left to activate it");
+			break;
+		}
 		/* FALLTHROUGH */
 	case ACT_RESTART:
 		start_child();
@@ -596,9 +756,21 @@ child_exited(int status)
 	case ACT_QUIT:
 		break;
 	}
-	logline("# exiting with %d", status);
-	cleanup();
-	exit(status);
+	quit(status);
+}
+
+/* Waiting for a connection: one is there, or a socket failed. */
+static void
+on_sockets(void)
+{
+	if (watch_sockets(false)) {
+		logline("# a connection is waiting: starting the next "
+		    "generation");
+		start_child();
+	} else if (passed(NULL, NULL) == 0) {
+		logline("# no socket left to activate it");
+		quit(last_status);
+	}
 }
 
 static void
@@ -636,6 +808,12 @@ reap(void)
 static void
 request(enum action a, int signo)
 {
+	if (activating) {
+		logline("# %s: no child running", strsignal(signo));
+		if (a == ACT_QUIT)
+			quit(last_status);
+		return;
+	}
 	if (pending != ACT_NONE) {
 		if (a > pending) {
 			logline("# %s: now %s after the exit of %ld",
@@ -680,7 +858,9 @@ on_signals(void)
 			reap();
 			break;
 		case SIGHUP:
-			if (kill(child_pid, SIGHUP) < 0)
+			if (activating)
+				logline("# SIGHUP: no child running");
+			else if (kill(child_pid, SIGHUP) < 0)
 				logline("# SIGHUP: kill %ld: %s",
 				    (long)child_pid, strerror(errno));
 			else
@@ -692,6 +872,9 @@ on_signals(void)
 			break;
 		case SIGUSR2:
 			request(ACT_RESTART_CLEAN, SIGUSR2);
+			break;
+		case SIGQUIT:
+			request(ACT_ACTIVATE, SIGQUIT);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -705,7 +888,7 @@ static void
 setup_signals(void)
 {
 	static const int sigs[] = {
-		SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT
+		SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT, SIGTERM, SIGINT
 	};
 	struct sigaction sa;
 	sigset_t set;
@@ -786,11 +969,12 @@ absolute(const char *path)
 int
 main(int argc, char **argv)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[2 + SOCKETS_MAX];
 	struct rlimit rl;
 	const char *log_path = NULL, *npath = NULL;
 	char *end;
-	int ch, i, fd;
+	const char *units[SOCKETS_MAX];
+	int ch, i, n, nunits = 0, fd;
 
 	start_ms = wsl_now_ms();
 	self_pid = getpid();
@@ -802,7 +986,7 @@ main(int argc, char **argv)
 	close(fd);
 	if ((env_extra = calloc((size_t)argc, sizeof(*env_extra))) == NULL)
 		fatal("calloc");
-	while ((ch = getopt(argc, argv, "+n:l:w:E:")) != -1) {
+	while ((ch = getopt(argc, argv, "+n:l:w:E:S:")) != -1) {
 		switch (ch) {
 		case 'n':
 			npath = optarg;
@@ -828,6 +1012,14 @@ main(int argc, char **argv)
 				exit(1);
 			}
 			env_extra[nenv_extra++] = optarg;
+			break;
+		case 'S':
+			if (nunits == SOCKETS_MAX) {
+				fprintf(stderr, "wsl-sysd: more than %d -S\n",
+				    SOCKETS_MAX);
+				exit(1);
+			}
+			units[nunits++] = optarg;
 			break;
 		default:
 			usage();
@@ -865,6 +1057,8 @@ main(int argc, char **argv)
 	setup_socket();
 	logline("# wsl-sysd %ld: notify socket %s, watchdog %lld ms",
 	    (long)getpid(), notify_path, watchdog_ms > 0 ? watchdog_ms : 0);
+	for (i = 0; i < nunits; i++)
+		socket_unit(units[i]);
 	start_child();
 
 	for (;;) {
@@ -872,7 +1066,14 @@ main(int argc, char **argv)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sig_fd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
+		/* Without a child, the socket units' sockets are watched. */
+		for (i = n = 0; activating && i < nsockets; i++)
+			if (sockets[i].fd != -1) {
+				pfd[2 + n].fd = sockets[i].fd;
+				pfd[2 + n].events = POLLIN;
+				n++;
+			}
+		if (poll(pfd, (nfds_t)(2 + n), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -890,5 +1091,10 @@ main(int argc, char **argv)
 				;
 		if (pfd[1].revents & POLLIN)
 			on_signals();
+		for (i = 0; activating && i < n; i++)
+			if (pfd[2 + i].revents != 0) {
+				on_sockets();
+				break;
+			}
 	}
 }
