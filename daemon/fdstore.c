@@ -162,9 +162,10 @@ fdstore_put_state(const json_t *doc, bool final)
 			off += (size_t)n;
 	if (off == len &&
 	    (r = put(final ? FDSTORE_FINAL_STATE_NAME : FDSTORE_STATE_NAME,
-	    fd)) == 0 && final)
-		fdstore_remove(FDSTORE_STATE_NAME);
-	else
+	    fd)) == 0) {
+		if (final)
+			fdstore_remove(FDSTORE_STATE_NAME);
+	} else
 		log_warn("fd store: writing the state");
 	close(fd);
 	free(text);

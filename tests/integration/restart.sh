@@ -85,4 +85,7 @@ expect "after a stop and start, listeners open as configured" \
 expect "... and the one made with create is gone" "" \
     "$("$WSLCTL" status extra 2>/dev/null)"
 
+expect "storing the state never logged a failure" 0 \
+    "$(grep -c 'fd store: writing the state' "$T/wsld.log")"
+
 finish
