@@ -156,7 +156,6 @@ cmd_create(struct ctl_request *req)
 		ctl_reply(req, err.hr, err.text, json_pack("{s:s}", "name", name));
 		return;
 	}
-	l->conf.from_config = false;
 	if (open)
 		listener_open(l, created_opened, req, req->actor);
 	else

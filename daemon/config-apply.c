@@ -330,11 +330,8 @@ take_over(struct item *it)
 
 	/* A socket unit's socket goes with the name, whatever the state
 	 * (hand_over moved it already for an OPEN one). */
-	if (it->old->given.keep && it->old->given.fd >= 0 && it->same_address) {
-		listener_give_socket(it->l, it->old->given.fd, true,
-		    it->old->given.origin);
-		it->old->given.fd = -1;
-	}
+	if (it->old->given.keep && it->old->given.fd >= 0 && it->same_address)
+		listener_move_socket(it->old, it->l);
 
 	lifecycle_replace(it->old, it->l);
 	lifecycle_release(it->old, p);
@@ -355,12 +352,9 @@ hand_over(struct item *it)
 	struct wsld_listener *old = it->old, *l = it->l;
 	int fd;
 
-	if (old->given.keep) {
-		/* A socket unit's: it moves to the new listener. */
-		listener_give_socket(l, old->given.fd, true,
-		    old->given.origin);
-		old->given.fd = -1;
-	} else if (WslDupListenerSocket(old->ws, &fd) == S_OK)
+	if (old->given.keep)
+		listener_move_socket(old, l); /* a socket unit's: it moves */
+	else if (WslDupListenerSocket(old->ws, &fd) == S_OK)
 		listener_give_socket(l, fd, false, "reload");
 	else
 		return (false); /* no descriptor: close, then bind again */

@@ -396,6 +396,15 @@ listener_give_socket(struct wsld_listener *l, int fd, bool keep,
 	l->given.origin = origin;
 }
 
+/* A socket unit's socket goes with the name to a listener replacing
+ * from (a reload). */
+void
+listener_move_socket(struct wsld_listener *from, struct wsld_listener *to)
+{
+	listener_give_socket(to, from->given.fd, true, from->given.origin);
+	from->given.fd = -1;
+}
+
 /*
  * An abort, a close or a listener not to be OPEN shut a socket unit's
  * socket down, so that it refuses connections while wsld keeps it.  Shut

@@ -7,7 +7,8 @@
  * lifecycle.h.
  *
  * Who owns what.  Every part below is the control thread's, and each part
- * is written only by the module named on it.  A listener's loop thread
+ * is written only by the module named on it (lifecycle.c gives each its
+ * first values when it makes the listener).  A listener's loop thread
  * (its handler) may read the identity, which does not change from
  * creation until the loop has been joined by WsFreeListener, and nothing
  * else.
@@ -147,6 +148,9 @@ WS_LISTENER_STATE listener_state(struct wsld_listener *);
  * keep: use it at every open (a socket unit's), else once. */
 void listener_give_socket(struct wsld_listener *, int fd, bool keep,
     const char *origin);
+/* A socket unit's socket moves from a listener to its replacement. */
+void listener_move_socket(struct wsld_listener *from,
+    struct wsld_listener *to);
 /* wsld lets go of the socket it was given (the listener is freed, wsld
  * exits): a socket unit's listens again first, as systemd bound it. */
 void listener_let_go_socket(struct wsld_listener *);
