@@ -152,10 +152,14 @@ check "$T/dup/order.json"
 expect "two included files: the pattern listed first is read first" \
     "wsld: $T/dup/a/1.json:1:21: listeners.x: defined twice: first at $T/dup/b/2.json:1:21" \
     "$ERR"
-cp "$T/dup/a/1.json" "$T/dup/b/1.json"
-check "$T/dup/order.json"
+# Made in an order that is neither the names' nor its reverse, so that
+# no directory order can pass for the names'.
+mkdir "$T/dup/c"
+for f in 2 3 1; do cp "$T/dup/a/1.json" "$T/dup/c/$f.json"; done
+printf '{"include": ["c/*.json"]}' >"$T/dup/names.json"
+check "$T/dup/names.json"
 expect "... and within a pattern, the files in name order" \
-    "wsld: $T/dup/b/2.json:1:21: listeners.x: defined twice: first at $T/dup/b/1.json:1:21" \
+    "wsld: $T/dup/c/2.json:1:21: listeners.x: defined twice: first at $T/dup/c/1.json:1:21" \
     "$ERR"
 
 # --- Errors in included files ----------------------------------------
