@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@ enum conf_type {
 	CONF_GROUP,             /* a group that exists */
 	CONF_ACCESS,            /* levels by group */
 	CONF_INTEGER,           /* from min to max */
+	CONF_INCLUDE,           /* at most max glob patterns */
 };
 
 static const struct conf_key {
@@ -65,6 +68,8 @@ static const struct conf_key {
 	/* The shortest socket name is one byte, after a '/'. */
 	{ "pipe-directory", CONF_PIPE_DIRECTORY, 1, SOCKET_PATH_MAX - 2,
 	    offsetof(struct conf, pipe_directory) },
+	{ "include", CONF_INCLUDE, 0, CONF_INCLUDE_PATTERNS_MAX,
+	    offsetof(struct conf, include) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -96,6 +101,9 @@ phrase(const struct conf_key *k, char *buf, size_t len)
 	case CONF_INTEGER:
 		return (snprintf(buf, len, "an integer from %lld to %lld",
 		    k->min, k->max));
+	case CONF_INCLUDE:
+		return (snprintf(buf, len, "an array of at most %lld glob "
+		    "patterns, each a non-empty string", k->max));
 	}
 	return (snprintf(buf, len, "?"));
 }
@@ -121,7 +129,7 @@ file_kind(mode_t m)
  * read, even from a file that grows meanwhile.
  */
 static char *
-read_file(const char *path, size_t *len, char *err, size_t errlen,
+read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen,
     bool *no_memory)
 {
 	struct stat st;
@@ -146,8 +154,15 @@ read_file(const char *path, size_t *len, char *err, size_t errlen,
 		close(fd);
 		return (NULL);
 	}
-	if (st.st_size > CONF_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, CONF_MAX);
+	if ((unsigned long long)st.st_size > max) {
+		if (max == CONF_MAX)
+			snprintf(err, errlen, "%s: larger than %d bytes", path,
+			    CONF_MAX);
+		else
+			snprintf(err, errlen, "%s: larger than the %zu bytes "
+			    "left: a configuration and the files it includes "
+			    "hold at most %d bytes together", path, max,
+			    CONF_MAX);
 		close(fd);
 		return (NULL);
 	}
@@ -240,6 +255,8 @@ fits(const struct conf_key *k, const json_t *v)
 {
 	const char *s;
 	json_int_t i;
+	json_t *p;
+	size_t n;
 
 	switch (k->type) {
 	case CONF_LISTENERS:
@@ -259,6 +276,15 @@ fits(const struct conf_key *k, const json_t *v)
 			return (false);
 		i = json_integer_value(v);
 		return (i >= k->min && i <= k->max);
+	case CONF_INCLUDE:
+		if (!json_is_array(v) || json_array_size(v) < (size_t)k->min ||
+		    json_array_size(v) > (size_t)k->max)
+			return (false);
+		json_array_foreach((json_t *)v, n, p)
+			if (!json_is_string(p) ||
+			    json_string_value(p)[0] == '\0')
+				return (false);
+		return (true);
 	}
 	return (false);
 }
@@ -271,6 +297,7 @@ store(struct conf *c, const struct conf_key *k, json_t *v)
 	switch (k->type) {
 	case CONF_LISTENERS:
 	case CONF_ACCESS:
+	case CONF_INCLUDE:
 		*(json_t **)(void *)dest = v;
 		break;
 	case CONF_SOCKET:
@@ -330,9 +357,9 @@ check_pipe_path(const struct conf *c, const struct listener_spec *spec,
 }
 
 static int
-check_listeners(struct conf *c, const char *path, const char *text,
-    size_t len, char *pointer, char *where, size_t room, char *err,
-    size_t errlen)
+check_listeners(struct conf *c, json_t *listeners, const char *path,
+    const char *text, size_t len, char *pointer, char *where, size_t room,
+    char *err, size_t errlen)
 {
 	struct listener_spec spec;
 	struct wsl_err e;
@@ -341,7 +368,7 @@ check_listeners(struct conf *c, const char *path, const char *text,
 	json_t *v;
 	int r;
 
-	json_object_foreach(c->listeners, name, v) {
+	json_object_foreach(listeners, name, v) {
 		snprintf(pointer, room, "/listeners");
 		(void)pointer_append(pointer, room, name);
 		if (spec_parse(name, v, NULL, &spec, &e, where, room) < 0) {
@@ -411,39 +438,51 @@ check(struct conf *c, const char *path, const char *text, size_t len,
 		store(c, k, v);
 	}
 	if (c->listeners != NULL)
-		r = check_listeners(c, path, text, len, pointer, where, room,
-		    err, errlen);
+		r = check_listeners(c, c->listeners, path, text, len, pointer,
+		    where, room, err, errlen);
 done:
 	free(pointer);
 	free(where);
 	return (r);
 }
 
-int
-conf_parse(const char *path, const char *text, size_t len, struct conf *c,
+/* text parsed into *root: 0, -1 with "FILE:LINE:COLUMN: message", or
+ * CONF_NO_MEMORY. */
+static int
+load_json(const char *path, const char *text, size_t len, json_t **root,
     char *err, size_t errlen)
 {
 	json_error_t jerr;
 	unsigned long failures;
+
+	failures = json_allocation_failures();
+	*root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (json_allocation_failures() != failures) {
+		/* Even if it parsed: a string may have lost a byte. */
+		snprintf(err, errlen, "%s: out of memory", path);
+		json_decref(*root);
+		*root = NULL;
+		return (CONF_NO_MEMORY);
+	}
+	if (*root == NULL) {
+		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
+		    jerr.column, jerr.text);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+conf_parse(const char *path, const char *text, size_t len, struct conf *c,
+    char *err, size_t errlen)
+{
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->max_clients = CONTROL_MAX_CLIENTS;
 	c->request_timeout_ms = CONTROL_REQUEST_TIMEOUT_MS;
-	failures = json_allocation_failures();
-	c->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (json_allocation_failures() != failures) {
-		/* Even if it parsed: a string may have lost a byte. */
-		snprintf(err, errlen, "%s: out of memory", path);
-		json_decref(c->root);
-		c->root = NULL;
-		return (CONF_NO_MEMORY);
-	}
-	if (c->root == NULL) {
-		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line,
-		    jerr.column, jerr.text);
-		return (-1);
-	}
+	if ((r = load_json(path, text, len, &c->root, err, errlen)) < 0)
+		return (r);
 	if (!json_is_object(c->root)) {
 		snprintf(err, errlen, "%s:1:1: the configuration must be a JSON "
 		    "object, such as {\"listeners\": {}}", path);
@@ -457,6 +496,290 @@ conf_parse(const char *path, const char *text, size_t len, struct conf *c,
 	return (0);
 }
 
+/*
+ * Included files.  Each file read is a source: the main file first, then
+ * the included ones in the order read.  Their texts are kept until every
+ * file has been merged, so that a listener defined twice can be shown at
+ * both of its places.
+ */
+struct source {
+	const char *path;
+	const char *text;
+	size_t len;
+	json_t *root;                 /* new reference, but the main file's */
+	json_t *listeners;            /* borrowed from root; NULL: none */
+};
+
+struct includes {
+	struct conf *c;
+	struct source *src;           /* [0]: the main file, not owned */
+	size_t n;
+	size_t left;                  /* bytes the files may still hold */
+};
+
+/* What glob(3) could not read (its error callback takes no argument; only
+ * the control thread loads a configuration). */
+static int glob_errno;
+static char glob_errpath[PATH_MAX];
+
+static int
+glob_error(const char *epath, int eerrno)
+{
+	/* A directory that is not there holds nothing to include. */
+	if (eerrno == ENOENT || eerrno == ENOTDIR)
+		return (0);
+	glob_errno = eerrno;
+	snprintf(glob_errpath, sizeof(glob_errpath), "%s", epath);
+	return (1);
+}
+
+/* The pattern, after the including file's directory when it is relative,
+ * with glob's special characters in that directory quoted; -1 when it
+ * does not fit. */
+static int
+full_pattern(const char *path, const char *pattern, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = 0, dirlen, i;
+
+	if (pattern[0] == '/' || slash == NULL)
+		return ((size_t)snprintf(out, len, "%s", pattern) < len ? 0 : -1);
+	dirlen = slash == path ? 1 : (size_t)(slash - path);
+	for (i = 0; i < dirlen; i++) {
+		if (n + 2 >= len)
+			return (-1);
+		if (strchr("\\*?[", path[i]) != NULL)
+			out[n++] = '\\';
+		out[n++] = path[i];
+	}
+	if (path[dirlen - 1] != '/')
+		out[n++] = '/';
+	if (n + strlen(pattern) >= len)
+		return (-1);
+	memcpy(out + n, pattern, strlen(pattern) + 1);
+	return (0);
+}
+
+static void
+sources_free(struct includes *inc)
+{
+	size_t i;
+
+	for (i = 1; i < inc->n; i++) {
+		free((char *)inc->src[i].path);
+		free((char *)inc->src[i].text);
+		json_decref(inc->src[i].root);
+	}
+	free(inc->src);
+	inc->src = NULL;
+	inc->n = 0;
+}
+
+static char *
+copy(const char *s)
+{
+	char *d;
+
+	if ((d = inject_realloc(NULL, strlen(s) + 1)) != NULL)
+		memcpy(d, s, strlen(s) + 1);
+	return (d);
+}
+
+/* "FILE:LINE:COLUMN" of a listener's definition in a source. */
+static void
+where_defined(const struct source *s, const char *name, char *out,
+    size_t len)
+{
+	char pointer[16 + 3 * LISTENER_NAME_MAX];
+	int line = 1, column = 1;
+
+	snprintf(pointer, sizeof(pointer), "/listeners");
+	if (pointer_append(pointer, sizeof(pointer), name) == 0)
+		(void)pointer_locate(s->text, s->len, pointer, &line, &column);
+	snprintf(out, len, "%s:%d:%d", s->path, line, column);
+}
+
+/* The listeners of the last source go into the merged ones. */
+static int
+merge(struct includes *inc, char *err, size_t errlen)
+{
+	const struct source *s = &inc->src[inc->n - 1];
+	char pointer[16 + 3 * LISTENER_NAME_MAX], first[PATH_MAX + 64],
+	    msg[PATH_MAX + 256];
+	const char *name;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(s->listeners, name, v) {
+		if (json_object_get(inc->c->merged, name) != NULL) {
+			for (i = 0; i + 1 < inc->n; i++)
+				if (inc->src[i].listeners != NULL &&
+				    json_object_get(inc->src[i].listeners,
+				    name) != NULL)
+					break;
+			where_defined(&inc->src[i], name, first, sizeof(first));
+			snprintf(msg, sizeof(msg), "listeners.%s: defined "
+			    "twice: first at %s", name, first);
+			snprintf(pointer, sizeof(pointer), "/listeners");
+			(void)pointer_append(pointer, sizeof(pointer), name);
+			return (fail_at(s->path, s->text, s->len, pointer, msg,
+			    err, errlen));
+		}
+		if (json_object_set(inc->c->merged, name, v) < 0) {
+			snprintf(err, errlen, "%s: out of memory", s->path);
+			return (CONF_NO_MEMORY);
+		}
+	}
+	return (0);
+}
+
+/* An included file: {"listeners": {...}}, or {}. */
+static int
+include_one(struct includes *inc, const char *path, char *err, size_t errlen)
+{
+	const struct conf_key *lk = find("listeners");
+	char *pointer = NULL, *where = NULL, what[256], msg[1024];
+	struct source *s, *grown;
+	bool no_memory = false;
+	const char *key;
+	size_t room;
+	json_t *v;
+	int r;
+
+	if ((grown = inject_realloc(inc->src, (inc->n + 1) *
+	    sizeof(*inc->src))) == NULL)
+		goto nomem;
+	inc->src = grown;
+	s = &inc->src[inc->n++];
+	memset(s, 0, sizeof(*s));
+	if ((s->path = copy(path)) == NULL)
+		goto nomem;
+	if ((s->text = read_file(path, inc->left, &s->len, err, errlen,
+	    &no_memory)) == NULL)
+		return (no_memory ? CONF_NO_MEMORY : -1);
+	inc->left -= s->len;
+	if ((r = load_json(path, s->text, s->len, &s->root, err, errlen)) < 0)
+		return (r);
+	if (!json_is_object(s->root)) {
+		snprintf(err, errlen, "%s:1:1: an included file must be a JSON "
+		    "object, such as {\"listeners\": {}}", path);
+		return (-1);
+	}
+	room = pointer_room(s->root, 0) + POINTER_SLACK;
+	if ((pointer = inject_realloc(NULL, room)) == NULL ||
+	    (where = inject_realloc(NULL, room)) == NULL)
+		goto nomem;
+	json_object_foreach(s->root, key, v) {
+		pointer[0] = '\0';
+		(void)pointer_append(pointer, room, key);
+		if (strcmp(key, "listeners") != 0) {
+			snprintf(msg, sizeof(msg), "unknown key '%.*s%s' (an "
+			    "included file holds \"listeners\" only)",
+			    SHOWN(key));
+			r = fail_at(path, s->text, s->len, pointer, msg, err,
+			    errlen);
+			goto done;
+		}
+		if (!fits(lk, v)) {
+			phrase(lk, what, sizeof(what));
+			snprintf(msg, sizeof(msg), "\"%s\" must be %s", lk->name,
+			    what);
+			r = fail_at(path, s->text, s->len, pointer, msg, err,
+			    errlen);
+			goto done;
+		}
+		s->listeners = v;
+	}
+	r = 0;
+	if (s->listeners != NULL &&
+	    (r = check_listeners(inc->c, s->listeners, path, s->text, s->len,
+	    pointer, where, room, err, errlen)) == 0)
+		r = merge(inc, err, errlen);
+done:
+	free(pointer);
+	free(where);
+	return (r);
+nomem:
+	free(pointer);
+	free(where);
+	snprintf(err, errlen, "%s: out of memory", path);
+	return (CONF_NO_MEMORY);
+}
+
+/* Every file the patterns of "include" match, in their order, each
+ * pattern's files in the order of their names. */
+static int
+include_all(struct conf *c, const char *path, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	struct includes inc = { .c = c };
+	char full[PATH_MAX], pointer[64], msg[PATH_MAX * 2 + 256];
+	json_t *pattern;
+	glob_t gl;
+	size_t i, j;
+	int g, r = 0;
+
+	if ((c->merged = json_object()) == NULL ||
+	    (c->listeners != NULL &&
+	    json_object_update(c->merged, c->listeners) < 0) ||
+	    (inc.src = inject_realloc(NULL, sizeof(*inc.src))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return (CONF_NO_MEMORY);
+	}
+	inc.src[0] = (struct source){ .path = path, .text = text, .len = len,
+		.root = c->root, .listeners = c->listeners };
+	inc.n = 1;
+	inc.left = CONF_MAX - len;
+	json_array_foreach(c->include, i, pattern) {
+		snprintf(pointer, sizeof(pointer), "/include/%zu", i);
+		if (full_pattern(path, json_string_value(pattern), full,
+		    sizeof(full)) < 0) {
+			snprintf(msg, sizeof(msg), "include: the pattern '%.64s"
+			    "...' is longer than a path", json_string_value(
+			    pattern));
+			r = fail_at(path, text, len, pointer, msg, err, errlen);
+			break;
+		}
+		glob_errno = 0;
+		memset(&gl, 0, sizeof(gl));
+		g = glob(full, 0, glob_error, &gl);
+		if (g == GLOB_NOSPACE) {
+			globfree(&gl);
+			snprintf(err, errlen, "%s: out of memory", path);
+			r = CONF_NO_MEMORY;
+			break;
+		}
+		if (g == GLOB_ABORTED) {
+			globfree(&gl);
+			snprintf(msg, sizeof(msg), "include: %s: %s",
+			    glob_errpath, strerror(glob_errno));
+			r = fail_at(path, text, len, pointer, msg, err, errlen);
+			break;
+		}
+		for (j = 0; g == 0 && j < gl.gl_pathc && r == 0; j++) {
+			if (inc.n > CONF_INCLUDE_FILES_MAX) {
+				snprintf(msg, sizeof(msg), "include: more than "
+				    "%d files match; a configuration includes "
+				    "at most %d", CONF_INCLUDE_FILES_MAX,
+				    CONF_INCLUDE_FILES_MAX);
+				snprintf(pointer, sizeof(pointer), "/include");
+				r = fail_at(path, text, len, pointer, msg, err,
+				    errlen);
+			} else
+				r = include_one(&inc, gl.gl_pathv[j], err,
+				    errlen);
+		}
+		globfree(&gl);
+		if (r < 0)
+			break;
+	}
+	c->included = inc.n - 1;
+	sources_free(&inc);
+	if (r == 0)
+		c->listeners = c->merged;
+	return (r);
+}
+
 int
 conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
@@ -466,9 +789,13 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	if ((text = read_file(path, &len, err, errlen, &no_memory)) == NULL)
+	if ((text = read_file(path, CONF_MAX, &len, err, errlen,
+	    &no_memory)) == NULL)
 		return (no_memory ? CONF_NO_MEMORY : -1);
 	r = conf_parse(path, text, len, c, err, errlen);
+	if (r == 0 && c->include != NULL &&
+	    (r = include_all(c, path, text, len, err, errlen)) < 0)
+		conf_free(c);
 	free(text);
 	return (r);
 }
@@ -476,6 +803,7 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 void
 conf_free(struct conf *c)
 {
+	json_decref(c->merged);
 	json_decref(c->root);
 	memset(c, 0, sizeof(*c));
 }

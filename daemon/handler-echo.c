@@ -157,14 +157,12 @@ static int
 echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
     struct wsl_err *err, char *where, size_t wherelen)
 {
-	static const char *const keys[] = { "max-channels", "idle-timeout-ms",
-		NULL };
 	struct echo *e;
 	unsigned max;
 	long long idle = ACCEPT_LOOP_IDLE_MS;
 
 	(void)binding;
-	if (handler_check_keys(conf, "echo", keys, err, where, wherelen) < 0 ||
+	if (handler_check_keys(conf, &handler_echo, err, where, wherelen) < 0 ||
 	    handler_max_channels(conf, ECHO_MAX_CHANNELS, &max, err, where,
 		wherelen) < 0 ||
 	    handler_ms_option(conf, "idle-timeout-ms", &idle, err, where,
@@ -182,8 +180,15 @@ echo_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 
 
 
+static const struct handler_key echo_keys[] = {
+	{ "max-channels", HANDLER_MAX_CHANNELS_PHRASE },
+	{ "idle-timeout-ms", HANDLER_MS_PHRASE },
+	{ NULL, NULL },
+};
+
 const struct handler_type handler_echo = {
 	.name = "echo",
+	.keys = echo_keys,
 	.serves_accept_requests = false,
 	.configure = echo_configure,
 	.start = handler_loop_start,

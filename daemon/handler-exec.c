@@ -405,12 +405,14 @@ exec_free(void *state)
 	free(x);
 }
 
+#define EXEC_COMMAND_PHRASE \
+	"an array of non-empty strings such as [\"/bin/cat\"]"
+#define EXEC_STDERR_PHRASE "\"inherit\" or \"null\""
+
 static int
 exec_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
     struct wsl_err *err, char *where, size_t wherelen)
 {
-	static const char *const keys[] = { "command", "max-channels",
-		"stderr", NULL };
 	json_t *cmd, *v;
 	struct exec *x;
 	unsigned max;
@@ -418,22 +420,27 @@ exec_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 	bool null;
 
 	(void)binding;
-	if (handler_check_keys(conf, "exec", keys, err, where, wherelen) < 0 ||
+	if (handler_check_keys(conf, &handler_exec, err, where, wherelen) < 0 ||
 	    handler_max_channels(conf, EXEC_MAX_CHANNELS, &max, err, where,
 		wherelen) < 0)
 		return (-1);
 	cmd = json_object_get(conf, "command");
 	snprintf(where, wherelen, "%s", cmd != NULL ? "/command" : "");
-	if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
+	if (cmd == NULL) {
 		wsl_err_set(err, WSL_HR_E_INVALIDARG, "the exec handler needs a "
-		    "\"command\": an array of strings such as [\"/bin/cat\"]");
+		    "\"command\", " EXEC_COMMAND_PHRASE);
+		return (-1);
+	}
+	if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
+		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"command\" must be "
+		    EXEC_COMMAND_PHRASE);
 		return (-1);
 	}
 	json_array_foreach(cmd, i, v)
 		if (!json_is_string(v) || json_string_value(v)[0] == '\0') {
 			snprintf(where, wherelen, "/command/%zu", i);
 			wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"command\" must "
-			    "hold non-empty strings");
+			    "be " EXEC_COMMAND_PHRASE);
 			return (-1);
 		}
 	v = json_object_get(conf, "stderr");
@@ -442,7 +449,7 @@ exec_configure(const json_t *conf, WS_CHANNEL_BINDING binding, void **state,
 		strcmp(json_string_value(v), "null") != 0))) {
 		snprintf(where, wherelen, "/stderr");
 		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"stderr\" must be "
-		    "\"inherit\" or \"null\"");
+		    EXEC_STDERR_PHRASE);
 		return (-1);
 	}
 	null = v != NULL && strcmp(json_string_value(v), "null") == 0;
@@ -467,8 +474,16 @@ nomem:
 
 
 
+static const struct handler_key exec_keys[] = {
+	{ "command", EXEC_COMMAND_PHRASE },
+	{ "max-channels", HANDLER_MAX_CHANNELS_PHRASE },
+	{ "stderr", EXEC_STDERR_PHRASE },
+	{ NULL, NULL },
+};
+
 const struct handler_type handler_exec = {
 	.name = "exec",
+	.keys = exec_keys,
 	.serves_accept_requests = false,
 	.configure = exec_configure,
 	.start = handler_loop_start,

@@ -433,18 +433,18 @@ bad:
 	return (-1);
 }
 
+#define FORWARD_UPSTREAM_PHRASE "a string such as \"tcp://127.0.0.1:9000\""
+
 static int
 forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
     void **state, struct wsl_err *err, char *where, size_t wherelen)
 {
-	static const char *const keys[] = { "upstream", "connect-timeout-ms",
-		"idle-timeout-ms", "max-channels", NULL };
 	long long idle = ACCEPT_LOOP_IDLE_MS;
 	struct forward *f;
 	json_t *up;
 	unsigned max;
 
-	if (handler_check_keys(conf, "forward", keys, err, where, wherelen) < 0 ||
+	if (handler_check_keys(conf, &handler_forward, err, where, wherelen) < 0 ||
 	    handler_max_channels(conf, FORWARD_MAX_CHANNELS, &max, err, where,
 		wherelen) < 0)
 		return (-1);
@@ -457,8 +457,13 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 	/* At the value if there is one, else at the handler object. */
 	snprintf(where, wherelen, "%s", up != NULL ? "/upstream" : "");
 	if (!json_is_string(up)) {
-		wsl_err_set(err, WSL_HR_E_INVALIDARG, "the forward handler needs "
-		    "an \"upstream\" string such as \"tcp://127.0.0.1:9000\"");
+		if (up == NULL)
+			wsl_err_set(err, WSL_HR_E_INVALIDARG, "the forward "
+			    "handler needs an \"upstream\", "
+			    FORWARD_UPSTREAM_PHRASE);
+		else
+			wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"upstream\" "
+			    "must be " FORWARD_UPSTREAM_PHRASE);
 		free(f);
 		return (-1);
 	}
@@ -479,8 +484,17 @@ forward_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
 
 
 
+static const struct handler_key forward_keys[] = {
+	{ "upstream", FORWARD_UPSTREAM_PHRASE },
+	{ "connect-timeout-ms", HANDLER_MS_PHRASE },
+	{ "idle-timeout-ms", HANDLER_MS_PHRASE },
+	{ "max-channels", HANDLER_MAX_CHANNELS_PHRASE },
+	{ NULL, NULL },
+};
+
 const struct handler_type handler_forward = {
 	.name = "forward",
+	.keys = forward_keys,
 	.serves_accept_requests = false,
 	.configure = forward_configure,
 	.start = handler_loop_start,

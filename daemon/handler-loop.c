@@ -462,24 +462,23 @@ accept_loop_release(struct accept_loop *a, struct wsld_listener *l)
 }
 
 int
-handler_check_keys(const json_t *conf, const char *handler,
-    const char *const *allowed, struct wsl_err *err, char *where,
-    size_t wherelen)
+handler_check_keys(const json_t *conf, const struct handler_type *h,
+    struct wsl_err *err, char *where, size_t wherelen)
 {
 	const char *key;
 	json_t *v;
 	size_t i;
 
 	json_object_foreach((json_t *)conf, key, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
+		for (i = 0; h->keys[i].name != NULL; i++)
+			if (strcmp(key, h->keys[i].name) == 0)
 				break;
-		if (allowed[i] == NULL && strcmp(key, "type") != 0) {
+		if (h->keys[i].name == NULL && strcmp(key, "type") != 0) {
 			where[0] = '\0';
 			(void)pointer_append(where, wherelen, key);
 			wsl_err_set(err, WSL_HR_E_INVALIDARG,
 			    "unknown key '%.64s' for the %s handler", key,
-			    handler);
+			    h->name);
 			return (-1);
 		}
 	}
@@ -499,7 +498,7 @@ handler_max_channels(const json_t *conf, unsigned def, unsigned *out,
 	    json_integer_value(v) > 1000000) {
 		snprintf(where, wherelen, "/max-channels");
 		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"max-channels\" must be "
-		    "an integer from 1 to 1000000");
+		    HANDLER_MAX_CHANNELS_PHRASE);
 		return (-1);
 	}
 	*out = (unsigned)json_integer_value(v);
@@ -549,8 +548,8 @@ handler_ms_option(const json_t *conf, const char *key, long long *out,
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > 86400000) {
 		snprintf(where, wherelen, "/%s", key);
-		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" must be a number "
-		    "of milliseconds from 1 to 86400000", key);
+		wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" must be "
+		    HANDLER_MS_PHRASE, key);
 		return (-1);
 	}
 	*out = json_integer_value(v);

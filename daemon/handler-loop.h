@@ -116,8 +116,8 @@ int handler_max_channels(const json_t *, unsigned def, unsigned *,
 /* For configure(): milliseconds from 1 to 86400000 (absent: unchanged). */
 int handler_ms_option(const json_t *, const char *, long long *,
     struct wsl_err *, char *where, size_t wherelen);
-/* For configure(): refuse keys outside allowed (NULL-terminated). */
-int handler_check_keys(const json_t *, const char *handler,
-    const char *const *allowed, struct wsl_err *, char *where, size_t);
+/* For configure(): refuse keys the handler does not take. */
+int handler_check_keys(const json_t *, const struct handler_type *,
+    struct wsl_err *, char *where, size_t);
 
 #endif

@@ -13,11 +13,10 @@ static int
 accept_configure(const json_t *conf, WS_CHANNEL_BINDING binding,
     void **state, struct wsl_err *err, char *where, size_t wherelen)
 {
-	static const char *const keys[] = { NULL };
-
 	(void)binding;
 	*state = NULL;
-	return (handler_check_keys(conf, "accept", keys, err, where, wherelen));
+	return (handler_check_keys(conf, &handler_accept, err, where,
+	    wherelen));
 }
 
 static void
@@ -32,8 +31,11 @@ nothing_to_free(void *state)
 	(void)state;
 }
 
+static const struct handler_key accept_keys[] = { { NULL, NULL } };
+
 const struct handler_type handler_accept = {
 	.name = "accept",
+	.keys = accept_keys,
 	.serves_accept_requests = true,
 	.configure = accept_configure,
 	.start = nothing,
@@ -47,6 +49,13 @@ static const struct handler_type *const handlers[] = {
 	&handler_forward,
 	&handler_exec,
 };
+
+const struct handler_type *
+handler_at(size_t i)
+{
+	return (i < sizeof(handlers) / sizeof(handlers[0]) ? handlers[i] :
+	    NULL);
+}
 
 const struct handler_type *
 handler_lookup(const char *name)

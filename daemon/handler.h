@@ -55,8 +55,20 @@ struct drain {
 int drain_init(struct drain *, unsigned lanes); /* -1: no memory */
 void drain_clear(struct drain *);
 
+/* A key of a handler object and what its value must be, as the messages
+ * say it ("an integer from 1 to 1000000"); tests/lint/conf-keys.sh checks
+ * wsld.conf(5) against these. */
+struct handler_key {
+	const char *name;
+	const char *phrase;
+};
+#define HANDLER_MAX_CHANNELS_PHRASE "an integer from 1 to 1000000"
+#define HANDLER_MS_PHRASE "a number of milliseconds from 1 to 86400000"
+
 struct handler_type {
 	const char *name;
+	/* The keys it takes besides "type", ended by a NULL name. */
+	const struct handler_key *keys;
 	/* Channels go to `accept` requests (no accept loop of its own). */
 	bool serves_accept_requests;
 	/* Check the handler object (its "type" is already known) for a
@@ -84,6 +96,7 @@ struct handler_type {
 };
 
 const struct handler_type *handler_lookup(const char *);
+const struct handler_type *handler_at(size_t); /* NULL past the last */
 void handler_exec_cleanup(void); /* at exit */
 const char *handler_names(void); /* "accept, echo" for messages */
 

@@ -25,20 +25,82 @@ spec_name_ok(const char *name)
 	return (true);
 }
 
+/*
+ * The keys of a listener definition, and what each value must be, as the
+ * messages say it; tests/lint/conf-keys.sh checks wsld.conf(5) against
+ * this table.
+ */
+enum spec_key { KEY_URL, KEY_PROPERTIES, KEY_HANDLER, KEY_OPEN, KEY_LOOP,
+	KEY_LOOPS, NSPEC_KEYS };
+
+static const char *const spec_keys[NSPEC_KEYS] = {
+	[KEY_URL] = "url",
+	[KEY_PROPERTIES] = "properties",
+	[KEY_HANDLER] = "handler",
+	[KEY_OPEN] = "open",
+	[KEY_LOOP] = "loop",
+	[KEY_LOOPS] = "loops",
+};
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+static const char *const spec_phrases[NSPEC_KEYS] = {
+	[KEY_URL] = "a string such as \"net.tcp://127.0.0.1:8808/\"",
+	[KEY_PROPERTIES] = "an object of listener properties by name",
+	[KEY_HANDLER] = "an object such as {\"type\": \"echo\"}",
+	[KEY_OPEN] = "true or false",
+	[KEY_LOOP] = "\"pool\" or \"dedicated\"",
+	[KEY_LOOPS] = "an integer from 1 to " XSTR(WSL_LOOPS_MAX)
+	    ", or \"all\"",
+};
+
+const char *
+spec_key_name(size_t i)
+{
+	return (i < NSPEC_KEYS ? spec_keys[i] : NULL);
+}
+
+const char *
+spec_key_phrase(size_t i)
+{
+	return (i < NSPEC_KEYS ? spec_phrases[i] : NULL);
+}
+
+/* "\"KEY\" must be WHAT", at the key's value. */
+static int
+wrong(struct wsl_err *err, enum spec_key k)
+{
+	wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"%s\" must be %s",
+	    spec_keys[k], spec_phrases[k]);
+	return (-1);
+}
+
 static bool
 allowed(const char *key, const char *const *extra)
 {
-	static const char *const own[] = { "url", "properties", "handler",
-		"open", "loop", "loops", NULL };
 	size_t i;
 
-	for (i = 0; own[i] != NULL; i++)
-		if (strcmp(key, own[i]) == 0)
+	for (i = 0; i < NSPEC_KEYS; i++)
+		if (strcmp(key, spec_keys[i]) == 0)
 			return (true);
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
 		if (strcmp(key, extra[i]) == 0)
 			return (true);
 	return (false);
+}
+
+static int
+unknown(const char *key, struct wsl_err *err)
+{
+	char known[128];
+	size_t i, n = 0;
+
+	for (i = 0; i < NSPEC_KEYS; i++)
+		n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
+		    i > 0 ? ", " : "", spec_keys[i]);
+	wsl_err_set(err, WSL_HR_E_INVALIDARG,
+	    "unknown key '%.64s' (expected %s)", key, known);
+	return (-1);
 }
 
 /* A part's own pointer goes after its prefix in where (not a buffer of
@@ -70,11 +132,8 @@ handler_parse(const json_t *h, struct listener_spec *s, struct wsl_err *err,
 		    &s->handler_state, err, where, wherelen));
 	}
 	snprintf(where, wherelen, "/handler");
-	if (!json_is_object(h)) {
-		wsl_err_set(err, WSL_HR_E_INVALIDARG,
-		    "\"handler\" must be an object such as {\"type\": \"echo\"}");
-		return (-1);
-	}
+	if (!json_is_object(h))
+		return (wrong(err, KEY_HANDLER));
 	if ((t = json_object_get(h, "type")) == NULL || !json_is_string(t)) {
 		wsl_err_set(err, WSL_HR_E_INVALIDARG,
 		    "the handler needs a \"type\" string (one of: %s)",
@@ -111,9 +170,7 @@ loops_parse(const json_t *v, struct listener_spec *s, struct wsl_err *err,
 	    json_integer_value(v) <= WSL_LOOPS_MAX)
 		s->loops = (ULONG)json_integer_value(v);
 	else
-		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"loops\" must "
-		    "be an integer from 1 to %d, or \"all\"", WSL_LOOPS_MAX),
-		    -1);
+		return (wrong(err, KEY_LOOPS));
 	if (s->loops != 1 && s->binding == WS_UDP_CHANNEL_BINDING)
 		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "\"loops\": a "
 		    "UDP listener runs on one loop (its sessions live "
@@ -148,17 +205,16 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 	json_object_foreach((json_t *)obj, key, v) {
 		if (!allowed(key, extra)) {
 			(void)pointer_append(where, wherelen, key);
-			return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
-			    "unknown key '%.64s' (expected url, properties, "
-			    "handler, open, loop, loops)", key), -1);
+			return (unknown(key, err));
 		}
 	}
 	snprintf(where, wherelen, "/url");
 	v = json_object_get(obj, "url");
-	if (v == NULL || !json_is_string(v))
-		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
-		    "listener '%s' needs a \"url\" string such as "
-		    "\"net.tcp://127.0.0.1:8808/\"", name), -1);
+	if (v == NULL)
+		return (wsl_err_set(err, WSL_HR_E_INVALIDARG, "listener '%s' "
+		    "needs a \"url\", %s", name, spec_phrases[KEY_URL]), -1);
+	if (!json_is_string(v))
+		return (wrong(err, KEY_URL));
 	s->url = json_string_value(v);
 	if (FAILED(WslUrlBinding(s->url, &s->binding, &s->type, why,
 	    sizeof(why))))
@@ -167,22 +223,24 @@ spec_parse(const char *name, const json_t *obj, const char *const *extra,
 	snprintf(where, wherelen, "/open");
 	v = json_object_get(obj, "open");
 	if (v != NULL && !json_is_boolean(v))
-		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
-		    "\"open\" must be true or false"), -1);
+		return (wrong(err, KEY_OPEN));
 	s->open = json_is_true(v);
 	snprintf(where, wherelen, "/loop");
 	v = json_object_get(obj, "loop");
 	if (v != NULL && (!json_is_string(v) ||
 	    (strcmp(json_string_value(v), "pool") != 0 &&
 	    strcmp(json_string_value(v), "dedicated") != 0)))
-		return (wsl_err_set(err, WSL_HR_E_INVALIDARG,
-		    "\"loop\" must be \"pool\" or \"dedicated\""), -1);
+		return (wrong(err, KEY_LOOP));
 	s->dedicated_loop = v != NULL &&
 	    strcmp(json_string_value(v), "dedicated") == 0;
 	if (loops_parse(json_object_get(obj, "loops"), s, err, where,
 	    wherelen) < 0)
 		return (-1);
 	s->properties = json_object_get(obj, "properties");
+	if (s->properties != NULL && !json_is_object(s->properties)) {
+		snprintf(where, wherelen, "/properties");
+		return (wrong(err, KEY_PROPERTIES));
+	}
 	sub = below(where, wherelen, "/properties", &sublen);
 	if (props_from_json(s->properties, &s->props, err, sub, sublen) < 0 ||
 	    props_check(&s->props, s->type, s->binding, err, sub, sublen) < 0) {

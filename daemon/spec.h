@@ -43,5 +43,9 @@ int spec_parse(const char *name, const json_t *obj, const char *const *extra,
     struct listener_spec *, struct wsl_err *, char *where, size_t wherelen);
 void spec_clear(struct listener_spec *);
 bool spec_name_ok(const char *);
+/* The keys of a definition, in order, and what each value must be as the
+ * messages say it ("true or false"); NULL past the last. */
+const char *spec_key_name(size_t);
+const char *spec_key_phrase(size_t);
 
 #endif

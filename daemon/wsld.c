@@ -298,8 +298,15 @@ main(int argc, char **argv)
 	if (opt.check_only) {
 		n = conf.listeners != NULL ? json_object_size(conf.listeners) :
 		    0;
-		printf("wsld: %s: configuration OK (%zu listener%s)\n",
-		    config != NULL ? config : "(none)", n, n == 1 ? "" : "s");
+		if (conf.include != NULL)
+			printf("wsld: %s: configuration OK (%zu listener%s, "
+			    "%zu included file%s)\n", config, n,
+			    n == 1 ? "" : "s", conf.included,
+			    conf.included == 1 ? "" : "s");
+		else
+			printf("wsld: %s: configuration OK (%zu listener%s)\n",
+			    config != NULL ? config : "(none)", n,
+			    n == 1 ? "" : "s");
 		conf_free(&conf);
 		return (0);
 	}

@@ -102,4 +102,6 @@ seed config <<'EOS'
  "e": {"url": "soap.udp://127.0.0.1:0/", "handler": {"type": "forward", "upstream": "udp://127.0.0.1:9"}, "open": true}}}
 EOS
 printf '{"listeners": {"a": {"url": 5}}}' | seed config
+# Included files: parsed only (fuzz-config.c does not reload them).
+printf '{"include": ["conf.d/*.json", "/nonexistent/*.json"], "listeners": {}}' | seed config
 printf '{"listeners": [' | seed config

@@ -61,7 +61,7 @@ cat >"$T/cmd.json" <<'JSON'
   "handler": {"type": "exec", "command": ["/bin/cat", ""]}}}}
 JSON
 check_config "$T/cmd.json"
-expect_match "an array element is located too" "^wsld: $T/cmd.json:2:55: listeners.x: \"command\" must hold non-empty strings" "$ERR"
+expect_match "an array element is located too" "^wsld: $T/cmd.json:2:55: listeners.x: \"command\" must be an array of non-empty strings such as \\[\"/bin/cat\"\\]" "$ERR"
 printf '{"listeners": {"f": {"url": "net.tcp://127.0.0.1:0/", "handler": {"type": "forward"}}}}' >"$T/noup.json"
 check_config "$T/noup.json"
 expect_match "a missing key is reported at its object" "^wsld: $T/noup.json:1:66: listeners.f: the forward handler needs an \"upstream\"" "$ERR"

@@ -83,6 +83,6 @@ for l in cat env fds two missing long; do
 done
 expect_fds_back "$BASE" # with every listener freed
 run "$WSLCTL" create bad net.tcp://127.0.0.1:0/ --handler '{"type":"exec","command":"cat"}'
-expect_match "a command must be an array" '"command": an array of strings' "$ERR"
+expect_match "a command must be an array" '"command" must be an array of non-empty strings' "$ERR"
 expect "no zombie" 0 "$(zombies)"
 finish

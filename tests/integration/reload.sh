@@ -106,7 +106,7 @@ printf '{"listeners": {\n  "a": {"url": 5}\n}}\n' >"$T/wsld.json"
 run "$WSLCTL" reload
 expect "a wrong file: reload exits 2" 2 "$RC"
 expect_match "... naming file, line and column" \
-    "$T/wsld.json:2:16: listeners.a: listener 'a' needs a \"url\" string.*; nothing changed" \
+    "$T/wsld.json:2:16: listeners.a: \"url\" must be a string.*; nothing changed" \
     "$ERR"
 printf '{"listeners": {\n  "a": {"url": "net.tcp://127.0.0.1:1/",,}\n}}\n' \
     >"$T/wsld.json"

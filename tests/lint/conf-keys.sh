@@ -1,17 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# wsld(8) against the tables wsld checks a configuration with: the
-# top-level keys (CONFIGURATION FILE, the first list) and the listener
-# properties (its "Listener properties" list) are the same names as in
-# daemon/conf.c and daemon/props.c, and each item states what a value must
-# be in the words of wsld's own message for it ("an integer from 1 to
-# 65536"), as tests/tools/wsl-conf-keys prints them.
+# wsld.conf(5) against the tables wsld checks a configuration with: the
+# top-level keys (the list of TOP-LEVEL KEYS, daemon/conf.c), a listener's
+# keys (the list of LISTENERS, daemon/spec.c), the listener properties (the
+# list of "Listener properties", daemon/props.c), the handler types (a
+# subsection of HANDLERS each, daemon/handler.c) and each handler's keys
+# (the list of its subsection, daemon/handler-*.c) are the same names as
+# in the code, and each item states what a value must be in the words of
+# wsld's own message for it ("an integer from 1 to 65536"), as
+# tests/tools/wsl-conf-keys prints them.
 #
 # A lint rather than generating that part of the page: each item is prose
 # (what the key does, its default, what a reload does with it) that does
 # not belong in a C table, and the page stays readable and whole as
 # written; the lint still fails on any drift, both ways.
-page=${top_srcdir:-.}/man/wsld.8.in
+page=${top_srcdir:-.}/man/wsld.conf.5.in
 tool=${top_builddir:-.}/tests/tools/wsl-conf-keys
 T=$(mktemp -d "${TMPDIR:-/tmp}/wsl-lint.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -77,18 +80,28 @@ function macro_text(line, i, k, a, t, out, quoting) {
 		out = out "\""
 	return (out)
 }
-/^\.Sh / { flush(); sh = $0; ss = ""; lists = 0; depth = 0; kind = ""; next }
-/^\.Ss / { flush(); ss = $0; lists = 0; next }
-sh != ".Sh CONFIGURATION FILE" { next }
+/^\.Sh / { flush(); sh = substr($0, 5); ss = ""; lists = 0; depth = 0; kind = ""; next }
+/^\.Ss / {
+	flush()
+	ss = substr($0, 5)
+	lists = 0
+	if (sh == "HANDLERS")
+		printf "handler\t%s\t-\n", ss
+	next
+}
 /^\.Bl / {
 	if (depth++ == 0) {
 		lists++
-		if (ss == "" && lists == 1)
+		kind = ""
+		if (lists == 1 && sh == "TOP-LEVEL KEYS" && ss == "")
 			kind = "config"
-		else if (ss == ".Ss Listener properties" && lists == 1)
+		else if (lists == 1 && sh == "LISTENERS" && ss == "")
+			kind = "listener"
+		else if (lists == 1 && sh == "LISTENERS" &&
+		    ss == "Listener properties")
 			kind = "property"
-		else
-			kind = ""
+		else if (lists == 1 && sh == "HANDLERS" && ss != "")
+			kind = "handler-" ss
 	}
 	next
 }
@@ -124,12 +137,16 @@ not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
 while IFS=$tab read -r kind name phrase; do
 	text=$(awk -F'\t' -v k="$kind" -v m="$name" \
 	    '$1 == k && $2 == m { print $3 }' "$T/items")
-	if [ -z "$text" ]; then
-		not_ok "wsld(8) has no item for the $kind $name"
+	if ! awk -F'\t' -v k="$kind" -v m="$name" \
+	    '$1 == k && $2 == m { found = 1 } END { exit !found }' \
+	    "$T/items"; then
+		not_ok "wsld.conf(5) has no item for the $kind $name"
+	elif [ "$phrase" = - ]; then
+		ok "wsld.conf(5) describes the $kind $name"
 	elif printf '%s\n' "$text" | grep -qiF -- "$phrase"; then
-		ok "wsld(8): $kind $name is $phrase"
+		ok "wsld.conf(5): $kind $name is $phrase"
 	else
-		not_ok "wsld(8): $kind $name is $phrase"
+		not_ok "wsld.conf(5): $kind $name is $phrase"
 		printf '# the item says: %s\n' "$text"
 	fi
 done <"$T/table"
@@ -139,7 +156,7 @@ while IFS=$tab read -r kind name text; do
 	    "$T/table"; then
 		:
 	else
-		not_ok "wsld(8) lists the $kind $name, which wsld does not know"
+		not_ok "wsld.conf(5) lists the $kind $name, which wsld does not know"
 	fi
 done <"$T/items"
 echo "1..$n"

@@ -4,7 +4,7 @@
 # at the warning level.
 n=0
 failed=0
-for page in man/wsld.8 man/wslctl.1 man/wsld-control.7 man/wsl-listener.3; do
+for page in man/wsld.8 man/wsld.conf.5 man/wslctl.1 man/wsld-control.7 man/wsl-listener.3; do
 	n=$((n + 1))
 	if ! command -v mandoc >/dev/null 2>&1; then
 		echo "ok $n # SKIP mandoc is not installed"

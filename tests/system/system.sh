@@ -124,8 +124,8 @@ expect "... enabled and started wsld.service and wsld.socket" \
     "$(ct systemctl is-enabled wsld.service wsld.socket | tr '\n' ' ')$(ct systemctl is-active wsld.service wsld.socket | tr '\n' ' ' | sed 's/ $//')"
 expect_match "/etc/wsld/wsld.json is a conffile" '^ */etc/wsld/wsld.json [0-9a-f]{32}' \
     "$(ct dpkg-query -W -f='${Conffiles}' wsld)"
-expect "the manual pages are installed" "4" \
-    "$(ct dpkg -L wsld | grep -c '^/usr/share/man/man[1378]/ws.*\.gz$')"
+expect "the manual pages are installed" "5" \
+    "$(ct dpkg -L wsld | grep -c '^/usr/share/man/man[13578]/ws.*\.gz$')"
 expect_match "wslctl answers with the shipped default: one listener, not opened" \
     '^echo +CREATED +net.tcp://127.0.0.1:8808/' "$(ct wslctl list 2>&1)"
 expect "... and the example beside it" "present" \
