@@ -5,10 +5,33 @@
  */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "inject.h"
 #include "lifecycle.h"
+
+/*
+ * list: the names are taken when the request comes, and sorted a few at a
+ * time; each listener is described when its turn comes, as it is then (one
+ * freed meanwhile is left out, one a reload replaced is its successor), a
+ * slice at a time (ctl_reply_items), so that other clients are served
+ * while thousands are listed.
+ */
+#define SORT_STEP 256                  /* names merged per call */
+
+struct list_walk {
+	char *block;                   /* names, tmp, then the strings */
+	char **names, **tmp;
+	size_t n, next;
+	size_t width, lo, i, j, k;     /* where the merge sort is */
+	bool sorted;
+	int state;                     /* -1: any */
+	char *match;                   /* NULL: any */
+	struct describe_fields fields;
+	bool some;                     /* only those fields */
+};
 
 /* Only those in state (if given) and whose name matches (a glob). */
 static bool
@@ -18,17 +41,144 @@ listed(struct wsld_listener *l, int state, const char *match)
 	    (match == NULL || fnmatch(match, l->name, 0) == 0));
 }
 
+static size_t
+min_size(size_t a, size_t b)
+{
+	return (a < b ? a : b);
+}
+
+/* The next pair of runs to merge, from lo. */
+static void
+sort_pair(struct list_walk *w)
+{
+	w->i = w->k = w->lo;
+	w->j = min_size(w->lo + w->width, w->n);
+}
+
+/*
+ * A bottom-up merge sort that stops after budget names and goes on where
+ * it stopped: sorting ten thousand names at once would keep everyone else
+ * waiting for milliseconds.  True once sorted.
+ */
+static bool
+sort_some(struct list_walk *w, size_t budget)
+{
+	size_t mid, hi;
+	char **swap;
+
+	while (w->width < w->n) {
+		mid = min_size(w->lo + w->width, w->n);
+		hi = min_size(w->lo + 2 * w->width, w->n);
+		for (; w->k < hi; w->k++) {
+			if (budget-- == 0)
+				return (false);
+			if (w->j >= hi || (w->i < mid &&
+			    strcmp(w->names[w->i], w->names[w->j]) <= 0))
+				w->tmp[w->k] = w->names[w->i++];
+			else
+				w->tmp[w->k] = w->names[w->j++];
+		}
+		if ((w->lo = hi) >= w->n) {
+			swap = w->names;
+			w->names = w->tmp;
+			w->tmp = swap;
+			w->width *= 2;
+			w->lo = 0;
+		}
+		sort_pair(w);
+	}
+	return (true);
+}
+
+static enum ctl_item
+list_next(void *arg, json_t **item)
+{
+	struct list_walk *w = arg;
+	struct wsld_listener *l;
+
+	if (!w->sorted && !(w->sorted = sort_some(w, SORT_STEP)))
+		return (CTL_ITEM_NOT_YET);
+	while (w->next < w->n) {
+		l = lifecycle_find(w->names[w->next++]);
+		if (l != NULL && listed(l, w->state, w->match)) {
+			*item = describe_listener_fields(l, w->some ?
+			    &w->fields : NULL);
+			return (*item != NULL ? CTL_ITEM : CTL_ITEMS_NO_MEMORY);
+		}
+	}
+	return (CTL_ITEMS_END);
+}
+
+static void
+list_finish(void *arg)
+{
+	struct list_walk *w = arg;
+
+	free(w->match);
+	free(w->block);
+	free(w);
+}
+
+struct names_count {
+	size_t n, bytes;
+	char **names;
+	char *p;
+};
+
+static void
+count_name(struct wsld_listener *l, void *arg)
+{
+	struct names_count *c = arg;
+
+	if (l->life.bound) {
+		c->n++;
+		c->bytes += strlen(l->name) + 1;
+	}
+}
+
+static void
+copy_name(struct wsld_listener *l, void *arg)
+{
+	struct names_count *c = arg;
+
+	if (l->life.bound) {
+		c->names[c->n++] = c->p;
+		c->p = stpcpy(c->p, l->name) + 1;
+	}
+}
+
+/* The names as they are now, in one allocation, to be sorted. */
+static bool
+list_names(struct list_walk *w)
+{
+	struct names_count c = { 0, 0, NULL, NULL };
+
+	lifecycle_foreach(count_name, &c);
+	if ((w->block = inject_malloc(2 * c.n * sizeof(char *) + c.bytes +
+	    1)) == NULL)
+		return (false);
+	w->names = (char **)(void *)w->block;
+	w->tmp = w->names + c.n;
+	c.names = w->names;
+	c.p = (char *)(w->tmp + c.n);
+	c.n = 0;
+	lifecycle_foreach(copy_name, &c);
+	w->n = c.n;
+	w->width = 1;
+	sort_pair(w);
+	return (true);
+}
+
 void
 cmd_list(struct ctl_request *req)
 {
-	struct wsld_listener **all;
+	struct list_walk *w;
 	const char *state = NULL, *match = NULL;
-	char text[160];
-	json_t *arr;
-	size_t n, i;
+	json_t *fields;
+	char text[400];
 	int s = -1;
 
-	if (!args_only(req, "state", "match", NULL) ||
+	if (!args_only(req, "state", "match", "fields", NULL) ||
 	    !args_string(req, "state", false, &state) ||
 	    !args_string(req, "match", false, &match))
 		return;
@@ -38,24 +188,29 @@ cmd_list(struct ctl_request *req)
 		ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
 		return;
 	}
-	if ((all = lifecycle_sorted(&n)) == NULL ||
-	    (arr = json_array()) == NULL) {
-		lifecycle_sorted_free(all, all != NULL ? n : 0);
+	if ((w = inject_calloc(1, sizeof(*w))) == NULL) {
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
 	}
-	for (i = 0; i < n && arr != NULL; i++)
-		if (listed(all[i], s, match) &&
-		    json_array_append_new(arr, describe_listener(all[i])) < 0) {
-			json_decref(arr);
-			arr = NULL;
+	if ((fields = json_object_get(req->args, "fields")) != NULL) {
+		if (describe_fields_parse(fields, &w->fields, text,
+		    sizeof(text)) < 0) {
+			list_finish(w);
+			ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
+			return;
 		}
-	lifecycle_sorted_free(all, n);
-	if (arr == NULL)
-		ctl_reply_lost(req, -1, NULL); /* not a partial list */
-	else
-		ctl_reply(req, WSL_HR_S_OK, NULL, json_pack("{s:o}",
-		    "listeners", arr));
+		w->some = true;
+	}
+	w->state = s;
+	if ((match != NULL && (w->match = inject_malloc(strlen(match) + 1)) ==
+	    NULL) || !list_names(w)) {
+		list_finish(w);
+		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
+		return;
+	}
+	if (w->match != NULL)
+		strcpy(w->match, match);
+	ctl_reply_items(req, "listeners", list_next, list_finish, w);
 }
 
 void
