@@ -13,20 +13,25 @@
 #include "lifecycle.h"
 
 /*
- * list: the names are taken when the request comes, and sorted a few at a
- * time; each listener is described when its turn comes, as it is then (one
- * freed meanwhile is left out, one a reload replaced is its successor), a
- * slice at a time (ctl_reply_items), so that other clients are served
- * while thousands are listed.
+ * list, in three steps a few names at a time (ctl_reply_items), so that
+ * other clients are served while thousands are listed: the names are
+ * gathered (lifecycle_scan), sorted, then each listener is described as
+ * it is when its turn comes (one freed meanwhile is left out, one a
+ * reload replaced is its successor, one created meanwhile may be in it
+ * or not).  Touching 10,000 listeners at once took a millisecond, and
+ * sorting their names 2 to 7.
  */
-#define SORT_STEP 256                  /* names merged per call */
+#define LIST_STEP 256                  /* names gathered or merged per call */
 
 struct list_walk {
-	char *block;                   /* names, tmp, then the strings */
-	char **names, **tmp;
-	size_t n, next;
+	char *chars;                   /* the names, one after the other */
+	size_t *names, *tmp;           /* where each begins, and room to sort */
+	size_t n, size, chars_len, chars_size;
+	uint64_t cursor;               /* of lifecycle_scan */
+	bool gathered, sorted;
 	size_t width, lo, i, j, k;     /* where the merge sort is */
-	bool sorted;
+	size_t next;                   /* the next name to describe */
+	bool failed;                   /* out of memory */
 	int state;                     /* -1: any */
 	char *match;                   /* NULL: any */
 	struct describe_fields fields;
@@ -39,6 +44,51 @@ listed(struct wsld_listener *l, int state, const char *match)
 {
 	return ((state < 0 || (int)listener_state(l) == state) &&
 	    (match == NULL || fnmatch(match, l->name, 0) == 0));
+}
+
+static void *
+grow(void *p, size_t *size, size_t need, size_t each)
+{
+	size_t n = *size > 0 ? *size : 64;
+
+	while (n < need)
+		n *= 2;
+	if (n == *size)
+		return (p);
+	if ((p = inject_realloc(p, n * each)) != NULL)
+		*size = n;
+	return (p);
+}
+
+static void
+gather(struct wsld_listener *l, void *arg)
+{
+	struct list_walk *w = arg;
+	size_t len = strlen(l->name) + 1;
+	size_t *names;
+	char *chars;
+
+	if (w->failed)
+		return;
+	if ((names = grow(w->names, &w->size, w->n + 1,
+	    sizeof(*names))) != NULL)
+		w->names = names;
+	if ((chars = grow(w->chars, &w->chars_size, w->chars_len + len,
+	    1)) != NULL)
+		w->chars = chars;
+	if (names == NULL || chars == NULL) {
+		w->failed = true;
+		return;
+	}
+	memcpy(w->chars + w->chars_len, l->name, len);
+	w->names[w->n++] = w->chars_len;
+	w->chars_len += len;
+}
+
+static const char *
+name_at(const struct list_walk *w, size_t off)
+{
+	return (w->chars + off);
 }
 
 static size_t
@@ -55,16 +105,12 @@ sort_pair(struct list_walk *w)
 	w->j = min_size(w->lo + w->width, w->n);
 }
 
-/*
- * A bottom-up merge sort that stops after budget names and goes on where
- * it stopped: sorting ten thousand names at once would keep everyone else
- * waiting for milliseconds.  True once sorted.
- */
+/* A bottom-up merge sort that stops after budget names and goes on where
+ * it stopped.  True once sorted. */
 static bool
 sort_some(struct list_walk *w, size_t budget)
 {
-	size_t mid, hi;
-	char **swap;
+	size_t mid, hi, *swap;
 
 	while (w->width < w->n) {
 		mid = min_size(w->lo + w->width, w->n);
@@ -73,7 +119,8 @@ sort_some(struct list_walk *w, size_t budget)
 			if (budget-- == 0)
 				return (false);
 			if (w->j >= hi || (w->i < mid &&
-			    strcmp(w->names[w->i], w->names[w->j]) <= 0))
+			    strcmp(name_at(w, w->names[w->i]),
+			    name_at(w, w->names[w->j])) <= 0))
 				w->tmp[w->k] = w->names[w->i++];
 			else
 				w->tmp[w->k] = w->names[w->j++];
@@ -95,12 +142,32 @@ list_next(void *arg, json_t **item)
 {
 	struct list_walk *w = arg;
 	struct wsld_listener *l;
+	const char *name;
+	size_t seen;
 
-	if (!w->sorted && !(w->sorted = sort_some(w, SORT_STEP)))
+	if (!w->gathered) {
+		seen = w->n;
+		do
+			w->cursor = lifecycle_scan(w->cursor, gather, w);
+		while (w->cursor != 0 && !w->failed &&
+		    w->n - seen < LIST_STEP);
+		if (w->failed || (w->cursor == 0 &&
+		    (w->tmp = inject_malloc((w->n + 1) * sizeof(size_t))) ==
+		    NULL))
+			return (CTL_ITEMS_NO_MEMORY);
+		w->gathered = w->cursor == 0;
+		if (w->gathered) {
+			w->width = 1;
+			sort_pair(w);
+		}
+		return (CTL_ITEM_NOT_YET);
+	}
+	if (!w->sorted && !(w->sorted = sort_some(w, LIST_STEP)))
 		return (CTL_ITEM_NOT_YET);
 	while (w->next < w->n) {
-		l = lifecycle_find(w->names[w->next++]);
-		if (l != NULL && listed(l, w->state, w->match)) {
+		name = name_at(w, w->names[w->next++]);
+		if ((l = lifecycle_find(name)) != NULL &&
+		    listed(l, w->state, w->match)) {
 			*item = describe_listener_fields(l, w->some ?
 			    &w->fields : NULL);
 			return (*item != NULL ? CTL_ITEM : CTL_ITEMS_NO_MEMORY);
@@ -115,58 +182,10 @@ list_finish(void *arg)
 	struct list_walk *w = arg;
 
 	free(w->match);
-	free(w->block);
+	free(w->chars);
+	free(w->names);
+	free(w->tmp);
 	free(w);
-}
-
-struct names_count {
-	size_t n, bytes;
-	char **names;
-	char *p;
-};
-
-static void
-count_name(struct wsld_listener *l, void *arg)
-{
-	struct names_count *c = arg;
-
-	if (l->life.bound) {
-		c->n++;
-		c->bytes += strlen(l->name) + 1;
-	}
-}
-
-static void
-copy_name(struct wsld_listener *l, void *arg)
-{
-	struct names_count *c = arg;
-
-	if (l->life.bound) {
-		c->names[c->n++] = c->p;
-		c->p = stpcpy(c->p, l->name) + 1;
-	}
-}
-
-/* The names as they are now, in one allocation, to be sorted. */
-static bool
-list_names(struct list_walk *w)
-{
-	struct names_count c = { 0, 0, NULL, NULL };
-
-	lifecycle_foreach(count_name, &c);
-	if ((w->block = inject_malloc(2 * c.n * sizeof(char *) + c.bytes +
-	    1)) == NULL)
-		return (false);
-	w->names = (char **)(void *)w->block;
-	w->tmp = w->names + c.n;
-	c.names = w->names;
-	c.p = (char *)(w->tmp + c.n);
-	c.n = 0;
-	lifecycle_foreach(copy_name, &c);
-	w->n = c.n;
-	w->width = 1;
-	sort_pair(w);
-	return (true);
 }
 
 void
@@ -202,8 +221,8 @@ cmd_list(struct ctl_request *req)
 		w->some = true;
 	}
 	w->state = s;
-	if ((match != NULL && (w->match = inject_malloc(strlen(match) + 1)) ==
-	    NULL) || !list_names(w)) {
+	if (match != NULL && (w->match = inject_malloc(strlen(match) + 1)) ==
+	    NULL) {
 		list_finish(w);
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
