@@ -138,11 +138,14 @@ int
 describe_fields_parse(const json_t *names, struct describe_fields *f,
     char *why, size_t len)
 {
+	bool strings = json_is_array(names);
 	const char *name;
 	json_t *v;
 	size_t i, k;
 
-	if (!json_is_array(names) || json_array_size(names) == 0 ||
+	json_array_foreach(names, i, v)
+		strings = strings && json_is_string(v);
+	if (!strings || json_array_size(names) == 0 ||
 	    json_array_size(names) > DESCRIBE_FIELDS_MAX) {
 		snprintf(why, len, "\"fields\" must be an array of 1 to %d field "
 		    "names (%s)", DESCRIBE_FIELDS_MAX, describe_field_list());
@@ -152,12 +155,11 @@ describe_fields_parse(const json_t *names, struct describe_fields *f,
 	f->count = 0;
 	json_array_foreach(names, i, v) {
 		name = json_string_value(v);
-		for (k = 0; name != NULL && k < F__COUNT; k++)
+		for (k = 0; k < F__COUNT; k++)
 			if (strcmp(name, field_names[k]) == 0)
 				break;
-		if (name == NULL || k == F__COUNT) {
-			snprintf(why, len, "unknown field '%.40s' (%s)",
-			    name != NULL ? name : "(not a string)",
+		if (k == F__COUNT) {
+			snprintf(why, len, "unknown field '%.40s' (%s)", name,
 			    describe_field_list());
 			return (-1);
 		}
