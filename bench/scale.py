@@ -5,8 +5,16 @@
 # at start.  For each N, a private wsld (run from the build directory):
 #   start     spawn to the "ready:" log line (every listener OPEN)
 #   RSS, fds  /proc/PID after start and a first reply
-#   list      one `list` request on a kept connection (median of 3)
+#   list      `wslctl list` as an operator runs it, the process and all
+#             (median of 3)
+#   -j list   one `list` request for every field on a kept connection,
+#             read and parsed (median of 3)
 #   status    p50 of 200 `status` requests for one listener
+#   status p99 idle / during list
+#             p99 of `status` requests sent one every 0.5 ms, with no
+#             other client, and while another process asks for every
+#             field of every listener again and again (5 rounds of 500
+#             each, alternating; the median of each)
 #   abort     p50 of 50 `abort` requests (each followed, untimed, by
 #             close, reset and open)
 #   reload    one `reload` of the unchanged file (median of 3)
@@ -183,6 +191,48 @@ def open_close(conns, cycles=200):
             [statistics.median(c) for c in closes])
 
 
+def p99(samples):
+    samples = sorted(samples)
+    return samples[int(len(samples) * 0.99)]
+
+
+def status_p99(sock, buf):
+    out = []
+    for _ in range(500):
+        time.sleep(0.0005)
+        out.append(timed(lambda: request(sock, buf, "status", name="l0")))
+    return p99(out)
+
+
+def lister(sock_path):
+    """Asks for the whole list again and again, reading every reply
+    without parsing it, until killed."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock_path)
+    line = (json.dumps({"id": 1, "command": "list"}) + "\n").encode()
+    while True:
+        s.sendall(line)
+        while not s.recv(1 << 20).endswith(b"\n"):
+            pass
+
+
+def status_during_list(sock, buf, sock_path):
+    idle, during = [], []
+    for _ in range(5):
+        idle.append(status_p99(sock, buf))
+        pid = os.fork()
+        if pid == 0:
+            try:
+                lister(sock_path)
+            finally:
+                os._exit(0)
+        time.sleep(0.05)
+        during.append(status_p99(sock, buf))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return statistics.median(idle), statistics.median(during)
+
+
 def stop(p, s):
     s.close()
     t = time.perf_counter()
@@ -203,11 +253,16 @@ def one(n, tmp):
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1]) / 1024.0
     fds = len(os.listdir("/proc/%d/fd" % p.pid))
+    sock_path = s.getpeername()
+    wslctl = statistics.median(timed(lambda: subprocess.run(
+        ["./wslctl", "-s", sock_path, "list"], stdout=subprocess.DEVNULL,
+        check=True)) for _ in range(3))
     lst = statistics.median(timed(lambda: request(s, buf, "list"))
                             for _ in range(3))
     st = statistics.median(timed(lambda: request(s, buf, "status",
                                                  name="l0"))
                            for _ in range(200))
+    idle, during = status_during_list(s, buf, sock_path)
     aborts = []
     for _ in range(50):
         aborts.append(timed(lambda: request(s, buf, "abort", name="l0")))
@@ -222,8 +277,8 @@ def one(n, tmp):
     stop(p2, s2)
     manager.close()
     stop_ms = stop(p, s)
-    return ((n, start_ms, rss, fds, lst, st, statistics.median(aborts), rel,
-             stop_ms),
+    return ((n, start_ms, rss, fds, wslctl, lst, st, idle, during,
+             statistics.median(aborts), rel, stop_ms),
             (n, op, nop, nop / op, cl, ncl, ncl / cl))
 
 
@@ -233,12 +288,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="wsl-scale.") as tmp:
         for n in sizes:
             rows.append(one(n, tmp))
-    print("| N | start ms | RSS MB | fds | list ms | status p50 ms "
+    print("| N | start ms | RSS MB | fds | list ms | -j list ms "
+          "| status p50 ms | status p99 ms idle / during list "
           "| abort p50 ms | reload ms | stop ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r, _ in rows:
-        print("| %d | %.0f | %.1f | %d | %.1f | %.3f | %.3f | %.1f | %.0f |"
-              % r)
+        print("| %d | %.0f | %.1f | %d | %.1f | %.1f | %.3f | %.3f / %.3f "
+              "| %.3f | %.1f | %.0f |" % r)
     print()
     print("| N | open p50 ms | with NOTIFY_SOCKET | ratio "
           "| close p50 ms | with NOTIFY_SOCKET | ratio |")

@@ -93,18 +93,81 @@ print_freed(const struct wsl_reply *r)
 	printf("%s freed\n", str(r->arguments, "name"));
 }
 
+/* A field's value as a column: text as it is, the rest as JSON; "-" when
+ * the listener has no such field.  Free it. */
+static char *
+cell(json_t *l, const char *field)
+{
+	json_t *v = json_object_get(l, field);
+	char *text;
+
+	if (v == NULL)
+		text = strdup("-");
+	else if (json_is_string(v))
+		text = strdup(json_string_value(v));
+	else
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (text == NULL) {
+		fprintf(stderr, "wslctl: out of memory\n");
+		exit(1);
+	}
+	return (text);
+}
+
+#define MAX_COLUMNS 64
+
+/*
+ * One line per listener, a column per field in the order the listeners
+ * have them (the order asked for; a field one listener lacks goes where
+ * the others have it).  Columns are padded but the last; name and state
+ * keep the widths they always had.
+ */
 void
 print_list(const struct wsl_reply *r)
 {
-	json_t *all = json_object_get(r->arguments, "listeners"), *l;
-	size_t i, width = 4;
+	json_t *all = json_object_get(r->arguments, "listeners"), *l, *v;
+	const char *col[MAX_COLUMNS], *key;
+	size_t i, k, n = 0, width[MAX_COLUMNS], len;
+	long at, prev;
+	char *text;
 
+	json_array_foreach(all, i, l) {
+		prev = -1;
+		json_object_foreach(l, key, v) {
+			for (at = 0; at < (long)n && strcmp(col[at], key) != 0;
+			    at++)
+				;
+			if (at == (long)n) {
+				if (n == MAX_COLUMNS)
+					continue;
+				at = prev + 1;
+				memmove(col + at + 1, col + at,
+				    (n - (size_t)at) * sizeof(col[0]));
+				col[at] = key;
+				n++;
+			}
+			prev = at;
+		}
+	}
+	for (k = 0; k < n; k++)
+		width[k] = strcmp(col[k], "name") == 0 ? 4 :
+		    strcmp(col[k], "state") == 0 ? 8 : 0;
 	json_array_foreach(all, i, l)
-		if (strlen(str(l, "name")) > width)
-			width = strlen(str(l, "name"));
+		for (k = 0; k + 1 < n; k++) {
+			text = cell(l, col[k]);
+			if ((len = strlen(text)) > width[k])
+				width[k] = len;
+			free(text);
+		}
 	json_array_foreach(all, i, l)
-		printf("%-*s %-8s %s\n", (int)width, str(l, "name"),
-		    str(l, "state"), str(l, "url"));
+		for (k = 0; k < n; k++) {
+			text = cell(l, col[k]);
+			if (k + 1 < n)
+				printf("%-*s ", (int)width[k], text);
+			else
+				printf("%s\n", text);
+			free(text);
+		}
 }
 
 /* "label k=v k=v": numbers only; nested objects on lines of their own,

@@ -24,6 +24,7 @@ struct ctl_opts {
 	bool json, quiet;
 	long long timeout_ms;   /* -1: none */
 };
+extern struct ctl_opts opts; /* wslctl.c: what the options say */
 
 struct ctl_cmd {
 	const char *verb;

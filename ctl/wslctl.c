@@ -24,7 +24,7 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define TIMEOUT_GRACE_MS 2000 /* let the daemon say "timed out" first */
 
-static struct ctl_opts opts = { NULL, false, false, -1 };
+struct ctl_opts opts = { NULL, false, false, -1 };
 
 static int
 connect_daemon(const char *path)

@@ -5,10 +5,38 @@
  */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "inject.h"
 #include "lifecycle.h"
+
+/*
+ * list, in three steps a few names at a time (ctl_reply_items), so that
+ * other clients are served while thousands are listed: the names are
+ * gathered (lifecycle_scan), sorted, then each listener is described as
+ * it is when its turn comes (one freed meanwhile is left out, one a
+ * reload replaced is its successor, one created meanwhile may be in it
+ * or not).  Touching 10,000 listeners at once took a millisecond, and
+ * sorting their names 2 to 7.
+ */
+#define LIST_STEP 256                  /* names gathered or merged per call */
+
+struct list_walk {
+	char *chars;                   /* the names, one after the other */
+	size_t *names, *tmp;           /* where each begins, and room to sort */
+	size_t n, size, chars_len, chars_size;
+	uint64_t cursor;               /* of lifecycle_scan */
+	bool gathered, sorted;
+	size_t width, lo, i, j, k;     /* where the merge sort is */
+	size_t next;                   /* the next name to describe */
+	bool failed;                   /* out of memory */
+	int state;                     /* -1: any */
+	char *match;                   /* NULL: any */
+	struct describe_fields fields;
+	bool some;                     /* only those fields */
+};
 
 /* Only those in state (if given) and whose name matches (a glob). */
 static bool
@@ -18,17 +46,158 @@ listed(struct wsld_listener *l, int state, const char *match)
 	    (match == NULL || fnmatch(match, l->name, 0) == 0));
 }
 
+static void *
+grow(void *p, size_t *size, size_t need, size_t each)
+{
+	size_t n = *size > 0 ? *size : 64;
+
+	while (n < need)
+		n *= 2;
+	if (n == *size)
+		return (p);
+	if ((p = inject_realloc(p, n * each)) != NULL)
+		*size = n;
+	return (p);
+}
+
+static void
+gather(struct wsld_listener *l, void *arg)
+{
+	struct list_walk *w = arg;
+	size_t len = strlen(l->name) + 1;
+	size_t *names;
+	char *chars;
+
+	if (w->failed)
+		return;
+	if ((names = grow(w->names, &w->size, w->n + 1,
+	    sizeof(*names))) != NULL)
+		w->names = names;
+	if ((chars = grow(w->chars, &w->chars_size, w->chars_len + len,
+	    1)) != NULL)
+		w->chars = chars;
+	if (names == NULL || chars == NULL) {
+		w->failed = true;
+		return;
+	}
+	memcpy(w->chars + w->chars_len, l->name, len);
+	w->names[w->n++] = w->chars_len;
+	w->chars_len += len;
+}
+
+static const char *
+name_at(const struct list_walk *w, size_t off)
+{
+	return (w->chars + off);
+}
+
+static size_t
+min_size(size_t a, size_t b)
+{
+	return (a < b ? a : b);
+}
+
+/* The next pair of runs to merge, from lo. */
+static void
+sort_pair(struct list_walk *w)
+{
+	w->i = w->k = w->lo;
+	w->j = min_size(w->lo + w->width, w->n);
+}
+
+/* A bottom-up merge sort that stops after budget names and goes on where
+ * it stopped.  True once sorted. */
+static bool
+sort_some(struct list_walk *w, size_t budget)
+{
+	size_t mid, hi, *swap;
+
+	while (w->width < w->n) {
+		mid = min_size(w->lo + w->width, w->n);
+		hi = min_size(w->lo + 2 * w->width, w->n);
+		for (; w->k < hi; w->k++) {
+			if (budget-- == 0)
+				return (false);
+			if (w->j >= hi || (w->i < mid &&
+			    strcmp(name_at(w, w->names[w->i]),
+			    name_at(w, w->names[w->j])) <= 0))
+				w->tmp[w->k] = w->names[w->i++];
+			else
+				w->tmp[w->k] = w->names[w->j++];
+		}
+		if ((w->lo = hi) >= w->n) {
+			swap = w->names;
+			w->names = w->tmp;
+			w->tmp = swap;
+			w->width *= 2;
+			w->lo = 0;
+		}
+		sort_pair(w);
+	}
+	return (true);
+}
+
+static enum ctl_item
+list_next(void *arg, json_t **item)
+{
+	struct list_walk *w = arg;
+	struct wsld_listener *l;
+	const char *name;
+	size_t seen;
+
+	if (!w->gathered) {
+		seen = w->n;
+		do
+			w->cursor = lifecycle_scan(w->cursor, gather, w);
+		while (w->cursor != 0 && !w->failed &&
+		    w->n - seen < LIST_STEP);
+		if (w->failed || (w->cursor == 0 &&
+		    (w->tmp = inject_malloc((w->n + 1) * sizeof(size_t))) ==
+		    NULL))
+			return (CTL_ITEMS_NO_MEMORY);
+		w->gathered = w->cursor == 0;
+		if (w->gathered) {
+			w->width = 1;
+			sort_pair(w);
+		}
+		return (CTL_ITEM_NOT_YET);
+	}
+	if (!w->sorted && !(w->sorted = sort_some(w, LIST_STEP)))
+		return (CTL_ITEM_NOT_YET);
+	while (w->next < w->n) {
+		name = name_at(w, w->names[w->next++]);
+		if ((l = lifecycle_find(name)) != NULL &&
+		    listed(l, w->state, w->match)) {
+			*item = describe_listener_fields(l, w->some ?
+			    &w->fields : NULL);
+			return (*item != NULL ? CTL_ITEM : CTL_ITEMS_NO_MEMORY);
+		}
+	}
+	return (CTL_ITEMS_END);
+}
+
+static void
+list_finish(void *arg)
+{
+	struct list_walk *w = arg;
+
+	free(w->match);
+	free(w->chars);
+	free(w->names);
+	free(w->tmp);
+	free(w);
+}
+
 void
 cmd_list(struct ctl_request *req)
 {
-	struct wsld_listener **all;
+	struct list_walk *w;
 	const char *state = NULL, *match = NULL;
-	char text[160];
-	json_t *arr;
-	size_t n, i;
+	json_t *fields;
+	char text[400];
 	int s = -1;
 
-	if (!args_only(req, "state", "match", NULL) ||
+	if (!args_only(req, "state", "match", "fields", NULL) ||
 	    !args_string(req, "state", false, &state) ||
 	    !args_string(req, "match", false, &match))
 		return;
@@ -38,24 +207,29 @@ cmd_list(struct ctl_request *req)
 		ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
 		return;
 	}
-	if ((all = lifecycle_sorted(&n)) == NULL ||
-	    (arr = json_array()) == NULL) {
-		lifecycle_sorted_free(all, all != NULL ? n : 0);
+	if ((w = inject_calloc(1, sizeof(*w))) == NULL) {
 		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
 		return;
 	}
-	for (i = 0; i < n && arr != NULL; i++)
-		if (listed(all[i], s, match) &&
-		    json_array_append_new(arr, describe_listener(all[i])) < 0) {
-			json_decref(arr);
-			arr = NULL;
+	if ((fields = json_object_get(req->args, "fields")) != NULL) {
+		if (describe_fields_parse(fields, &w->fields, text,
+		    sizeof(text)) < 0) {
+			list_finish(w);
+			ctl_reply(req, WSL_HR_E_INVALIDARG, text, NULL);
+			return;
 		}
-	lifecycle_sorted_free(all, n);
-	if (arr == NULL)
-		ctl_reply_lost(req, -1, NULL); /* not a partial list */
-	else
-		ctl_reply(req, WSL_HR_S_OK, NULL, json_pack("{s:o}",
-		    "listeners", arr));
+		w->some = true;
+	}
+	w->state = s;
+	if (match != NULL && (w->match = inject_malloc(strlen(match) + 1)) ==
+	    NULL) {
+		list_finish(w);
+		ctl_reply(req, WSL_HR_E_OUTOFMEMORY, "out of memory", NULL);
+		return;
+	}
+	if (w->match != NULL)
+		strcpy(w->match, match);
+	ctl_reply_items(req, "listeners", list_next, list_finish, w);
 }
 
 void

@@ -8,6 +8,7 @@
 #define WSL_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -41,6 +42,20 @@ size_t waiters_count(const struct wsld_listener *); /* pending `wait`s */
 
 /* The listener object every listener reply carries (a new reference). */
 json_t *describe_listener(struct wsld_listener *);
+/* Some of its fields, in a given order (list's "fields"). */
+#define DESCRIBE_FIELDS_MAX 32
+struct describe_fields {
+	uint32_t mask;
+	size_t count;
+	unsigned char order[DESCRIBE_FIELDS_MAX];
+};
+/* From an array of field names; -1 after saying why (E_INVALIDARG). */
+int describe_fields_parse(const json_t *, struct describe_fields *,
+    char *why, size_t);
+const char *describe_field_list(void); /* "name, url, ..." */
+/* Only those fields (NULL: all); NULL when out of memory. */
+json_t *describe_listener_fields(struct wsld_listener *,
+    const struct describe_fields *);
 /* Answer with the listener object, plus previous-state when given. */
 void reply_listener(struct ctl_request *, struct wsld_listener *, HRESULT,
     const char *text, int previous);

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -58,6 +59,7 @@
 #define TURN_BYTES 65536          /* and bytes (a larger line: alone) */
 #define INPUT_ALLOWANCE (128 * 1024)      /* any connection may buffer */
 #define INPUT_BUDGET (32 * 1024 * 1024)   /* beyond that, all together */
+#define SLICE_BYTES 65536         /* of a reply sent as it is made */
 
 struct ctl_out {
 	TAILQ_ENTRY(ctl_out) entry;
@@ -68,6 +70,7 @@ struct ctl_out {
 };
 
 struct ctl_socket;
+struct ctl_items;
 
 struct ctl_conn {
 	int fd;
@@ -81,6 +84,7 @@ struct ctl_conn {
 	TAILQ_HEAD(, ctl_out) out;
 	size_t out_bytes;
 	struct ctl_request *busy;      /* the request being answered */
+	struct ctl_items *items;       /* its reply, being made */
 	bool eof;                      /* no more requests will come */
 	bool gone;                     /* the client closed completely */
 	bool last_done;                /* the unterminated tail was handled */
@@ -318,6 +322,22 @@ request_free(struct ctl_request *req)
 	free(req);
 }
 
+/* Answered: the connection takes its next request. */
+static void
+request_done(struct ctl_request *req)
+{
+	struct ctl_conn *c = req->conn;
+
+	if (c != NULL && c->busy == req) {
+		c->busy = NULL;
+		/* A later answer goes on from a fresh stack, not from inside
+		 * the completion; an immediate one lets process() go on. */
+		if (!c->processing)
+			resume_later(c);
+	}
+	request_free(req);
+}
+
 void
 ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
     json_t *args, int fd, struct wsld_listener *l)
@@ -332,14 +352,7 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 		reply = wsl_reply_new(req->id, hr, text, args);
 		send_reply(c, reply, fd, l);
 	}
-	if (c != NULL && c->busy == req) {
-		c->busy = NULL;
-		/* A later answer goes on from a fresh stack, not from inside
-		 * the completion; an immediate one lets process() go on. */
-		if (!c->processing)
-			resume_later(c);
-	}
-	request_free(req);
+	request_done(req);
 }
 
 void
@@ -358,6 +371,196 @@ void
 ctl_reply(struct ctl_request *req, HRESULT hr, const char *text, json_t *args)
 {
 	ctl_reply_fd(req, hr, text, args, -1, NULL);
+}
+
+/*
+ * A reply sent as it is made (ctl_reply_items): the reply with an empty
+ * array cut in two, the head queued at once, then the items a slice at a
+ * time from a timer, so that the events ready meanwhile (other clients)
+ * run between slices, then the tail.  Made only while the client has less
+ * than OUTPUT_HIGH_WATER unread: a client that does not read holds that
+ * much and a place in the list, not the whole reply (and is dropped at
+ * the timeout as any other).
+ */
+struct ctl_items {
+	struct ctl_request *req;
+	struct ctl_conn *conn;
+	ctl_item_fn *next;
+	void (*finish)(void *);
+	void *arg;
+	struct event *ev;              /* makes the next slice */
+	size_t count;                  /* items made so far */
+	bool waiting;                  /* for the client to read */
+};
+
+#define ITEMS_TAIL "]}}\n"
+
+struct text {
+	char *buf;
+	size_t len, size;
+};
+
+static int
+text_add(const char *p, size_t n, void *arg)
+{
+	struct text *t = arg;
+	size_t size;
+	char *buf;
+
+	if (t->size - t->len < n) {
+		size = t->size > 0 ? t->size : 16384;
+		while (size - t->len < n)
+			size *= 2;
+		if ((buf = inject_realloc(t->buf, size)) == NULL)
+			return (-1);
+		t->buf = buf;
+		t->size = size;
+	}
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+	return (0);
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+/* Answered, or the client gone: all of it goes. */
+static void
+items_end(struct ctl_items *s)
+{
+	struct ctl_request *req = s->req;
+
+	s->conn->items = NULL;
+	event_free(s->ev);
+	s->finish(s->arg);
+	free(s);
+	req->cancel = NULL;
+	req->data = NULL;
+	request_done(req);
+}
+
+static void
+items_cancel(struct ctl_request *req)
+{
+	items_end(req->data);
+}
+
+/* At the next turn of the loop, after the events ready now. */
+static void
+items_later(struct ctl_items *s)
+{
+	static const struct timeval now = { 0, 0 };
+
+	evtimer_add(s->ev, &now);
+}
+
+static void
+items_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_items *s = arg;
+	struct ctl_conn *c = s->conn;
+	unsigned long failures = json_allocation_failures();
+	struct text t = { NULL, 0, 0 };
+	uint64_t start = now_us();
+	bool done = false, failed = false;
+	json_t *item = NULL;
+
+	(void)fd;
+	(void)what;
+	do {
+		switch (s->next(s->arg, &item)) {
+		case CTL_ITEM:
+			failed = (s->count++ > 0 && text_add(",", 1, &t) < 0) ||
+			    json_dump_callback(item, text_add, &t,
+			    JSON_COMPACT | JSON_ENCODE_ANY) < 0;
+			json_decref(item);
+			break;
+		case CTL_ITEM_NOT_YET:
+			break;
+		case CTL_ITEMS_END:
+			done = true;
+			break;
+		default:
+			failed = true;
+			break;
+		}
+	} while (!failed && !done && t.len < SLICE_BYTES &&
+	    now_us() - start < CONTROL_SLICE_US);
+	if (!failed && done)
+		failed = text_add(ITEMS_TAIL, strlen(ITEMS_TAIL), &t) < 0;
+	/* jansson leaves out what it had no memory for: not sent. */
+	if (failed || json_allocation_failures() != failures) {
+		free(t.buf);
+		stats.no_memory++;
+		conn_gone(c); /* ends the request (items_cancel) */
+		conn_update(c);
+		return;
+	}
+	if (t.len > 0)
+		queue(c, t.buf, t.len, -1, NULL);
+	else
+		free(t.buf);
+	if (c->gone) {
+		conn_update(c);
+		return;
+	}
+	if (done)
+		items_end(s);
+	else if (c->out_bytes >= OUTPUT_HIGH_WATER)
+		s->waiting = true; /* conn_update goes on once it drains */
+	else
+		items_later(s);
+	conn_update(c);
+}
+
+void
+ctl_reply_items(struct ctl_request *req, const char *key, ctl_item_fn *next,
+    void (*finish)(void *), void *arg)
+{
+	struct ctl_conn *c = req->conn;
+	struct ctl_items *s = NULL;
+	json_t *reply;
+	char *head = NULL;
+	size_t len = 0, tail = strlen(ITEMS_TAIL);
+
+	if (c == NULL || c->gone) {
+		finish(arg);
+		ctl_reply(req, WSL_HR_S_OK, NULL, NULL);
+		return;
+	}
+	reply = wsl_reply_new(req->id, WSL_HR_S_OK, NULL,
+	    json_pack("{s:[]}", key));
+	if (reply != NULL)
+		head = json_encode_whole(reply, &len);
+	json_decref(reply);
+	/* The array is last: "...[" and ITEMS_TAIL. */
+	if (head == NULL || len < tail + 1 || head[len - tail - 1] != '[' ||
+	    memcmp(head + len - tail, ITEMS_TAIL, tail) != 0 ||
+	    (s = inject_calloc(1, sizeof(*s))) == NULL ||
+	    (s->ev = evtimer_new(base, items_slice, s)) == NULL) {
+		free(head);
+		free(s);
+		finish(arg);
+		ctl_reply_lost(req, -1, NULL);
+		return;
+	}
+	s->req = req;
+	s->conn = c;
+	s->next = next;
+	s->finish = finish;
+	s->arg = arg;
+	c->items = s;
+	req->data = s;
+	req->cancel = items_cancel;
+	queue(c, head, len - tail, -1, NULL);
+	if (!c->gone)
+		items_later(s);
 }
 
 /* Asked at every request, so that a reload of "access" applies at once. */
@@ -791,6 +994,11 @@ conn_update(struct ctl_conn *c)
 	if (c->held && c->out_bytes < OUTPUT_HIGH_WATER) {
 		c->held = false;
 		resume_later(c);
+	}
+	if (c->items != NULL && c->items->waiting &&
+	    c->out_bytes < OUTPUT_HIGH_WATER) {
+		c->items->waiting = false;
+		items_later(c->items);
 	}
 	if (c->eof) {
 		/* Its last request is whole by now. */

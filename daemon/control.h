@@ -66,5 +66,22 @@ void ctl_reply_fd(struct ctl_request *, HRESULT, const char *text,
  * rather than told something incomplete; fd (or -1) counts as a failed
  * hand-off. */
 void ctl_reply_lost(struct ctl_request *, int fd, struct wsld_listener *l);
+/*
+ * A successful reply whose arguments are one array, {key: [...]}, too
+ * large to make at once (list of thousands): it is sent as it is made, a
+ * slice at a time, each slice at most about CONTROL_SLICE_US of work,
+ * between which the control thread serves everyone else; no slice is
+ * made while the client has the high-water mark of replies unread.
+ * next(arg, &item) says what it did: gave an item (a new reference), did
+ * some work towards one (called again), came to the end, or ran out of
+ * memory, and then the client is dropped and counted (it never gets a
+ * line that ends).  finish(arg) is called once, whatever happened, also
+ * when the client has gone.
+ */
+#define CONTROL_SLICE_US 50
+enum ctl_item { CTL_ITEM, CTL_ITEM_NOT_YET, CTL_ITEMS_END, CTL_ITEMS_NO_MEMORY };
+typedef enum ctl_item ctl_item_fn(void *arg, json_t **item);
+void ctl_reply_items(struct ctl_request *, const char *key, ctl_item_fn *next,
+    void (*finish)(void *), void *arg);
 
 #endif

@@ -4,7 +4,9 @@
  * state, where it listens, pending accepts, last error, counters.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "json-memory.h"
@@ -89,15 +91,113 @@ lanes(WS_LISTENER *ws)
 	return (a);
 }
 
-static json_t *describe(struct wsld_listener *);
+
+/*
+ * The listener object's fields, in the order it has them; list's "fields"
+ * names some of them.
+ */
+static const char *const field_names[] = {
+	"name", "url", "binding", "state", "state-code", "port", "path",
+	"address", "bound", "socket-origin", "loop", "loop-stalled-ms",
+	"pending-accepts", "pending-waits", "handler", "aborted-before-open",
+	"paused", "last-error", "counters", "lanes",
+};
+enum {
+	F_NAME, F_URL, F_BINDING, F_STATE, F_STATE_CODE, F_PORT, F_PATH,
+	F_ADDRESS, F_BOUND, F_SOCKET_ORIGIN, F_LOOP, F_LOOP_STALLED,
+	F_PENDING_ACCEPTS, F_PENDING_WAITS, F_HANDLER, F_ABORTED_BEFORE_OPEN,
+	F_PAUSED, F_LAST_ERROR, F_COUNTERS, F_LANES, F__COUNT
+};
+_Static_assert(sizeof(field_names) / sizeof(field_names[0]) == F__COUNT,
+    "a name for every field");
+_Static_assert(F__COUNT <= DESCRIBE_FIELDS_MAX, "room for every field");
+
+#define BIT(f) ((uint32_t)1 << (f))
+#define ALL_FIELDS (BIT(F__COUNT) - 1)
+/* Those that are read from the core (the rest are the daemon's own), and
+ * those of them that need all it knows (the state alone is cheaper). */
+#define CORE_FIELDS (ALL_FIELDS & ~(BIT(F_NAME) | BIT(F_URL)))
+#define INFO_FIELDS (CORE_FIELDS & ~(BIT(F_STATE) | BIT(F_STATE_CODE) | \
+    BIT(F_LOOP) | BIT(F_LOOP_STALLED) | BIT(F_PENDING_WAITS) | \
+    BIT(F_HANDLER) | BIT(F_LANES)))
+
+const char *
+describe_field_list(void)
+{
+	static char text[512];
+	size_t i, n = 0;
+
+	if (text[0] == '\0')
+		for (i = 0; i < F__COUNT; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s",
+			    i > 0 ? ", " : "", field_names[i]);
+	return (text);
+}
+
+int
+describe_fields_parse(const json_t *names, struct describe_fields *f,
+    char *why, size_t len)
+{
+	bool strings = json_is_array(names);
+	const char *name;
+	json_t *v;
+	size_t i, k;
+
+	json_array_foreach(names, i, v)
+		strings = strings && json_is_string(v);
+	if (!strings || json_array_size(names) == 0 ||
+	    json_array_size(names) > DESCRIBE_FIELDS_MAX) {
+		snprintf(why, len, "\"fields\" must be an array of 1 to %d field "
+		    "names (%s)", DESCRIBE_FIELDS_MAX, describe_field_list());
+		return (-1);
+	}
+	f->mask = 0;
+	f->count = 0;
+	json_array_foreach(names, i, v) {
+		name = json_string_value(v);
+		for (k = 0; k < F__COUNT; k++)
+			if (strcmp(name, field_names[k]) == 0)
+				break;
+		if (k == F__COUNT) {
+			snprintf(why, len, "unknown field '%.40s' (%s)", name,
+			    describe_field_list());
+			return (-1);
+		}
+		if (f->mask & BIT(k))
+			continue; /* named twice: shown once */
+		f->mask |= BIT(k);
+		f->order[f->count++] = (unsigned char)k;
+	}
+	return (0);
+}
+
+static json_t *describe(struct wsld_listener *, uint32_t);
 
 /* All of it, or NULL when out of memory (never a partial object). */
 json_t *
 describe_listener(struct wsld_listener *l)
 {
-	unsigned long failures = json_allocation_failures();
-	json_t *o = describe(l);
+	return (describe_listener_fields(l, NULL));
+}
 
+json_t *
+describe_listener_fields(struct wsld_listener *l,
+    const struct describe_fields *f)
+{
+	unsigned long failures = json_allocation_failures();
+	json_t *o = describe(l, f != NULL ? f->mask : ALL_FIELDS), *v, *r;
+	size_t i;
+
+	/* In the order asked for: the object has them in its own. */
+	if (o != NULL && f != NULL && f->count > 1 &&
+	    (r = json_object()) != NULL) {
+		for (i = 0; i < f->count; i++)
+			if ((v = json_object_get(o, field_names[f->order[i]])) !=
+			    NULL)
+				json_object_set(r, field_names[f->order[i]], v);
+		json_decref(o);
+		o = r;
+	}
 	if (json_allocation_failures() != failures) {
 		json_decref(o);
 		return (NULL);
@@ -105,8 +205,10 @@ describe_listener(struct wsld_listener *l)
 	return (o);
 }
 
+#define WANT(f) (mask & BIT(f))
+
 static json_t *
-describe(struct wsld_listener *l)
+describe(struct wsld_listener *l, uint32_t mask)
 {
 	WSL_LISTENER_INFO info;
 	WSL_URL_INFO url = { 0 };
@@ -115,54 +217,75 @@ describe(struct wsld_listener *l)
 	json_t *o;
 	int loop;
 
-	o = json_pack("{s:s,s:s}", "name", l->name, "url", l->url);
-	if (o == NULL || l->ws == NULL)
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (WANT(F_NAME))
+		json_object_set_new(o, "name", json_string(l->name));
+	if (WANT(F_URL))
+		json_object_set_new(o, "url", json_string(l->url));
+	if (!(mask & CORE_FIELDS) || l->ws == NULL)
 		return (o);
-	if (WslGetListenerInfo(l->ws, &info) != S_OK)
+	if (!(mask & INFO_FIELDS)) {
+		memset(&info, 0, sizeof(info));
+		info.state = listener_state(l);
+	} else if (WslGetListenerInfo(l->ws, &info) != S_OK)
 		return (o);
 	/* Unbound, it shows what its URL names (parsed only then). */
 	bound = info.port >= 0 || info.path[0] != '\0';
-	if (!bound && WslParseUrl(l->url, &url, why, sizeof(why)) != S_OK)
+	if (!bound && (WANT(F_PORT) || WANT(F_PATH)) &&
+	    WslParseUrl(l->url, &url, why, sizeof(why)) != S_OK)
 		return (o);
-	json_object_set_new(o, "binding",
-	    json_string(scheme_names[info.binding]));
-	json_object_set_new(o, "state", json_string(wsl_state_name(info.state)));
-	json_object_set_new(o, "state-code", json_integer(info.state));
+	if (WANT(F_BINDING))
+		json_object_set_new(o, "binding",
+		    json_string(scheme_names[info.binding]));
+	if (WANT(F_STATE))
+		json_object_set_new(o, "state",
+		    json_string(wsl_state_name(info.state)));
+	if (WANT(F_STATE_CODE))
+		json_object_set_new(o, "state-code", json_integer(info.state));
 	if (info.binding == WS_NAMEDPIPE_CHANNEL_BINDING) {
-		if (info.path[0] != '\0')
-			snprintf(path, sizeof(path), "%s", info.path);
-		else
+		if (WANT(F_PATH) && info.path[0] != '\0')
+			json_object_set_new(o, "path", json_string(info.path));
+		else if (WANT(F_PATH)) {
 			snprintf(path, sizeof(path), "%s/%s", listener_pipe_dir(),
 			    url.path);
-		json_object_set_new(o, "path", json_string(path));
+			json_object_set_new(o, "path", json_string(path));
+		}
 	} else {
-		json_object_set_new(o, "port", json_integer(info.port >= 0 ?
-		    info.port : url.port));
-		if (info.address[0] != '\0')
+		if (WANT(F_PORT))
+			json_object_set_new(o, "port", json_integer(
+			    info.port >= 0 ? info.port : url.port));
+		if (WANT(F_ADDRESS) && info.address[0] != '\0')
 			json_object_set_new(o, "address",
 			    json_string(info.address));
 	}
-	json_object_set_new(o, "bound", json_boolean(bound));
-	if (bound)
+	if (WANT(F_BOUND))
+		json_object_set_new(o, "bound", json_boolean(bound));
+	if (WANT(F_SOCKET_ORIGIN) && bound)
 		json_object_set_new(o, "socket-origin", json_string(
 		    info.socketAdopted ? l->given.in_use : "bound"));
-	loop = WslGetListenerLoop(l->ws);
-	json_object_set_new(o, "loop", loop == WSL_LOOP_DEDICATED ?
-	    json_string("dedicated") : json_integer(loop));
-	if (l->watchdog.stalled_since_ms != 0)
+	if (WANT(F_LOOP)) {
+		loop = WslGetListenerLoop(l->ws);
+		json_object_set_new(o, "loop", loop == WSL_LOOP_DEDICATED ?
+		    json_string("dedicated") : json_integer(loop));
+	}
+	if (WANT(F_LOOP_STALLED) && l->watchdog.stalled_since_ms != 0)
 		json_object_set_new(o, "loop-stalled-ms", json_integer(
 		    (json_int_t)((uint64_t)wsl_now_ms() -
 		    l->watchdog.stalled_since_ms)));
-	json_object_set_new(o, "pending-accepts",
-	    json_integer(info.pendingAccepts));
-	json_object_set_new(o, "pending-waits",
-	    json_integer((json_int_t)waiters_count(l)));
-	json_object_set(o, "handler", l->handler_conf);
-	if (info.abortedBeforeOpen)
+	if (WANT(F_PENDING_ACCEPTS))
+		json_object_set_new(o, "pending-accepts",
+		    json_integer(info.pendingAccepts));
+	if (WANT(F_PENDING_WAITS))
+		json_object_set_new(o, "pending-waits",
+		    json_integer((json_int_t)waiters_count(l)));
+	if (WANT(F_HANDLER))
+		json_object_set(o, "handler", l->handler_conf);
+	if (WANT(F_ABORTED_BEFORE_OPEN) && info.abortedBeforeOpen)
 		json_object_set_new(o, "aborted-before-open", json_true());
-	if (info.paused)
+	if (WANT(F_PAUSED) && info.paused)
 		json_object_set_new(o, "paused", json_true());
-	if (FAILED(info.lastError)) {
+	if (WANT(F_LAST_ERROR) && FAILED(info.lastError)) {
 		wsl_hr_format(info.lastError, hex);
 		json_object_set_new(o, "last-error", json_pack(
 		    "{s:s,s:s,s:s,s:s}", "hresult", hex, "error",
@@ -171,8 +294,9 @@ describe(struct wsld_listener *l)
 		    "text", info.lastErrorText,
 		    "operation", info.lastErrorOperation));
 	}
-	json_object_set_new(o, "counters", counters(&info));
-	if (WslGetListenerLaneCount(l->ws) > 1)
+	if (WANT(F_COUNTERS))
+		json_object_set_new(o, "counters", counters(&info));
+	if (WANT(F_LANES) && WslGetListenerLaneCount(l->ws) > 1)
 		json_object_set_new(o, "lanes", lanes(l->ws));
 	return (o);
 }

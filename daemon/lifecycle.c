@@ -291,6 +291,29 @@ lifecycle_foreach(void (*fn)(struct wsld_listener *, void *), void *arg)
 	}
 }
 
+struct scan {
+	void (*fn)(struct wsld_listener *, void *);
+	void *arg;
+};
+
+static void
+scan_one(const char *name, void *l, void *arg)
+{
+	struct scan *s = arg;
+
+	(void)name;
+	s->fn(l, s->arg);
+}
+
+uint64_t
+lifecycle_scan(uint64_t cursor, void (*fn)(struct wsld_listener *, void *),
+    void *arg)
+{
+	struct scan s = { fn, arg };
+
+	return (strmap_scan(by_name, cursor, scan_one, &s));
+}
+
 static int
 by_name_cmp(const void *a, const void *b)
 {

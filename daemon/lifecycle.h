@@ -24,6 +24,7 @@
 #define WSL_LIFECYCLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "listener.h"
 
@@ -49,6 +50,12 @@ size_t lifecycle_count_in(WS_LISTENER_STATE);
 /* Every listener alive (named or not), without allocating; fn must not
  * free any listener. */
 void lifecycle_foreach(void (*fn)(struct wsld_listener *, void *), void *);
+/* The named ones a few at a time, with other work between calls: fn for
+ * some of them and where to go on (0 to begin; 0 when all were seen).
+ * One named from the first call to the last is seen once; one named or
+ * unnamed meanwhile, at most once (strmap_scan). */
+uint64_t lifecycle_scan(uint64_t cursor,
+    void (*fn)(struct wsld_listener *, void *), void *);
 /* The named ones sorted by name; the array and its references are the
  * caller's (lifecycle_sorted_free); NULL when out of memory. */
 struct wsld_listener **lifecycle_sorted(size_t *);

@@ -170,3 +170,33 @@ strmap_foreach(const struct strmap *m,
 		for (e = m->buckets[i]; e != NULL; e = e->next)
 			fn(e->key, e->value, arg);
 }
+
+/* v with its bits in the reverse order. */
+static uint64_t
+reverse(uint64_t v)
+{
+	v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+	v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+	v = ((v >> 4) & 0x0f0f0f0f0f0f0f0full) | ((v & 0x0f0f0f0f0f0f0f0full) << 4);
+	v = ((v >> 8) & 0x00ff00ff00ff00ffull) | ((v & 0x00ff00ff00ff00ffull) << 8);
+	v = ((v >> 16) & 0x0000ffff0000ffffull) | ((v & 0x0000ffff0000ffffull) << 16);
+	return ((v >> 32) | (v << 32));
+}
+
+/*
+ * The cursor counts through the buckets with its bits reversed: when the
+ * table doubles, bucket i splits into i and i + n, which in that order come
+ * right after each other, so the buckets already visited stay behind the
+ * cursor in the larger table too (Redis's SCAN does the same).
+ */
+uint64_t
+strmap_scan(const struct strmap *m, uint64_t cursor,
+    void (*fn)(const char *, void *, void *), void *arg)
+{
+	uint64_t mask = m->nbuckets - 1;
+	struct entry *e;
+
+	for (e = m->buckets[cursor & mask]; e != NULL; e = e->next)
+		fn(e->key, e->value, arg);
+	return (reverse(reverse(cursor | ~mask) + 1));
+}

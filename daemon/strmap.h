@@ -9,6 +9,7 @@
 #define WSL_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap;
 
@@ -24,5 +25,14 @@ size_t strmap_count(const struct strmap *);
 /* Calls fn for each entry; fn may not modify the map. */
 void strmap_foreach(const struct strmap *, void (*)(const char *, void *, void *),
     void *);
+/*
+ * The same a bucket at a time, the map free to change between calls: fn
+ * for the entries of the bucket at cursor (0 to begin), and the cursor of
+ * the next (0: all visited).  Every entry in the map from the first call
+ * to the last is visited once, however the map grew meanwhile; one added
+ * or removed meanwhile, at most once.
+ */
+uint64_t strmap_scan(const struct strmap *, uint64_t cursor,
+    void (*)(const char *, void *, void *), void *);
 
 #endif

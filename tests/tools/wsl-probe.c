@@ -6,7 +6,8 @@
  *   wsl-probe [-t ms] [-6] [-w FILE] tcp PORT [MESSAGE]  127.0.0.1/[::1]
  *   wsl-probe [-t ms] [-w FILE] [-b PATH] unix PATH [MESSAGE]
  *   wsl-probe [-t ms] [-6] udp PORT MESSAGE      one datagram, one reply
- *   wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] ctl SOCKET   requests: stdin
+ *   wsl-probe [-t ms] [-c chunk] [-k] [-r ms|-S] [-w FILE] ctl SOCKET
+ *                                                requests: stdin
  *   wsl-probe [-t ms] -n BYTES tcp|unix TARGET    send BYTES, check the echo
  *   wsl-probe [-t ms] [-j workers] load PORT COUNT [MESSAGE]
  *   wsl-probe rst PORT COUNT     connect, then reset at once (SO_LINGER 0)
@@ -34,7 +35,7 @@
  * "fds=1 {...}".  Received descriptors are closed.  With -r, it reads
  * slowly: at most 64 KiB per read, -r ms apart.  With -S it never reads,
  * and prints "dropped" once the daemon closes the connection (or
- * "timeout").
+ * "timeout").  With -w it reads nothing until FILE exists.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -549,6 +550,7 @@ control(const char *path, size_t chunk, int keep_open)
 	}
 	if (!keep_open)
 		shutdown(fd, SHUT_WR);
+	wait_for_go();
 	if (stall) { /* no POLLIN: only the hang-up (or an error) ends it */
 		struct pollfd p = { fd, 0, 0 };
 
