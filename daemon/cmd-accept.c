@@ -120,7 +120,10 @@ done(evutil_socket_t fd, short what, void *arg)
 		peer = json_string_value(json_object_get(channel, "peer"));
 		snprintf(text, sizeof(text), "accepted a channel from %s",
 		    peer != NULL ? peer : "an unknown peer");
-		if ((o = describe_listener(l)) == NULL ||
+		/* The channel and the listener's name and state: what the
+		 * client needs, not the whole listener (status has it). */
+		if ((o = json_pack("{s:s,s:s}", "name", l->name, "state",
+		    wsl_state_name((int)listener_state(l)))) == NULL ||
 		    json_object_set_new(o, "channel", channel) < 0) {
 			if (o == NULL)
 				json_decref(channel);
@@ -216,4 +219,6 @@ cmd_accept(struct ctl_request *req)
 		tv = wsl_ms_to_tv(ms);
 		evtimer_add(op->timer, &tv);
 	}
+	/* Pending: the connection's next requests need not wait for it. */
+	(void)ctl_request_detach(req);
 }

@@ -81,9 +81,13 @@ struct ctl_conn {
 	unsigned long lines, lines_at_deadline;
 	struct wsl_lines in;
 	size_t in_size, in_excess;     /* as counted in stats and the budget */
-	TAILQ_HEAD(, ctl_out) out;
+	TAILQ_HEAD(ctl_out_list, ctl_out) out;
+	struct ctl_out_list later;     /* detached replies that came while
+	                                * another was being made in slices */
 	size_t out_bytes;
 	struct ctl_request *busy;      /* the request being answered */
+	TAILQ_HEAD(, ctl_request) detached; /* answered when ready */
+	unsigned n_detached;
 	struct ctl_items *items;       /* its reply, being made */
 	bool eof;                      /* no more requests will come */
 	bool gone;                     /* the client closed completely */
@@ -204,6 +208,7 @@ drop_output(struct ctl_conn *c)
 {
 	struct ctl_out *o;
 
+	TAILQ_CONCAT(&c->out, &c->later, entry);
 	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
 		TAILQ_REMOVE(&c->out, o, entry);
 		out_free(o);
@@ -257,6 +262,20 @@ conn_free(struct ctl_conn *c)
 	refill_reserve();
 }
 
+/* Its detached requests will never be read: each is cancelled, and
+ * answered (into nothing) when its cancel completes. */
+static void
+cancel_detached(struct ctl_conn *c)
+{
+	struct ctl_request *req, *next;
+
+	for (req = TAILQ_FIRST(&c->detached); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, detached_entry);
+		if (req->cancel != NULL)
+			req->cancel(req);
+	}
+}
+
 /* The client is gone: cancel what it waits for, drop what it was sent.
  * Never frees the connection (see conn_update). */
 static void
@@ -268,12 +287,15 @@ conn_gone(struct ctl_conn *c)
 	drop_output(c);
 	if (c->busy != NULL && c->busy->cancel != NULL)
 		c->busy->cancel(c->busy);
+	cancel_detached(c);
 	/* The caller's event callback ends with conn_update(), which frees
 	 * the connection once nothing refers to it any more. */
 }
 
+/* Queue a reply's bytes; into later while another reply is being made
+ * in slices (its bytes must stay one line), but for that reply's own. */
 static void
-queue(struct ctl_conn *c, char *buf, size_t len, int fd,
+queue_into(struct ctl_conn *c, bool later, char *buf, size_t len, int fd,
     struct wsld_listener *l)
 {
 	struct ctl_out *o;
@@ -291,11 +313,18 @@ queue(struct ctl_conn *c, char *buf, size_t len, int fd,
 	o->l = l;
 	if (l != NULL)
 		listener_ref(l);
-	TAILQ_INSERT_TAIL(&c->out, o, entry);
+	TAILQ_INSERT_TAIL(later ? &c->later : &c->out, o, entry);
 	c->out_bytes += len;
 	stats.queued += len;
 	if (stats.queued > stats.queued_peak)
 		stats.queued_peak = stats.queued;
+}
+
+static void
+queue(struct ctl_conn *c, char *buf, size_t len, int fd,
+    struct wsld_listener *l)
+{
+	queue_into(c, false, buf, len, fd, l);
 }
 
 static void
@@ -312,7 +341,7 @@ send_reply(struct ctl_conn *c, json_t *reply, int fd, struct wsld_listener *l)
 		return;
 	}
 	json_decref(reply);
-	queue(c, buf, len, fd, l);
+	queue_into(c, c->items != NULL, buf, len, fd, l);
 }
 
 static void
@@ -334,8 +363,30 @@ request_done(struct ctl_request *req)
 		 * the completion; an immediate one lets process() go on. */
 		if (!c->processing)
 			resume_later(c);
+	} else if (c != NULL && req->detached) {
+		TAILQ_REMOVE(&c->detached, req, detached_entry);
+		c->n_detached--;
+		if (!c->processing)
+			resume_later(c); /* a gone connection may go now */
 	}
 	request_free(req);
+}
+
+bool
+ctl_request_detach(struct ctl_request *req)
+{
+	struct ctl_conn *c = req->conn;
+
+	if (c == NULL || c->busy != req || c->gone ||
+	    c->n_detached >= CONTROL_MAX_DETACHED)
+		return (false);
+	c->busy = NULL;
+	req->detached = true;
+	TAILQ_INSERT_TAIL(&c->detached, req, detached_entry);
+	c->n_detached++;
+	if (!c->processing)
+		resume_later(c);
+	return (true);
 }
 
 void
@@ -437,6 +488,7 @@ items_end(struct ctl_items *s)
 	struct ctl_request *req = s->req;
 
 	s->conn->items = NULL;
+	TAILQ_CONCAT(&s->conn->out, &s->conn->later, entry);
 	event_free(s->ev);
 	s->finish(s->arg);
 	free(s);
@@ -975,7 +1027,7 @@ conn_update(struct ctl_conn *c)
 	if (!c->gone && !TAILQ_EMPTY(&c->out))
 		flush(c);
 	if (c->gone) {
-		if (c->busy == NULL)
+		if (c->busy == NULL && c->n_detached == 0)
 			conn_free(c);
 		else {
 			event_del(c->rev);
@@ -985,7 +1037,8 @@ conn_update(struct ctl_conn *c)
 		}
 		return;
 	}
-	finished = c->busy == NULL && (c->closing || (c->eof && c->last_done));
+	finished = c->busy == NULL && c->n_detached == 0 &&
+	    (c->closing || (c->eof && c->last_done));
 	if (finished && TAILQ_EMPTY(&c->out)) {
 		conn_free(c);
 		return;
@@ -1098,6 +1151,8 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	stats.clients++;
 	wsl_lines_init(&c->in, WSL_PROTO_MAX_REQUEST);
 	TAILQ_INIT(&c->out);
+	TAILQ_INIT(&c->later);
+	TAILQ_INIT(&c->detached);
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	c->rev = event_new(base, s, EV_READ | EV_PERSIST, read_cb, c);
 	c->wev = event_new(base, s, EV_WRITE | EV_PERSIST, write_cb, c);
@@ -1350,6 +1405,7 @@ void
 control_free(void)
 {
 	struct ctl_conn *c, *next;
+	struct ctl_request *req;
 	int i;
 
 	control_shutdown();
@@ -1366,6 +1422,14 @@ control_free(void)
 				c->busy->cancel(c->busy);
 		}
 		c->busy = NULL;
+		while ((req = TAILQ_FIRST(&c->detached)) != NULL) {
+			TAILQ_REMOVE(&c->detached, req, detached_entry);
+			req->detached = false;
+			req->conn = NULL;
+			if (req->cancel != NULL)
+				req->cancel(req);
+		}
+		c->n_detached = 0;
 		c->gone = true;
 		conn_free(c);
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The control socket: newline-delimited JSON requests, answered in order,
- * one at a time per connection, on the control thread's own event loop.
+ * one at a time per connection (but for detached ones: see
+ * ctl_request_detach), on the control thread's own event loop.
  * A command handler receives a ctl_request and answers it exactly once
  * with ctl_reply(), now or later (open, close, accept and wait answer when
  * their operation finishes, while other connections are served).
@@ -9,6 +10,7 @@
 #ifndef WSL_CONTROL_H
 #define WSL_CONTROL_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <stdbool.h>
@@ -31,6 +33,8 @@ struct ctl_request {
 	/* Set by commands that wait: called if the client goes away. */
 	void (*cancel)(struct ctl_request *);
 	void *data;
+	bool detached;               /* answered out of turn (see below) */
+	TAILQ_ENTRY(ctl_request) detached_entry;
 };
 
 /* The control thread's loop; listener loops activate events on it. */
@@ -55,6 +59,17 @@ json_t *control_stats(void);
 size_t control_connections(void); /* open now (for tests) */
 void control_shutdown(void); /* stop accepting, remove the socket file */
 void control_free(void);
+
+/*
+ * A request that waits for something outside the client's control (an
+ * accept for its connection) may let the connection go on with the next
+ * requests meanwhile; its answer then comes when it is ready, with its id,
+ * possibly after the answers to later requests.  At most
+ * CONTROL_MAX_DETACHED per connection: past that it is answered in turn.
+ * False if it was not detached.
+ */
+#define CONTROL_MAX_DETACHED 64
+bool ctl_request_detach(struct ctl_request *);
 
 /* Answer the request (steals args) and finish it. */
 void ctl_reply(struct ctl_request *, HRESULT, const char *text, json_t *args);

@@ -116,6 +116,36 @@ expect_match "the accept reply carries one descriptor" \
     "$(head -1 "$T/raw")"
 expect_match "... and describes the channel's peer" '"channel":\{"peer":"127\.0\.0\.1:[0-9]+","peer-address":"127\.0\.0\.1","peer-port":[0-9]+\}' "$(head -1 "$T/raw")"
 
+# The reply has the channel and the listener's name and state only.
+expect_match "... and only that: no whole listener object" \
+    '"arguments":\{"name":"web","state":"OPEN","channel":\{[^{}]*\}\}\}$' \
+    "$(head -1 "$T/raw")"
+
+# Pipelined accepts on one connection: each answered when its channel
+# comes, with its id, while a later status is answered at once; one that
+# times out among them leaves the others pending; the channels go to the
+# accepts in the order they were made.
+{
+	printf '{"id":1,"command":"accept","arguments":{"name":"web","timeout-ms":20000}}\n'
+	printf '{"id":2,"command":"accept","arguments":{"name":"web","timeout-ms":200}}\n'
+	printf '{"id":3,"command":"accept","arguments":{"name":"web","timeout-ms":20000}}\n'
+	printf '{"id":4,"command":"status","arguments":{"name":"web"}}\n'
+} | "$WSL_PROBE" -t 20000 ctl "$SOCK" >"$T/pipe" &
+RAW=$!
+ids() { sed -n 's/^fds=\([0-9]\) {"id":\([0-9]*\),"result":\([0-9]*\).*/\2:\3:\1/p' "$T/pipe" | tr '\n' ' '; }
+ids_are() { [ "$(ids)" = "$1" ]; }
+expect_eventually "status (4) is answered at once, the accept that timed out (2, exit class 124) next" \
+    ids_are "4:0:0 2:124:0 "
+until_true pending_accepts_are web 2
+"$WSL_PROBE" tcp "$PORT" >/dev/null
+"$WSL_PROBE" tcp "$PORT" >/dev/null
+wait $RAW
+expect "then the two channels, to 1 and 3 in turn, a descriptor each" \
+    "4:0:0 2:124:0 1:0:1 3:0:1 " "$(ids)"
+expect_match "the one that timed out says so" \
+    '"id":2,.*WS_E_OPERATION_TIMED_OUT' "$(grep '"id":2,' "$T/pipe")"
+expect "nothing stays pending" 0 "$(field web pending-accepts)"
+
 # A client that goes away while its accept is pending cancels it.
 "$WSLCTL" accept web >/dev/null 2>&1 &
 ACC=$!

@@ -796,6 +796,7 @@ take_line(struct client *c, char *line, size_t len)
 	json_t *jid;
 	struct req r;
 	int i, nfds = 0;
+	int j, k;
 
 	for (i = 0; i < c->nfds; i++)
 		if (c->fds[i].line == index) {
@@ -809,11 +810,8 @@ take_line(struct client *c, char *line, size_t len)
 		drop(c);
 		return;
 	}
-	r = c->q[0];
-	memmove(c->q, c->q + 1, (size_t)--c->nq * sizeof(c->q[0]));
-	if (c->nq == 0)
-		c->hangup = 0;
 	if (wsl_reply_decode(line, len, &rep, &err) != WSL_HR_S_OK) {
+		r = c->q[0];
 		violation("%s %s (id %lld): a malformed reply (%s): %s",
 		    ops[r.op].name, r.name >= 0 ? names[r.name] : "-", r.id,
 		    err.text, line_shown);
@@ -821,16 +819,34 @@ take_line(struct client *c, char *line, size_t len)
 		drop(c);
 		return;
 	}
+	/*
+	 * Replies come in the order of their requests, but for accepts,
+	 * answered when a channel comes: the reply answers the outstanding
+	 * request with its id, and one to anything but an accept must have
+	 * only accepts before it.
+	 */
 	jid = json_object_get(rep.root, "id");
 	id = json_is_integer(jid) ? (long long)json_integer_value(jid) : -1;
-	if (id != r.id) {
-		violation("%s %s (id %lld): the reply has the id of another "
-		    "request: %s", ops[r.op].name, r.name >= 0 ?
-		    names[r.name] : "-", r.id, line_shown);
+	for (k = 0; k < c->nq && c->q[k].id != id; k++)
+		;
+	for (j = 0; k < c->nq && c->q[k].op != OP_ACCEPT && j < k; j++)
+		if (c->q[j].op != OP_ACCEPT)
+			break;
+	if (k == c->nq || (c->q[k].op != OP_ACCEPT && j < k)) {
+		r = c->q[k == c->nq ? 0 : k];
+		violation("%s %s (id %lld): %s: %s", ops[r.op].name,
+		    r.name >= 0 ? names[r.name] : "-", r.id, k == c->nq ?
+		    "a reply with the id of no outstanding request" :
+		    "answered before an earlier request", line_shown);
 		wsl_reply_clear(&rep);
 		drop(c);
 		return;
 	}
+	r = c->q[k];
+	memmove(c->q + k, c->q + k + 1, (size_t)(--c->nq - k) *
+	    sizeof(c->q[0]));
+	if (c->nq == 0)
+		c->hangup = 0;
 	check_reply(&r, &rep, nfds);
 	if (c->keep) {
 		json_decref(c->last);
