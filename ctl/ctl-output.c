@@ -275,11 +275,18 @@ print_status(const struct wsl_reply *r)
 	if (json_is_true(json_object_get(a, "paused")))
 		printf("paused yes (new connections wait in the kernel's "
 		    "queue; wslctl resume %s)\n", str(a, "name"));
+	if ((e = json_object_get(a, "last-transition")) != NULL)
+		printf("last-transition %s -> %s (%s %s, %s): %s\n",
+		    str(e, "from"), str(e, "to"), str(e, "operation"),
+		    str(e, "actor"), str(e, "time"), str(e, "error"));
 	if ((e = json_object_get(a, "last-error")) != NULL)
 		printf("last-error %s (%s) in %s: %s\n", str(e, "error"),
 		    str(e, "hresult"), str(e, "operation"), str(e, "text"));
 	if ((v = json_object_get(a, "counters")) != NULL)
 		print_counters(v);
+	/* Faulted: the way back, as the last line. */
+	if (strcmp(str(a, "state"), "FAULTED") == 0)
+		printf("way back: wslctl reopen %s\n", str(a, "name"));
 }
 
 /* A property value as a shell wants it: strings without quotes. */

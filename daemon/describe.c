@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "json-memory.h"
@@ -93,6 +94,38 @@ lanes(WS_LISTENER *ws)
 
 
 /*
+ * Why it is in its state: its last change as told (from, to, the
+ * operation, who asked, when, and the HRESULT, which says why an open
+ * failed or the listener faulted).  NULL before its first change.
+ */
+static json_t *
+last_transition(struct wsld_listener *l)
+{
+	WSL_TRANSITION t;
+	ULONG n = 0;
+	uint64_t lost = 0;
+	char who[ACTOR_TEXT], hex[11], when[40];
+	time_t wall;
+	struct tm tm;
+
+	if (l->life.told == 0 || WslGetListenerTransitions(l->ws,
+	    l->life.told - 1, &t, 1, &n, &lost) != S_OK || n != 1)
+		return (NULL);
+	wall = time(NULL) - (time_t)((wsl_now_ms() - t.monotonicMs) / 1000);
+	if (gmtime_r(&wall, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "?");
+	wsl_hr_format(t.result, hex);
+	return (json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s}",
+	    "from", wsl_state_name((int)t.from), "to", wsl_state_name((int)t.to),
+	    "operation", WslOperationName(t.operation),
+	    "actor", actor_format(t.tag, who), "time", when,
+	    "monotonic-ms", (json_int_t)t.monotonicMs, "hresult", hex,
+	    "error", wsl_hr_name(t.result) != NULL ? wsl_hr_name(t.result) :
+	    hex));
+}
+
+/*
  * The listener object's fields, in the order it has them; list's "fields"
  * names some of them.
  */
@@ -100,13 +133,14 @@ static const char *const field_names[] = {
 	"name", "url", "binding", "state", "state-code", "port", "path",
 	"address", "bound", "socket-origin", "loop", "loop-stalled-ms",
 	"pending-accepts", "pending-waits", "handler", "aborted-before-open",
-	"paused", "last-error", "counters", "lanes",
+	"paused", "last-error", "last-transition", "counters", "lanes",
 };
 enum {
 	F_NAME, F_URL, F_BINDING, F_STATE, F_STATE_CODE, F_PORT, F_PATH,
 	F_ADDRESS, F_BOUND, F_SOCKET_ORIGIN, F_LOOP, F_LOOP_STALLED,
 	F_PENDING_ACCEPTS, F_PENDING_WAITS, F_HANDLER, F_ABORTED_BEFORE_OPEN,
-	F_PAUSED, F_LAST_ERROR, F_COUNTERS, F_LANES, F__COUNT
+	F_PAUSED, F_LAST_ERROR, F_LAST_TRANSITION, F_COUNTERS, F_LANES,
+	F__COUNT
 };
 _Static_assert(sizeof(field_names) / sizeof(field_names[0]) == F__COUNT,
     "a name for every field");
@@ -119,7 +153,7 @@ _Static_assert(F__COUNT <= DESCRIBE_FIELDS_MAX, "room for every field");
 #define CORE_FIELDS (ALL_FIELDS & ~(BIT(F_NAME) | BIT(F_URL)))
 #define INFO_FIELDS (CORE_FIELDS & ~(BIT(F_STATE) | BIT(F_STATE_CODE) | \
     BIT(F_LOOP) | BIT(F_LOOP_STALLED) | BIT(F_PENDING_WAITS) | \
-    BIT(F_HANDLER) | BIT(F_LANES)))
+    BIT(F_HANDLER) | BIT(F_LANES) | BIT(F_LAST_TRANSITION)))
 
 const char *
 describe_field_list(void)
@@ -214,7 +248,7 @@ describe(struct wsld_listener *l, uint32_t mask)
 	WSL_URL_INFO url = { 0 };
 	char hex[11], why[8], path[PATH_MAX + 256];
 	bool bound;
-	json_t *o;
+	json_t *o, *v;
 	int loop;
 
 	if ((o = json_object()) == NULL)
@@ -294,6 +328,8 @@ describe(struct wsld_listener *l, uint32_t mask)
 		    "text", info.lastErrorText,
 		    "operation", info.lastErrorOperation));
 	}
+	if (WANT(F_LAST_TRANSITION) && (v = last_transition(l)) != NULL)
+		json_object_set_new(o, "last-transition", v);
 	if (WANT(F_COUNTERS))
 		json_object_set_new(o, "counters", counters(&info));
 	if (WANT(F_LANES) && WslGetListenerLaneCount(l->ws) > 1)

@@ -47,6 +47,17 @@ expect_match "... saying why" "pause is not allowed when the listener is FAULTED
 run "$WSLCTL" resume web
 expect_match "resume too" "resume is not allowed when the listener is FAULTED" "$ERR"
 
+# status says why: the last change, who made it and when, and for a
+# FAULTED listener the way back as its last line.
+run "$WSLCTL" status web
+expect_match "status shows the last change: the abort, by whom, when" \
+    '^last-transition OPEN -> FAULTED \(abort by uid [0-9]+ pid [0-9]+, 20[0-9-]+T[0-9:]+Z\): S_OK$' "$OUT"
+expect "... and ends with the way back" "way back: wslctl reopen web" \
+    "$(printf '%s\n' "$OUT" | tail -1)"
+expect_match "-j has it as an object" \
+    '"last-transition":\{"from":"OPEN","to":"FAULTED","operation":"abort","actor":"by uid [0-9]+ pid [0-9]+",' \
+    "$("$WSLCTL" -j status web)"
+
 # reopen from FAULTED: each step, and it serves again.
 run "$WSLCTL" reopen web
 expect "reopen from FAULTED: close, reset, open" \
@@ -72,4 +83,9 @@ run "$WSLCTL" reopen other
 expect "reopen of a listener that cannot open fails" yes "$([ "$RC" -ne 0 ] && echo yes)"
 expect_match "... at the open, saying why" "reopen stopped at the open: .*(in use|EADDRINUSE)" "$ERR"
 expect "... and leaves it CREATED" CREATED "$(state other)"
+expect_match "... whose status says the open failed, and why" \
+    '^last-transition OPENING -> CREATED \(open by uid [0-9]+ pid [0-9]+, [^)]*\): WS_E_ADDRESS_IN_USE$' \
+    "$("$WSLCTL" status other)"
+expect "a listener not FAULTED has no way back to show" "" \
+    "$("$WSLCTL" status other | grep '^way back')"
 finish
