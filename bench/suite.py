@@ -494,7 +494,8 @@ def main():
              lambda s: bulk(s, MANY_CONNS, MANY_BYTES, 64)),
         ]
     scenarios.append(("accept hand-off (vs a bare accept loop)",
-                      [rate, cpu_us, client],
+                      [rate, cpu_us, ("reply_size", "reply bytes", None),
+                       client],
                       [s for s, _, _ in accept_subjects],
                       lambda s: accept(s, *next(
                           (k, wnd) for x, k, wnd in accept_subjects
@@ -547,13 +548,18 @@ def main():
         for s in subjects:
             rs = results[(title, s.name)]
             say("| %s | " % s.name + " | ".join(
-                fmt(med([r[m[0]] if r else None for r in rs]))
+                fmt(med([r.get(m[0]) if r else None for r in rs]))
                 for m in metrics) + " |")
             bad = sum(1 for r in rs if r is None)
             if bad:
                 say("  (%d of %d runs of %s failed)" % (bad, len(rs),
                                                         s.name))
 
+    say("")
+    say("(accept: N ctl x W is N control connections with W accept "
+        "requests in flight on each; whether wsld answers them as "
+        "channels come or one at a time per connection is in "
+        "wsld-control(7), TRANSPORT.)")
     say("")
     say("wsld / peer, the ratio of each round, median [min-max] over %d "
         "rounds (higher is better for conn/s and MB/s, lower for CPU and "

@@ -36,7 +36,8 @@
  * Prints one line of KEY=VALUE pairs: what was done, the wall time, the
  * rate (connections/s, MB/s each way, or latency percentiles) and the
  * CPU the client itself used (client_cpu, seconds; client_cores, over the
- * wall time), so that a client near one core is seen.  Exits 1 if any
+ * wall time), so that a client near one core is seen; accept adds how
+ * many channels and descriptors came, and the mean size of a reply.  Exits 1 if any
  * connection failed or the deadline (-T, 120 s) passed.
  */
 #include <sys/epoll.h>
@@ -92,6 +93,7 @@ static int ctl_conns = 1, window = 1;
 /* Tallies. */
 static int started, active, ok, failed, mismatched;
 static int requested, answered, accepted, reply_errors, fds_received;
+static size_t reply_bytes;
 static int first_error = 1;
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -368,6 +370,7 @@ control_event(int fd)
 			}
 		}
 		s->have += (size_t)n;
+		reply_bytes += (size_t)n;
 		line = s->line;
 		while ((nl = memchr(line, '\n', s->have - (size_t)(line -
 		    s->line))) != NULL) {
@@ -632,8 +635,9 @@ main(int argc, char **argv)
 	printf("conns=%d conc=%d bytes=%zu ", total, conc, bytes);
 	if (is_accept)
 		printf("ctl_conns=%d window=%d accepted=%d fds=%d "
-		    "reply_errors=%d ", ctl_conns, window, accepted,
-		    fds_received, reply_errors);
+		    "reply_errors=%d reply_size=%zu ", ctl_conns, window,
+		    accepted, fds_received, reply_errors,
+		    answered > 0 ? reply_bytes / (size_t)answered : 0);
 	printf("rate=%.1f ", ok / wall);
 	if (bytes > 0)
 		printf("mbps=%.1f ", (double)ok * (double)bytes / wall / 1e6);
