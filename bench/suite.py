@@ -48,9 +48,10 @@
 # once, the subjects' order rotated by one from round to round.  Then:
 # the medians per subject, the wsld/peer ratio of every round with its
 # median and range (min-max), a separate pass (not timed) of `strace -c
-# -f` over STRACE_CONNS short connections for the syscalls per
-# connection, and the control round trip and abort latency of
-# bench/wsl-bench.  QUICK=1 makes everything small, for a smoke test.
+# -f` for the syscalls per connection (STRACE_CONNS short connections),
+# per hand-off and per MB (STRACE_BULK bytes over one connection), and
+# the control round trip and abort latency of bench/wsl-bench.  QUICK=1
+# makes everything small, for a smoke test (about 15 s).
 #
 # Only ratios within one run mean much on a shared machine.
 import os
@@ -82,6 +83,7 @@ MANY_BYTES = env_int("MANY_BYTES", 1 << 20, 1 << 20)
 ACCEPTS = env_int("ACCEPTS", 5000, 500)
 EXECS = env_int("EXECS", 1000, 100)
 STRACE_CONNS = env_int("STRACE_CONNS", 3000, 300)
+STRACE_BULK = env_int("STRACE_BULK", 100000000, 10000000)
 CONTROL_ROUNDS = env_int("CONTROL_ROUNDS", 20000, 1000)
 HZ = os.sysconf("SC_CLK_TCK")
 SRC = os.path.dirname(os.path.abspath(__file__))
@@ -585,7 +587,8 @@ def main():
                         statistics.median(ratios), min(ratios),
                         max(ratios)))
 
-    syscalls([bare, w_echo, w_fw] + forwarders + [w_acc])
+    syscalls([bare, w_echo, w_fw] + forwarders,
+             [bare, w_echo, w_fw] + forwarders, w_acc)
     say("")
     control = subprocess.run(["./bench/wsl-bench", sock, str(CONTROL_ROUNDS)],
                              capture_output=True, text=True, timeout=300)
@@ -596,8 +599,58 @@ def main():
         " ".join(open("/proc/loadavg").read().split()[:3])))
 
 
-def syscalls(subjects):
-    """strace -c -f over STRACE_CONNS connections: calls per connection."""
+def strace(server, run):
+    """strace -c -f on SERVER (and every process under it) while RUN()
+    runs; the calls counted, by name, or a string saying why not."""
+    out = os.path.join(T, "strace.out")
+    err = open(os.path.join(T, "strace.err"), "w+")
+    pids = tree(server.pid)
+    argv = ["strace", "-f", "-c", "-o", out]
+    for p in pids:
+        argv += ["-p", str(p)]
+    st = subprocess.Popen(argv, stderr=err, stdout=subprocess.DEVNULL)
+
+    def attached():
+        err.seek(0)
+        return err.read().count("attached") >= len(pids)
+    if not wait_for("strace", attached):
+        st.kill()
+        st.wait()
+        return "strace did not attach"
+    r = run()
+    st.send_signal(signal.SIGINT)
+    try:
+        st.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        st.kill()
+        st.wait()
+    if r is None:
+        return "the load failed"
+    calls = {}
+    with open(out) as f:
+        for line in f:
+            parts = line.split()
+            # % time, seconds, usecs/call, calls, [errors,] syscall
+            if len(parts) >= 5 and parts[0][0].isdigit() and \
+                    parts[-1] != "total":
+                calls[parts[-1]] = int(parts[3])
+    return calls
+
+
+def calls_row(name, calls, per):
+    if isinstance(calls, str):
+        say("| %s | - | %s |" % (name, calls))
+        return
+    top = sorted(calls.items(), key=lambda kv: -kv[1])
+    say("| %s | %.1f | %s |" % (
+        name, sum(calls.values()) / per,
+        ", ".join("%s %.2f" % (k, v / per) for k, v in top
+                  if v / per >= 0.05)))
+
+
+def syscalls(short_subjects, bulk_subjects, accept_subject):
+    """The system calls of the servers, in a pass of its own (not timed):
+    per short connection, per hand-off, and per MB of bulk."""
     say("")
     if not shutil.which("strace"):
         say("syscalls: skipped, strace is not installed")
@@ -608,54 +661,25 @@ def syscalls(subjects):
     say("")
     say("| subject | calls per connection | the main ones |")
     say("|---|---|---|")
-    for s in subjects:
-        out = os.path.join(T, "strace.out")
-        err = open(os.path.join(T, "strace.err"), "w+")
-        pids = tree(s.pid)
-        argv = ["strace", "-f", "-c", "-o", out]
-        for p in pids:
-            argv += ["-p", str(p)]
-        st = subprocess.Popen(argv, stderr=err, stdout=subprocess.DEVNULL)
-
-        def attached():
-            err.seek(0)
-            return err.read().count("attached") >= len(pids)
-        if not wait_for("strace", attached):
-            st.kill()
-            st.wait()
-            say("| %s | - | strace did not attach |" % s.name)
-            continue
-        if s is subjects[-1] and s.name == "wsld accept":
-            r = load("accept", "-S", os.path.join(T, "wsld.sock"), "-L",
-                     "acc", "-w", 16, "-n", STRACE_CONNS, "-c", CONC,
-                     s.port)
-            name = "wsld accept (1 ctl x 16), per hand-off"
-        else:
-            r = load("conn", "-n", STRACE_CONNS, "-c", CONC, "-s", MSG,
-                     s.port)
-            name = s.name
-        st.send_signal(signal.SIGINT)
-        try:
-            st.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            st.kill()
-            st.wait()
-        if r is None:
-            say("| %s | - | the load failed |" % name)
-            continue
-        calls = {}
-        with open(out) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 5 and parts[0][0].isdigit() and \
-                        parts[-1] != "total":
-                    calls[parts[-1]] = int(parts[3])
-        total = sum(calls.values())
-        top = sorted(calls.items(), key=lambda kv: -kv[1])
-        say("| %s | %.1f | %s |" % (
-            name, total / STRACE_CONNS,
-            ", ".join("%s %.2f" % (k, v / STRACE_CONNS)
-                      for k, v in top if v / STRACE_CONNS >= 0.05)))
+    for s in short_subjects:
+        calls_row(s.name, strace(s, lambda: load(
+            "conn", "-n", STRACE_CONNS, "-c", CONC, "-s", MSG, s.port)),
+            STRACE_CONNS)
+    calls_row("%s (1 ctl x 16), per hand-off" % accept_subject.name,
+              strace(accept_subject, lambda: load(
+                  "accept", "-S", os.path.join(T, "wsld.sock"), "-L", "acc",
+                  "-w", 16, "-n", STRACE_CONNS, "-c", CONC,
+                  accept_subject.port)), STRACE_CONNS)
+    say("")
+    say("System calls per MB each way (the same, %s over one connection):"
+        % size(STRACE_BULK))
+    say("")
+    say("| subject | calls per MB | the main ones |")
+    say("|---|---|---|")
+    for s in bulk_subjects:
+        calls_row(s.name, strace(s, lambda: load(
+            "bulk", "-n", 1, "-b", STRACE_BULK, s.port)),
+            STRACE_BULK / 1e6)
 
 
 if __name__ == "__main__":
