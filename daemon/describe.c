@@ -98,6 +98,8 @@ lanes(WS_LISTENER *ws)
  * operation, who asked, when, and the HRESULT, which says why an open
  * failed or the listener faulted).  NULL before its first change.
  */
+static long long wall_offset_ms; /* wall clock less monotonic */
+
 static json_t *
 last_transition(struct wsld_listener *l)
 {
@@ -111,7 +113,16 @@ last_transition(struct wsld_listener *l)
 	if (l->life.told == 0 || WslGetListenerTransitions(l->ws,
 	    l->life.told - 1, &t, 1, &n, &lost) != S_OK || n != 1)
 		return (NULL);
-	wall = time(NULL) - (time_t)((wsl_now_ms() - t.monotonicMs) / 1000);
+	/* From the monotonic clock by one offset, taken once: the same
+	 * change shows the same time in every reply. */
+	if (wall_offset_ms == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		wall_offset_ms = (long long)ts.tv_sec * 1000 +
+		    ts.tv_nsec / 1000000 - wsl_now_ms();
+	}
+	wall = (time_t)((t.monotonicMs + wall_offset_ms) / 1000);
 	if (gmtime_r(&wall, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(when, sizeof(when), "?");
