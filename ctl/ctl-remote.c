@@ -57,6 +57,36 @@ struct ctl_remote {
 
 static struct ctl_remote remote = { .pid = -1, .pidfd = -1, .errfd = -1 };
 static bool in_fleet; /* a fleet's child: the parent names the host */
+static volatile pid_t fleet_child = -1;
+
+/*
+ * wslctl killed (not by a terminal, which signals ssh too): ssh goes
+ * with it, so the bridge ends and wsld cancels what was pending, as when
+ * a local wslctl dies; in a fleet, the child running goes.
+ */
+static void
+on_signal(int sig)
+{
+	if (remote.pid > 0)
+		kill(remote.pid, SIGTERM);
+	if (fleet_child > 0)
+		kill(fleet_child, sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 /*
  * [USER@]HOST[:PORT], HOST possibly "[IPv6]" (a bare IPv6 address with
@@ -374,6 +404,7 @@ ctl_remote_start(const char *host, const char *socket,
 		exit(CTL_EXIT_UNREACHABLE);
 	}
 	atexit(cleanup);
+	catch_signals();
 #ifdef SYS_pidfd_open
 	r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 	if (r->pidfd >= 0)
@@ -433,8 +464,8 @@ ctl_remote_failed(struct ctl_remote *r, long long deadline, const char *what)
 	case 126:
 	case 127:
 		fprintf(stderr, "wslctl: %s%scannot run 'wslctl --bridge' "
-		    "there (exit status %d: is wslctl on the PATH of ssh "
-		    "sessions?)\n", pre, sep, code);
+		    "(exit status %d: is wslctl on the PATH of ssh sessions "
+		    "there?)\n", pre, sep, code);
 		return (CTL_EXIT_UNREACHABLE);
 	case 0:
 		fprintf(stderr, "wslctl: %s%s%s: wsld closed the connection "
@@ -633,11 +664,14 @@ ctl_fleet(char *const *hosts, size_t nhosts, bool json,
 			return (1);
 		}
 		if (pid == 0) {
+			fleet_child = -1;
 			dup2(out[1], 1);
 			dup2(err[1], 2);
 			in_fleet = true;
 			exit(run(hosts[h]));
 		}
+		fleet_child = pid;
+		catch_signals();
 		close(out[1]);
 		close(err[1]);
 		memset(st, 0, sizeof(st));
@@ -673,6 +707,7 @@ ctl_fleet(char *const *hosts, size_t nhosts, bool json,
 		}
 		while (waitpid(pid, &w, 0) < 0 && errno == EINTR)
 			;
+		fleet_child = -1;
 		status = WIFEXITED(w) ? WEXITSTATUS(w) : 128 + WTERMSIG(w);
 		if (json && !st[0].lines && status != 0) {
 			text = st[1].last;
