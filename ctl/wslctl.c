@@ -39,6 +39,7 @@ struct ctl_conn {
 /* The request, the same for every host. */
 static const struct ctl_cmd *cmd;
 static char *req_line, **accept_command;
+static char **hosts; /* the -H arguments */
 static size_t req_len;
 static char asked_what[256 * WSL_ESCAPE_MAX]; /* for errors */
 
@@ -141,8 +142,10 @@ exchange(const struct ctl_conn *c, const char *req, size_t len,
 		n = wsl_recv_fd(fd, buf + have, cap - have - 1, rfd);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 && c->remote != NULL) /* ssh says why */
+		if (n <= 0 && c->remote != NULL) { /* ssh says why */
+			free(buf);
 			exit(ctl_remote_failed(c->remote, deadline, what));
+		}
 		if (n <= 0) {
 			if (n < 0 && send_err == 0)
 				send_err = errno;
@@ -274,7 +277,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char asked[256], *end, **hosts, dest[512], port[8];
+	char asked[256], *end, dest[512], port[8];
 	const char *why;
 	json_t *args, *req;
 	size_t nhosts = 0;
