@@ -295,8 +295,9 @@ ctl_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: wslctl [-jq] [-s socket] [-t seconds] command "
-	    "[arguments]\ncommands:\n");
+	fprintf(f, "usage: wslctl [-jq] [-H [user@]host[:port]]... [-s socket] "
+	    "[-t seconds] command [arguments]\n       wslctl --bridge "
+	    "[-s socket]\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i].usage);
 }

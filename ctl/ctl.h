@@ -65,4 +65,22 @@ void print_json(const struct wsl_reply *);
 /* ctl-accept.c: serve the accepted channel; returns the exit status. */
 int ctl_accept_run(int fd, const struct wsl_reply *, char **command);
 
+/* ctl-remote.c: -H, over ssh to wslctl --bridge on another host. */
+struct ctl_remote;
+const char *ctl_host_parse(const char *, char *dest, size_t, char *port,
+    size_t);
+/* Start ssh; our end of its standard input and output (a socket). */
+int ctl_remote_start(const char *host, const char *socket,
+    struct ctl_remote **);
+int ctl_remote_errfd(const struct ctl_remote *); /* ssh's stderr, or -1 */
+void ctl_remote_drain(struct ctl_remote *);      /* relay what it wrote */
+/* After the reply: let ssh end (bounded). */
+void ctl_remote_done(struct ctl_remote *, long long deadline);
+/* No reply: say why from ssh's end; returns the exit status. */
+int ctl_remote_failed(struct ctl_remote *, long long deadline,
+    const char *what);
+int ctl_bridge(int sock);                        /* wslctl --bridge */
+/* Several -H: run(host) for each in turn, output labelled. */
+int ctl_fleet(char *const *hosts, size_t, bool json, int (*run)(const char *));
+
 #endif
