@@ -321,7 +321,7 @@ until_true state_is d CLOSED
 req reset open close | "$WSL_PROBE" -t 60000 ctl "$SOCK" >"$T/rest7"
 expect "reset, open and close behind a close that has not answered: refused" \
     "WS_E_INVALID_OPERATION WS_E_INVALID_OPERATION WS_E_INVALID_OPERATION" \
-    "$(sed -n 's/.*"error":"\([A-Z_]*\)".*/\1/p' "$T/rest7" | paste -sd' ')"
+    "$(sed -n 's/^fds=[0-9]* {"id":[^,]*,"result":[0-9]*,"hresult":"[^"]*","error":"\([A-Z_]*\)".*/\1/p' "$T/rest7" | paste -sd' ')"
 expect "... the reset because the close is still finishing" 1 \
     "$(grep -c "reset is not allowed while a close of listener 'd' is still finishing" "$T/rest7")"
 expect "... while the close still waits for its channel" yes \
