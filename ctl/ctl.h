@@ -46,8 +46,10 @@ json_t *ctl_value(const char *); /* JSON if it parses, else a string */
 
 /* ctl-output.c */
 /* Every string of the reply with control characters escaped, before any
- * of it is shown (a URL may carry a newline or an escape sequence). */
-void defang_reply(struct wsl_reply *);
+ * of it is shown (a URL may carry a newline or an escape sequence); the
+ * argument named lines (or NULL) is text of several lines, each escaped
+ * alone, its newlines kept. */
+void defang_reply(struct wsl_reply *, const char *lines);
 void print_state(const struct wsl_reply *);
 void print_reopen(const struct wsl_reply *);
 void print_list(const struct wsl_reply *);
@@ -55,6 +57,7 @@ void print_status(const struct wsl_reply *);
 void print_freed(const struct wsl_reply *);
 void print_get(const struct wsl_reply *);
 void print_version(const struct wsl_reply *);
+void print_metrics(const struct wsl_reply *);
 void print_reload(const struct wsl_reply *);
 void print_commands(const struct wsl_reply *);
 void print_json(const struct wsl_reply *);

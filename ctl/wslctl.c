@@ -261,7 +261,8 @@ main(int argc, char **argv)
 		return (1);
 	}
 	accepting = strcmp(c->verb, "accept") == 0;
-	defang_reply(&r); /* -j prints the reply's own bytes: JSON-escaped */
+	/* -j prints the reply's own bytes: JSON-escaped. */
+	defang_reply(&r, strcmp(c->verb, "metrics") == 0 ? "metrics" : NULL);
 	if (opts.json) {
 		/* As it came; accept keeps stdout for the connection. */
 		fprintf(accepting ? stderr : stdout, "%.*s\n", (int)rlen, reply);

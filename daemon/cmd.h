@@ -41,6 +41,10 @@ size_t waiters_count(const struct wsld_listener *); /* pending `wait`s */
 
 /* The listener object every listener reply carries (a new reference). */
 json_t *describe_listener(struct wsld_listener *);
+/* The names of the counters' breakdowns, as status and metrics show
+ * them: failed-by-reason and accept-errors-by-errno. */
+extern const char *const describe_failure_names[WSL_FAIL__COUNT];
+extern const char *const describe_accept_error_names[WSL_ACCEPT__COUNT];
 /* Answer with the listener object, plus previous-state when given. */
 void reply_listener(struct ctl_request *, struct wsld_listener *, HRESULT,
     const char *text, int previous);
