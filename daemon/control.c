@@ -318,6 +318,8 @@ request_free(struct ctl_request *req)
 	free(req);
 }
 
+static void request_done(struct ctl_request *);
+
 void
 ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
     json_t *args, int fd, struct wsld_listener *l)
@@ -332,6 +334,30 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 		reply = wsl_reply_new(req->id, hr, text, args);
 		send_reply(c, reply, fd, l);
 	}
+	request_done(req);
+}
+
+void
+ctl_reply_encoded(struct ctl_request *req, char *line, size_t len)
+{
+	struct ctl_conn *c = req->conn;
+
+	if (c == NULL || c->gone)
+		free(line);
+	else if (line == NULL) {
+		stats.no_memory++;
+		conn_gone(c); /* cannot answer: do not leave it waiting */
+	} else
+		queue(c, line, len, -1, NULL);
+	request_done(req);
+}
+
+/* The request is answered: the connection goes on, the request goes. */
+static void
+request_done(struct ctl_request *req)
+{
+	struct ctl_conn *c = req->conn;
+
 	if (c != NULL && c->busy == req) {
 		c->busy = NULL;
 		/* A later answer goes on from a fresh stack, not from inside

@@ -36,7 +36,7 @@
 #include "notify-send.h"
 
 #define STATES (WS_LISTENER_STATE_CLOSED + 1)
-#define BYTES_PER_LISTENER 3072 /* the first estimate (2.6 KB measured) */
+#define BYTES_PER_LISTENER 2560 /* the first estimate (2.1 KB measured) */
 
 struct out {
 	struct metrics_text *t;
