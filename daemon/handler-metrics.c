@@ -6,18 +6,21 @@
  * It accepts with the shared accept loop (handler-loop.c) on any stream
  * listener (TCP, HTTP, Unix).
  *
- * The request head must arrive whole within "request-timeout-ms" (10 s)
- * and hold at most METRICS_HEAD_MAX bytes; it is read line by line (CRLF,
+ * The request head must arrive whole, and the text be ready, within
+ * "request-timeout-ms" (10 s) of the connection; the head may hold at
+ * most METRICS_HEAD_MAX bytes; it is read line by line (CRLF,
  * or a bare LF) and checked: a malformed request line or header, or an
  * HTTP/1.1 request without one Host, gets 400; a request line longer
  * than the limit 414, a head longer than it 431; HTTP/2 and up 505; a
  * path other than /metrics (a query is ignored) 404; a method other than
- * GET or HEAD 405 with Allow; too slow a head 408.  GET /metrics gets
- * 200 with the text, Content-Length and Connection: close.  Every answer
- * closes the connection: the handler shuts its side down once the answer
- * is sent and reads (and ignores) what the client still sends until it
- * closes too, for at most METRICS_LINGER_MS, so that unread bytes never
- * turn the close into a reset that could destroy the answer in flight.
+ * GET or HEAD 405 with Allow; too slow a head 408, a text not ready in
+ * time 503.  GET /metrics gets 200 with the text, Content-Length and
+ * Connection: close.  Every answer closes the connection: a send that
+ * makes no progress for METRICS_SEND_MS ends it; once sent, the handler
+ * shuts its side down and reads (and ignores) what the client still sends
+ * until it closes too, for at most METRICS_LINGER_MS, so that unread bytes
+ * never turn the close into a reset that could destroy the answer in
+ * flight.
  *
  * Where the text comes from.  The listener table belongs to the control
  * thread (listener.h, lifecycle.c), and this handler runs on the
@@ -69,6 +72,7 @@
 
 #define METRICS_HEAD_MAX 8192          /* bytes of request head */
 #define METRICS_TIMEOUT_MS 10000       /* "request-timeout-ms" unless given */
+#define METRICS_SEND_MS 10000          /* sending may stall so long */
 #define METRICS_LINGER_MS 2000         /* after the answer, at most */
 #define METRICS_MAX_CHANNELS 16
 
@@ -229,8 +233,6 @@ sent(struct bufferevent *bev, void *arg)
 	/* All of it is with the kernel: say so, then read to the end. */
 	c->phase = LINGERING;
 	(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
-	if (timercmp(&c->m->timeout, &tv, <))
-		tv = c->m->timeout;
 	evtimer_add(c->timer, &tv);
 	bufferevent_setwatermark(bev, EV_READ, 0, 0);
 	bufferevent_enable(bev, EV_READ);
@@ -250,6 +252,7 @@ conn_answer(struct mconn *c, int status)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct timeval tv;
 	char body[160];
 	bool ok;
 	int n;
@@ -288,8 +291,9 @@ conn_answer(struct mconn *c, int status)
 		conn_end(c); /* no memory to say it whole */
 		return;
 	}
-	/* A client that reads nothing gets the request timeout, no more. */
-	bufferevent_set_timeouts(c->bev, NULL, &c->m->timeout);
+	/* A client that stops reading gets METRICS_SEND_MS, no more. */
+	tv = wsl_ms_to_tv(METRICS_SEND_MS);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (evbuffer_get_length(out) == 0)
 		sent(c->bev, c);
