@@ -204,6 +204,14 @@ else
 	skip "curl is missing: the scrape over a Unix socket"
 fi
 
+# Spread over two loops: each lane serves its own scrapes.
+"$WSLCTL" create ml net.tcp://127.0.0.1:0/ --handler metrics --loops 2 --open >/dev/null
+run "$WSL_PROBE" -t 10000 -j 4 load "$(field ml port)" 40 $'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'
+expect "40 scrapes of a listener on two loops, each answered" \
+    "ok=0 refused=0 reset=0 empty=0 timeout=0 other=40" "$OUT"
+expect_eventually "... and ended" counter_is ml active 0
+expect_equation ml
+
 # What it refuses to be.
 run "$WSLCTL" create u soap.udp://127.0.0.1:0/ --handler metrics
 expect_match "not on UDP" "2 .*needs a stream listener" "$RC $ERR"
@@ -276,6 +284,6 @@ expect_equation churn
 run "$WSLCTL" free churn
 expect "the churned listener is freed" 0 "$RC"
 expect "wsld is still there" yes "$(wsld_alive && echo yes)"
-for l in web m mp slow hasty; do "$WSLCTL" close $l >/dev/null; done
+for l in web m mp slow hasty ml; do "$WSLCTL" close $l >/dev/null; done
 expect_fds_back "$BASE"
 finish
