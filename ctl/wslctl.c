@@ -122,7 +122,8 @@ exchange(int fd, const char *req, size_t len, long long deadline, int *rfd,
 			exit(CTL_EXIT_UNREACHABLE);
 		}
 		have += (size_t)n;
-		if ((nl = memchr(buf, '\n', have)) != NULL) {
+		/* Only the new bytes: a reply of megabytes comes in many. */
+		if ((nl = memchr(buf + have - (size_t)n, '\n', (size_t)n)) != NULL) {
 			*rlen = (size_t)(nl - buf);
 			return (buf);
 		}
