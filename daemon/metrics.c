@@ -38,9 +38,15 @@
 #define STATES (WS_LISTENER_STATE_CLOSED + 1)
 #define BYTES_PER_LISTENER 2560 /* the first estimate (2.1 KB measured) */
 
+/*
+ * The text being written, into one allocation that grows: a struct
+ * metrics_text (the text starts at skip), or, for a control reply, a
+ * line of JSON whose string the text is (json: written escaped).
+ */
 struct out {
-	struct metrics_text *t;
-	size_t cap;
+	char *buf;
+	size_t skip, len, cap;       /* len and cap count from skip */
+	bool json;
 	bool failed;                 /* nothing more is written */
 	char *scratch;               /* a URL made fit to show */
 	size_t scratch_size;
@@ -49,31 +55,70 @@ struct out {
 static bool
 room(struct out *o, size_t n)
 {
-	struct metrics_text *t;
 	size_t cap;
+	char *b;
 
 	if (o->failed)
 		return (false);
-	if (o->t->len + n < o->cap)
+	if (o->len + n < o->cap)
 		return (true);
-	for (cap = o->cap; cap <= o->t->len + n; cap *= 2)
+	for (cap = o->cap; cap <= o->len + n; cap *= 2)
 		;
-	if ((t = inject_realloc(o->t, sizeof(*t) + cap)) == NULL) {
+	if ((b = inject_realloc(o->buf, o->skip + cap)) == NULL) {
 		o->failed = true;
 		return (false);
 	}
-	o->t = t;
+	o->buf = b;
 	o->cap = cap;
 	return (true);
 }
 
 static void
-put(struct out *o, const char *s, size_t n)
+put_raw(struct out *o, const char *s, size_t n)
 {
 	if (!room(o, n))
 		return;
-	memcpy(o->t->data + o->t->len, s, n);
-	o->t->len += n;
+	memcpy(o->buf + o->skip + o->len, s, n);
+	o->len += n;
+}
+
+/* As the body of a JSON string: the text is ASCII but for what
+ * wsl_escape lets through of a URL, valid UTF-8, so only these. */
+static void
+put_json(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[6] = { '\\', 'u', '0', '0' };
+	size_t run;
+
+	while (n > 0) {
+		for (run = 0; run < n && s[run] != '"' && s[run] != '\\' &&
+		    (unsigned char)s[run] >= 0x20; run++)
+			;
+		put_raw(o, s, run);
+		if (run == n)
+			return;
+		if (s[run] == '"' || s[run] == '\\' || s[run] == '\n') {
+			e[1] = s[run] == '\n' ? 'n' : s[run];
+			put_raw(o, e, 2);
+		} else {
+			e[1] = 'u';
+			e[4] = hex[(unsigned char)s[run] >> 4];
+			e[5] = hex[s[run] & 0xf];
+			put_raw(o, e, 6);
+		}
+		s += run + 1;
+		n -= run + 1;
+	}
+}
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->json)
+		put_json(o, s, n);
+	else
+		put_raw(o, s, n);
 }
 
 static void
@@ -492,12 +537,13 @@ listeners(struct out *o, const struct snap *s, size_t n)
 	}
 }
 
-struct metrics_text *
-metrics_render(void)
+/* The text into o (made here), after head and before tail (raw); false
+ * when out of memory, with o->buf freed. */
+static bool
+render(struct out *o, const char *head, size_t head_len, const char *tail)
 {
 	struct wsld_listener **all;
 	struct snap *snaps = NULL;
-	struct out o = { 0 };
 	size_t n = 0, i;
 
 	if ((all = lifecycle_sorted(&n)) == NULL ||
@@ -505,27 +551,55 @@ metrics_render(void)
 		goto fail;
 	for (i = 0; i < n; i++)
 		snap_take(&snaps[i], all[i]);
-	o.cap = 8192 + n * BYTES_PER_LISTENER;
-	if ((o.t = inject_malloc(sizeof(*o.t) + o.cap)) == NULL)
+	o->cap = 8192 + head_len + n * BYTES_PER_LISTENER;
+	if (o->json)
+		o->cap += o->cap / 8; /* a quote or a newline in 20 bytes */
+	if ((o->buf = inject_malloc(o->skip + o->cap)) == NULL)
 		goto fail;
-	o.t->len = 0;
-	service(&o);
-	listeners(&o, snaps, n);
-	puts_(&o, "# EOF\n");
-	if (o.failed)
+	put_raw(o, head, head_len);
+	service(o);
+	listeners(o, snaps, n);
+	puts_(o, "# EOF\n");
+	put_raw(o, tail, strlen(tail) + 1); /* with its NUL */
+	if (o->failed)
 		goto fail;
-	o.t->data[o.t->len] = '\0';
-	atomic_init(&o.t->refs, 1);
-	free(o.scratch);
+	o->len--;
+	free(o->scratch);
 	free(snaps);
 	lifecycle_sorted_free(all, n);
-	return (o.t);
+	return (true);
 fail:
-	free(o.t);
-	free(o.scratch);
+	free(o->buf);
+	free(o->scratch);
 	free(snaps);
 	lifecycle_sorted_free(all, all != NULL ? n : 0);
-	return (NULL);
+	return (false);
+}
+
+struct metrics_text *
+metrics_render(void)
+{
+	struct out o = { .skip = offsetof(struct metrics_text, data) };
+	struct metrics_text *t;
+
+	if (!render(&o, "", 0, ""))
+		return (NULL);
+	t = (struct metrics_text *)(void *)o.buf;
+	t->len = o.len;
+	atomic_init(&t->refs, 1);
+	return (t);
+}
+
+char *
+metrics_render_json(const char *head, size_t head_len, const char *tail,
+    size_t *len)
+{
+	struct out o = { .json = true };
+
+	if (!render(&o, head, head_len, tail))
+		return (NULL);
+	*len = o.len;
+	return (o.buf);
 }
 
 void

@@ -27,6 +27,12 @@ struct metrics_text {
 /* Control thread: the whole exposition, ending in "# EOF\n", with one
  * reference; NULL when out of memory (nothing is ever cut short). */
 struct metrics_text *metrics_render(void);
+/* Control thread: the same text as the body of a JSON string, between
+ * head (head_len bytes) and tail, as they are; a malloc'd line of len
+ * bytes and a NUL, or NULL when out of memory.  For a control reply
+ * written in place (cmd-metrics.c), without a second copy of the text. */
+char *metrics_render_json(const char *head, size_t head_len,
+    const char *tail, size_t *len);
 /* Any thread. */
 void metrics_text_ref(struct metrics_text *);
 void metrics_text_unref(struct metrics_text *);
