@@ -272,6 +272,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "set", "set", "set NAME PROPERTY VALUE", args_set, print_state, CTL_QUICK },
 	{ "wait", "wait", "wait NAME STATE", args_wait, print_state, CTL_TIMED },
 	{ "reload", "reload", "reload", args_none, print_reload, CTL_SLOW },
+	{ "metrics", "metrics", "metrics", args_none, print_metrics, CTL_QUICK },
 	{ "version", "version", "version", args_none, print_version, CTL_QUICK },
 	{ "commands", "commands", "commands", args_none, print_commands,
 	    CTL_QUICK },

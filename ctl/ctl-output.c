@@ -47,12 +47,52 @@ defang(json_t *v)
 	}
 }
 
-void
-defang_reply(struct wsl_reply *r)
+/* Text of several lines: each line escaped alone, the newlines kept. */
+static void
+defang_lines(json_t *v)
 {
+	const char *s = json_string_value(v), *nl;
+	size_t len = json_string_length(v), size, n = 0, seg;
+	char *safe;
+
+	size = len * WSL_ESCAPE_MAX + 1;
+	if ((safe = malloc(size)) == NULL) {
+		fprintf(stderr, "wslctl: out of memory\n");
+		exit(1); /* never show it raw */
+	}
+	while (len > 0) {
+		nl = memchr(s, '\n', len);
+		seg = nl != NULL ? (size_t)(nl - s) : len;
+		n += wsl_escape(s, seg, safe + n, size - n);
+		if (nl != NULL) {
+			safe[n++] = '\n';
+			seg++;
+		}
+		s += seg;
+		len -= seg;
+	}
+	safe[n] = '\0';
+	json_string_set(v, safe);
+	free(safe);
+}
+
+void
+defang_reply(struct wsl_reply *r, const char *lines)
+{
+	json_t *multi = NULL;
 	const char *text;
 
+	if (lines != NULL && json_is_string(multi = json_object_get(
+	    r->arguments, lines))) {
+		json_incref(multi);
+		json_object_del(r->arguments, lines);
+	} else
+		multi = NULL;
 	defang(r->root);
+	if (multi != NULL) {
+		defang_lines(multi);
+		json_object_set_new(r->arguments, lines, multi);
+	}
 	/* The reply's pointers into strings that may have been replaced. */
 	r->error = json_string_value(json_object_get(r->root, "error"));
 	text = json_string_value(json_object_get(r->root, "text"));
@@ -327,6 +367,16 @@ print_version(const struct wsl_reply *r)
 	    str(r->arguments, "version"),
 	    (long long)json_integer_value(json_object_get(r->arguments,
 		"protocol")));
+}
+
+/* The OpenMetrics text as it came (each line escaped, which changes
+ * nothing in what wsld writes). */
+void
+print_metrics(const struct wsl_reply *r)
+{
+	json_t *v = json_object_get(r->arguments, "metrics");
+
+	fwrite(json_string_value(v), 1, json_string_length(v), stdout);
 }
 
 /* One line per listener the reload looked at, then the summary. */

@@ -47,8 +47,10 @@ json_t *ctl_value(const char *); /* JSON if it parses, else a string */
 
 /* ctl-output.c */
 /* Every string of the reply with control characters escaped, before any
- * of it is shown (a URL may carry a newline or an escape sequence). */
-void defang_reply(struct wsl_reply *);
+ * of it is shown (a URL may carry a newline or an escape sequence); the
+ * argument named lines (or NULL) is text of several lines, each escaped
+ * alone, its newlines kept. */
+void defang_reply(struct wsl_reply *, const char *lines);
 void print_state(const struct wsl_reply *);
 void print_reopen(const struct wsl_reply *);
 void print_list(const struct wsl_reply *);
@@ -56,6 +58,7 @@ void print_status(const struct wsl_reply *);
 void print_freed(const struct wsl_reply *);
 void print_get(const struct wsl_reply *);
 void print_version(const struct wsl_reply *);
+void print_metrics(const struct wsl_reply *);
 void print_reload(const struct wsl_reply *);
 /* The table alone: also for a reload applied but not everywhere. */
 void print_reload_listeners(const struct wsl_reply *);

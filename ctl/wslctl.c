@@ -155,7 +155,8 @@ exchange(const struct ctl_conn *c, const char *req, size_t len,
 			exit(CTL_EXIT_UNREACHABLE);
 		}
 		have += (size_t)n;
-		if ((nl = memchr(buf, '\n', have)) != NULL) {
+		/* Only the new bytes: a reply of megabytes comes in many. */
+		if ((nl = memchr(buf + have - (size_t)n, '\n', (size_t)n)) != NULL) {
 			*rlen = (size_t)(nl - buf);
 			return (buf);
 		}
@@ -228,7 +229,8 @@ run(const char *host)
 		return (1);
 	}
 	accepting = strcmp(cmd->verb, "accept") == 0;
-	defang_reply(&r); /* -j prints the reply's own bytes: JSON-escaped */
+	/* -j prints the reply's own bytes: JSON-escaped. */
+	defang_reply(&r, strcmp(cmd->verb, "metrics") == 0 ? "metrics" : NULL);
 	if (opts.json) {
 		/* As it came; accept keeps stdout for the connection. */
 		fprintf(accepting ? stderr : stdout, "%.*s\n", (int)rlen, reply);

@@ -56,6 +56,10 @@ const char *describe_field_list(void); /* "name, url, ..." */
 /* Only those fields (NULL: all); NULL when out of memory. */
 json_t *describe_listener_fields(struct wsld_listener *,
     const struct describe_fields *);
+/* The names of the counters' breakdowns, as status and metrics show
+ * them: failed-by-reason and accept-errors-by-errno. */
+extern const char *const describe_failure_names[WSL_FAIL__COUNT];
+extern const char *const describe_accept_error_names[WSL_ACCEPT__COUNT];
 /* Answer with the listener object, plus previous-state when given. */
 void reply_listener(struct ctl_request *, struct wsld_listener *, HRESULT,
     const char *text, int previous);

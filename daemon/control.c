@@ -407,6 +407,21 @@ ctl_reply_fd(struct ctl_request *req, HRESULT hr, const char *text,
 }
 
 void
+ctl_reply_encoded(struct ctl_request *req, char *line, size_t len)
+{
+	struct ctl_conn *c = req->conn;
+
+	if (c == NULL || c->gone)
+		free(line);
+	else if (line == NULL) {
+		stats.no_memory++;
+		conn_gone(c); /* cannot answer: do not leave it waiting */
+	} else
+		queue_into(c, c->items != NULL, line, len, -1, NULL);
+	request_done(req);
+}
+
+void
 ctl_reply_lost(struct ctl_request *req, int fd, struct wsld_listener *l)
 {
 	struct ctl_conn *c = req->conn;

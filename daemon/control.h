@@ -77,6 +77,11 @@ void ctl_reply(struct ctl_request *, HRESULT, const char *text, json_t *args);
  * descriptor is the reply's now, and l's counters record its fate. */
 void ctl_reply_fd(struct ctl_request *, HRESULT, const char *text,
     json_t *args, int fd, struct wsld_listener *l);
+/* The same, with the reply already encoded (wsl_encode's form: one line
+ * of JSON and its newline), for a reply too large to be built as a JSON
+ * tree first; line is the connection's now.  NULL: no memory, the client
+ * is dropped (and counted). */
+void ctl_reply_encoded(struct ctl_request *, char *line, size_t len);
 /* No memory to say what happened: the client is dropped (and counted)
  * rather than told something incomplete; fd (or -1) counts as a failed
  * hand-off. */

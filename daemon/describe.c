@@ -17,7 +17,7 @@
 static const char *const scheme_names[] = { "http", "net.tcp", "soap.udp",
 	"custom", "net.pipe" };
 
-static const char *const failure_names[WSL_FAIL__COUNT] = {
+const char *const describe_failure_names[WSL_FAIL__COUNT] = {
 	[WSL_FAIL_HANDOFF] = "hand-off",
 	[WSL_FAIL_UPSTREAM_REFUSED] = "upstream-refused",
 	[WSL_FAIL_UPSTREAM_TIMEOUT] = "upstream-timeout",
@@ -27,7 +27,7 @@ static const char *const failure_names[WSL_FAIL__COUNT] = {
 	[WSL_FAIL_LISTENER_CLOSED] = "listener-closed",
 };
 
-static const char *const accept_error_names[WSL_ACCEPT__COUNT] = {
+const char *const describe_accept_error_names[WSL_ACCEPT__COUNT] = {
 	[WSL_ACCEPT_EMFILE] = "EMFILE",
 	[WSL_ACCEPT_ENFILE] = "ENFILE",
 	[WSL_ACCEPT_ENOBUFS] = "ENOBUFS",
@@ -47,12 +47,12 @@ counters(const WSL_LISTENER_INFO *info)
 
 	reasons = json_object();
 	for (i = 0; i < WSL_FAIL__COUNT; i++)
-		json_object_set_new(reasons, failure_names[i],
+		json_object_set_new(reasons, describe_failure_names[i],
 		    json_integer((json_int_t)c->failed[i]));
 	errors = json_object();
 	for (i = 0; i < WSL_ACCEPT__COUNT; i++) {
 		errs += c->acceptErrors[i];
-		json_object_set_new(errors, accept_error_names[i],
+		json_object_set_new(errors, describe_accept_error_names[i],
 		    json_integer((json_int_t)c->acceptErrors[i]));
 	}
 	queue = info->queueDepth < 0 ? json_null() : json_pack("{s:i,s:i}",

@@ -48,6 +48,7 @@ static const struct handler_type *const handlers[] = {
 	&handler_echo,
 	&handler_forward,
 	&handler_exec,
+	&handler_metrics,
 };
 
 const struct handler_type *

@@ -104,5 +104,6 @@ extern const struct handler_type handler_accept;
 extern const struct handler_type handler_echo;
 extern const struct handler_type handler_forward;
 extern const struct handler_type handler_exec;
+extern const struct handler_type handler_metrics;
 
 #endif

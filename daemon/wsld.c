@@ -280,6 +280,12 @@ main(int argc, char **argv)
 	int fd;
 
 	parse_args(argc, argv);
+	/* A buffer of 1 MiB or more (a reply to list or metrics: tens of
+	 * MB at 10,000 listeners) gets a mapping of its own, given back when
+	 * freed.  Left to glibc, the threshold rises to the size of the last
+	 * such buffer freed, the next one of that size comes from the heap,
+	 * and its pages stay with wsld after it is freed. */
+	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	/* Descriptors inherited from whoever started wsld must not reach
 	 * the commands it runs: close-on-exec for all but stdio. */
 	(void)close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
