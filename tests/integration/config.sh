@@ -40,7 +40,7 @@ JSON
 check_config "$T/handler.json"
 expect "an unknown handler type: exit 1" 1 "$RC"
 expect "... reported at the value's line and column" \
-    "wsld: $T/handler.json:6:27: listeners.bad: unknown handler type 'teleport' (one of: accept, echo, forward, exec)" "$ERR"
+    "wsld: $T/handler.json:6:27: listeners.bad: unknown handler type 'teleport' (one of: accept, echo, forward, exec, metrics)" "$ERR"
 
 cat >"$T/url.json" <<'JSON'
 {"listeners": {
