@@ -7,8 +7,11 @@
 # which wsld buffers and works through once the waits end: in linear time,
 # a bounded number of lines per client per turn of its loop.  All the
 # while another client asks for the version on a fresh connection again
-# and again, and every round trip takes less than 100 ms; every request of
-# the flood is answered.  (With framing that moved the rest of the buffer
+# and again: 99% of the round trips take less than 100 ms and none a
+# second (make check runs another test beside this one on two cores, so
+# one round trip may wait for a CPU; a stall of the control thread, as the
+# old framing caused, is seconds); every request of the flood is
+# answered.  (With framing that moved the rest of the buffer
 # at every line, 8 such megabytes of empty lines took 97 s, and the
 # version waited for all of it.)
 . "${top_srcdir:-.}/tests/integration/lib.sh"
@@ -42,9 +45,11 @@ flood() {
 	done
 	expect "16 clients flooding $2 bytes of $1 lines: every request answered" \
 	    0 "$RC"
+	p99=$(printf '%s\n' "$OUT" | sed -n 's/^version:.*p99 \([0-9]*\).*/\1/p')
 	max=$(printf '%s\n' "$OUT" | sed -n 's/^version:.*max \([0-9]*\).*/\1/p')
-	expect "... and a version from another client never took 100 ms" yes \
-	    "$([ -n "$max" ] && [ "$max" -lt 100 ] && echo yes)"
+	expect "... and a version from another client: 99% under 100 ms, none a second" \
+	    yes "$([ -n "$p99" ] && [ "$p99" -lt 100 ] && [ "$max" -lt 1000 ] &&
+	    echo yes)"
 }
 flood newline 1048576
 flood blank 1048576

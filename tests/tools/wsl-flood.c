@@ -16,7 +16,7 @@
  * trip (giving up on one after 2 s).  Prints
  *   flood KIND: N x B bytes, answered in T ms (the last end reply, counted
  *   from when the waits ran out)
- *   version: R round trips, median M ms, max X ms
+ *   version: R round trips, median M ms, p99 P ms, max X ms
  * and exits 0, or 1 when a flooding client is not answered whole within
  * -t ms (60000) or gets more or fewer replies than it sent requests.
  *
@@ -277,7 +277,7 @@ flood(const char *kind, const char *name)
 	struct client *cl;
 	struct pollfd *p;
 	pthread_t probe;
-	double start, deadline, median, max;
+	double start, deadline, median, p99, max;
 	unsigned long expected;
 	size_t len;
 	char *text;
@@ -320,14 +320,15 @@ flood(const char *kind, const char *name)
 	qsort(probes, nprobes, sizeof(probes[0]), by_value);
 	median = nprobes > 0 ? probes[nprobes / 2] : -1;
 	max = nprobes > 0 ? probes[nprobes - 1] : -1;
+	p99 = nprobes > 0 ? probes[nprobes * 99 / 100] : -1;
 	if (left > 0)
 		printf("timeout: %d of %d flooding clients not answered whole "
 		    "within %d ms\n", left, nconns, timeout_ms);
 	else
 		printf("flood %s: %d x %lld bytes, answered in %.0f ms\n",
 		    kind, nconns, nbytes, last_end_reply - start - wait_ms);
-	printf("version: %zu round trips, median %.1f ms, max %.1f ms\n",
-	    nprobes, median, max);
+	printf("version: %zu round trips, median %.1f ms, p99 %.1f ms, max "
+	    "%.1f ms\n", nprobes, median, p99, max);
 	if (left > 0)
 		return (1);
 	/* The wait, each malformed request, and the end. */
