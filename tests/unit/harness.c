@@ -270,13 +270,19 @@ channel_state_of(WS_CHANNEL *ch)
 	return (s);
 }
 
-int
-port_of(WS_LISTENER *l)
+WSL_LISTENER_INFO
+info_of(WS_LISTENER *l)
 {
 	WSL_LISTENER_INFO info;
 
 	assert_int_equal(WslGetListenerInfo(l, &info), S_OK);
-	return (info.port);
+	return (info);
+}
+
+int
+port_of(WS_LISTENER *l)
+{
+	return (info_of(l).port);
 }
 
 /* Connect a client to the listener's bound address. */

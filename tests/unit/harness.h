@@ -60,6 +60,7 @@ WS_STRING url_of(const char *);
 const char *url_for(WS_CHANNEL_BINDING); /* loopback, port 0 */
 WS_LISTENER_STATE state_of(WS_LISTENER *);
 WS_CHANNEL_STATE channel_state_of(WS_CHANNEL *);
+WSL_LISTENER_INFO info_of(WS_LISTENER *); /* WslGetListenerInfo, checked */
 int port_of(WS_LISTENER *);
 void set_pipe_dir(const char *);
 int connect_to(WS_LISTENER *); /* a client socket, or -1 with errno */

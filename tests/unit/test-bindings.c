@@ -145,15 +145,6 @@ connect_ip(int family, const char *addr, int port)
 	return (fd);
 }
 
-static WSL_LISTENER_INFO
-info_of(WS_LISTENER *l)
-{
-	WSL_LISTENER_INFO info;
-
-	assert_int_equal(WslGetListenerInfo(l, &info), S_OK);
-	return (info);
-}
-
 static void
 open_ok(WS_LISTENER *l, const char *url)
 {

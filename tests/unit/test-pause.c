@@ -24,15 +24,6 @@ open_tcp(WS_STRING *url)
 	return (l);
 }
 
-static WSL_LISTENER_INFO
-info_of(WS_LISTENER *l)
-{
-	WSL_LISTENER_INFO info;
-
-	assert_int_equal(WslGetListenerInfo(l, &info), S_OK);
-	return (info);
-}
-
 static void
 paused_connections_wait_in_the_kernel_queue(void **state)
 {
