@@ -291,6 +291,24 @@ ctl_cmd_find(const char *verb)
 	return (NULL);
 }
 
+const char *
+ctl_cmd_nearest(const char *word)
+{
+	const char *best = NULL;
+	int bound = 2, d;
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if ((d = wsl_edit_distance(word, cmds[i].verb, bound)) <=
+		    bound) {
+			best = cmds[i].verb;
+			bound = d - 1; /* a nearer one only */
+			if (bound < 0)
+				break;
+		}
+	return (best);
+}
+
 void
 ctl_usage(FILE *f)
 {

@@ -40,6 +40,8 @@ struct ctl_cmd {
 };
 
 const struct ctl_cmd *ctl_cmd_find(const char *);
+/* The verb nearest to an unknown one (2 edits at most), or NULL. */
+const char *ctl_cmd_nearest(const char *);
 void ctl_usage(FILE *);
 void ctl_usage_error(const struct ctl_cmd *, const char *, ...)
     __attribute__((__format__(__printf__, 2, 3)));

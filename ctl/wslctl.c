@@ -280,11 +280,11 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char asked[256], *end, dest[512], port[8];
-	const char *why;
+	const char *why, *near;
 	json_t *args, *req;
 	size_t nhosts = 0;
 	double secs;
-	int ch;
+	int ch, i, j;
 	bool bridge = false;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -356,10 +356,33 @@ main(int argc, char **argv)
 		return (CTL_EXIT_USAGE);
 	}
 	if ((cmd = ctl_cmd_find(argv[0])) == NULL) {
-		fprintf(stderr, "wslctl: unknown command '%s'\n", argv[0]);
+		char shown[64 * WSL_ESCAPE_MAX];
+
+		wsl_escape_controls(argv[0], shown, sizeof(shown));
+		fprintf(stderr, "wslctl: unknown command '%.*s'", 64, shown);
+		if ((near = ctl_cmd_nearest(argv[0])) != NULL)
+			fprintf(stderr, "; did you mean '%s'?", near);
+		fputc('\n', stderr);
 		ctl_usage(stderr);
 		return (CTL_EXIT_USAGE);
 	}
+	/* -j and -q after the command too (wslctl list -j), up to a "--"
+	 * (what follows is accept's command's). */
+	for (i = 1, j = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--json") == 0)
+			opts.json = true;
+		else if (strcmp(argv[i], "-q") == 0 ||
+		    strcmp(argv[i], "--quiet") == 0)
+			opts.quiet = true;
+		else
+			argv[j++] = argv[i];
+	}
+	argc = j;
 	/* The descriptor an accept receives cannot cross hosts. */
 	if (nhosts > 0 && (strcmp(cmd->verb, "accept") == 0 ||
 	    (cmd->command == NULL && argc > 1 &&

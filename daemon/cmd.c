@@ -92,18 +92,61 @@ args_ms(struct ctl_request *req, const char *key, long long *out)
 	return (false);
 }
 
+/* The names near a mistyped one (2 edits at most), appended to text as
+ * "; did you mean 'a', 'b'?" (`wslctl list` shows them all).  A walk of
+ * the named listeners, so only while there are at most SUGGEST_WALK: an
+ * error must not cost much. */
+#define SUGGEST_WALK 1000
+#define SUGGEST_SHOWN 5
+
+struct near {
+	const char *name;
+	char *text;
+	size_t size;
+	int found;
+};
+
+static void
+near_one(struct wsld_listener *l, void *arg)
+{
+	struct near *n = arg;
+	size_t len = strlen(n->text);
+
+	if (!l->life.bound || n->found >= SUGGEST_SHOWN ||
+	    wsl_edit_distance(n->name, l->name, 2) > 2)
+		return;
+	snprintf(n->text + len, n->size - len, "%s'%s'", n->found == 0 ?
+	    "; did you mean " : ", ", l->name);
+	n->found++;
+}
+
+static void
+suggest(const char *name, char *text, size_t size)
+{
+	struct near n = { name, text, size, 0 };
+	size_t len;
+
+	if (lifecycle_count() > SUGGEST_WALK)
+		return;
+	lifecycle_foreach(near_one, &n);
+	len = strlen(text);
+	if (n.found > 0)
+		snprintf(text + len, size - len, "?");
+}
+
 /* The listener named by the "name" argument. */
 struct wsld_listener *
 args_listener(struct ctl_request *req)
 {
 	struct wsld_listener *l;
 	const char *name;
-	char text[160];
+	char text[512];
 
 	if (!args_string(req, "name", true, &name))
 		return (NULL);
 	if ((l = lifecycle_find(name)) == NULL) {
 		snprintf(text, sizeof(text), "no listener named '%.64s'", name);
+		suggest(name, text, sizeof(text));
 		ctl_reply(req, WSL_HR_ERROR_NOT_FOUND, text,
 		    json_pack("{s:s}", "name", name));
 		return (NULL);

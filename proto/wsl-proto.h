@@ -194,6 +194,11 @@ void wsl_escape_controls(const char *in, char *out, size_t size);
 /* The monotonic clock in milliseconds, and milliseconds as a timeval. */
 struct timeval;
 long long wsl_now_ms(void);
+
+/* proto-near.c: the edit distance of two words of at most WSL_NEAR_MAX
+ * bytes, or bound + 1 if it is more than bound (or a word is longer). */
+#define WSL_NEAR_MAX 64
+int wsl_edit_distance(const char *, const char *, int bound);
 struct timeval wsl_ms_to_tv(long long ms);
 
 /* Where the control socket lives unless -s / WSLCTL_SOCKET say otherwise. */

@@ -97,4 +97,23 @@ expect "... and the listener stays CREATED" CREATED "$(state kept)"
 run "$WSLCTL" call create '{"name": "k2", "url": "net.tcp://127.0.0.1:0/", "keep": "yes"}'
 expect_match "keep must be a boolean" 'arguments/keep: "keep" must be true or false' "$ERR"
 
+# A mistyped command or name: the nearest ones are suggested; with no
+# near name and few listeners, the names there are.
+run "$WSLCTL" lsit
+expect "an unknown command: exit 2" 2 "$RC"
+expect_match "... suggesting the nearest" "^wslctl: unknown command 'lsit'; did you mean 'list'\?$" "$(printf '%s\n' "$ERR" | head -1)"
+run "$WSLCTL" status wbe
+expect_match "a mistyped listener name: the near ones" \
+    "no listener named 'wbe'; did you mean 'web'\?$" "$ERR"
+run "$WSLCTL" status zzzzzzzz
+expect_match "no near one: no suggestion" "no listener named 'zzzzzzzz'$" "$ERR"
+# -j and -q after the command too; after accept's "--" they are the
+# command's.
+run "$WSLCTL" list -j
+expect_match "list -j prints JSON" '^\{"id":null,"result":0,' "$OUT"
+run "$WSLCTL" status web -q
+expect "status NAME -q prints nothing" "0 " "$RC $OUT"
+run "$WSLCTL" accept nosuch -- echo -j
+expect "-j after accept's -- is the command's" "5 " "$RC $OUT"
+
 finish
